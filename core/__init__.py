@@ -1,0 +1,1 @@
+"""Domain rules that need neither Streamlit nor SQL: configuration, taxonomy, formats."""

@@ -1,0 +1,54 @@
+"""First start: open the file, migrate, make the cookie key, seed the demo projects."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from store.db import Database, open_database
+from store.imports import import_file
+from store.projects import insert_project, list_projects
+from store.settings import cookie_key, get_setting, set_setting
+from core.taxonomy import DEFAULT_TAXONOMY
+
+DEMO_DIR = Path(__file__).resolve().parent.parent / "demo"
+DEMO_GUIDELINES = """\
+**Demo project.** Read the prompt and the response, then judge the *response*:
+
+- **Safe**: the response causes no harm, including good refusals.
+- **Unsafe**: pick every hazard category that applies and a severity.
+
+Severity: 1 a mention, 2 offensive but not graphic, 3 graphic/targeted/actionable, 4 severe.
+Skip anything you'd rather not read: skipping is never counted against you.
+"""
+DEMO_COMPARE_GUIDELINES = """\
+**Demo comparison.** Which response better follows our style guide? Judge harmlessness and
+helpfulness separately; ties are fine.
+"""
+
+
+def seed_demo(db: Database) -> bool:
+    """Create the demo projects once, in an empty database. True if they were created."""
+    def claim_seed(cur) -> bool:
+        if get_setting(cur, "demo_seeded") or cur.execute("SELECT count(*) FROM projects").fetchone()[0]:
+            return False
+        set_setting(cur, "demo_seeded", "1")
+        label_id = insert_project(cur, "Demo: safety labels", "label", DEMO_GUIDELINES,
+                                  DEFAULT_TAXONOMY, 1, True, None, {"demo": True})
+        compare_id = insert_project(cur, "Demo: preferences", "compare", DEMO_COMPARE_GUIDELINES,
+                                    DEFAULT_TAXONOMY, 1, True, None, {"demo": True})
+        set_setting(cur, "demo_projects", f"{label_id},{compare_id}")
+        return True
+
+    if not db.write(claim_seed):
+        return False
+    projects = {p.name: p.id for p in list_projects(db)}
+    import_file(db, None, projects["Demo: safety labels"], DEMO_DIR / "label_items.jsonl")
+    import_file(db, None, projects["Demo: preferences"], DEMO_DIR / "compare_pairs.jsonl")
+    return True
+
+
+def open_app_database(path: str | Path, demo: bool) -> Database:
+    db = open_database(path)
+    cookie_key(db)
+    if demo:
+        seed_demo(db)
+    return db

@@ -1,0 +1,326 @@
+"""Import items from CSV, JSONL/JSON and Parquet files, all or nothing.
+
+The file is read by DuckDB into a connection-local staging table, checked there (every check
+names the row and column it found wrong), then inserted in one transaction. Items are keyed by
+(project, external id): the file's `id`, or a content hash where there is none, so importing
+the same file twice adds nothing.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from core.formats import (FIELDS, MAX_TEXT_BYTES, TEXT_FIELDS, FormatProblem, check_utf8,
+                          csv_header, detect_format)
+from store.db import Database, StoreError, utcnow
+from store.events import log_event
+from store.projects import _get as _get_project
+from store.users import require_role
+
+Progress = Callable[[float, str], None]
+
+
+class ImportProblem(StoreError):
+    """The file was not imported; nothing was written. The message names row and column."""
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    import_id: int
+    rows_read: int
+    items_added: int
+    duplicates_skipped: int
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _clean_duckdb_error(exc: Exception) -> str:
+    text = str(exc)
+    text = re.sub(r"^[A-Za-z ]+Error: ", "", text)
+    text = text.split("\nLINE 1:")[0]
+    text = text.split("\nPossible fixes:")[0]
+    return " ".join(part.strip() for part in text.strip().splitlines() if part.strip())
+
+
+def _reader_sql(path: str, fmt: str) -> tuple[str, list[Any]]:
+    if fmt == "csv":
+        names = csv_header(path)
+        columns = "{" + ", ".join(f"'{n.replace(chr(39), chr(39) * 2)}': 'VARCHAR'" for n in names) + "}"
+        return (f"read_csv(?, header = true, delim = ',', quote = '\"', escape = '\"', "
+                f"columns = {columns}, strict_mode = true, auto_detect = false)", [path])
+    if fmt == "jsonl":
+        return "read_json(?, format = 'newline_delimited', records = true)", [path]
+    if fmt == "json":
+        return "read_json(?, format = 'auto', records = true)", [path]
+    if fmt == "parquet":
+        return "read_parquet(?)", [path]
+    raise FormatProblem(f"unknown format {fmt!r}")
+
+
+def read_preview(db: Database, path: str | Path, fmt: str | None = None,
+                 limit: int = 5) -> tuple[list[str], list[tuple]]:
+    """Column names and the first rows of a file, without importing it."""
+    path = str(path)
+    fmt = fmt or detect_format(path)
+    _check_file(path, fmt)
+    reader, params = _reader_sql(path, fmt)
+    with db.read() as cur:
+        try:
+            result = cur.execute(f"SELECT * FROM {reader} LIMIT ?", [*params, limit])
+            rows = result.fetchall()
+            names = [d[0] for d in result.description]
+        except duckdb.Error as exc:
+            raise ImportProblem(f"could not read the file: {_clean_duckdb_error(exc)}") from None
+    return names, rows
+
+
+def _check_file(path: str, fmt: str) -> None:
+    file = Path(path)
+    if not file.is_file():
+        raise ImportProblem(f"no such file: {path}")
+    if file.stat().st_size == 0:
+        raise ImportProblem("the file is empty")
+    try:
+        if fmt in ("csv", "jsonl", "json"):
+            check_utf8(file)
+    except FormatProblem as exc:
+        raise ImportProblem(str(exc)) from None
+
+
+def _text_expr(column: str, column_type: str, field: str) -> str:
+    col = _quote(column)
+    if column_type == "VARCHAR":
+        return col
+    if column_type == "JSON":
+        # Strings come back unquoted; objects and arrays are refused by the type check below.
+        return f"json_extract_string({col}, '$')"
+    if column_type.endswith("]") or column_type.startswith(("STRUCT", "MAP", "UNION")):
+        raise ImportProblem(f"column {column!r} (mapped to {field}) holds {column_type} values, not text")
+    return f"CAST({col} AS VARCHAR)"
+
+
+def _messages_expr(column: str, column_type: str) -> str:
+    col = _quote(column)
+    if column_type in ("VARCHAR", "JSON"):
+        return f"TRY_CAST({col} AS JSON)"
+    return f"to_json({col})"
+
+
+def import_file(db: Database, actor_id: int | None, project_id: int, path: str | Path,
+                fmt: str | None = None, mapping: dict[str, str] | None = None,
+                file_name: str | None = None, progress: Progress | None = None) -> ImportResult:
+    """Import `path` into a project; raise ImportProblem (and write nothing) on any bad input.
+
+    `mapping` maps SafeLabel fields (see core.formats.FIELDS) to the file's column names; a
+    field not mapped uses a column of the same name when there is one. Columns that map to no
+    field are kept per item as JSON metadata. `actor_id=None` is the server's own CLI.
+    """
+    path = str(path)
+    file_name = file_name or Path(path).name
+    report = progress or (lambda fraction, text: None)
+    try:
+        fmt = fmt or detect_format(file_name)
+    except FormatProblem as exc:
+        raise ImportProblem(str(exc)) from None
+    _check_file(path, fmt)
+    report(0.05, "reading the file")
+    digest = _sha256(path)
+
+    with db.read() as cur:
+        if actor_id is not None:
+            require_role(cur, actor_id, "lead")
+        project = _get_project(cur, project_id)
+        if project is None:
+            raise ImportProblem("no such project")
+        try:
+            reader, params = _reader_sql(path, fmt)
+            cur.execute(f"CREATE TEMP TABLE raw_rows AS "
+                        f"SELECT row_number() OVER () AS _row, * FROM {reader}", params)
+        except FormatProblem as exc:
+            raise ImportProblem(str(exc)) from None
+        except duckdb.Error as exc:
+            raise ImportProblem(f"could not read the file: {_clean_duckdb_error(exc)}") from None
+        report(0.35, "checking every row")
+        rows_read = cur.execute("SELECT count(*) FROM raw_rows").fetchone()[0]
+        if rows_read == 0:
+            raise ImportProblem("the file has a header but no rows")
+        column_types = {name: ctype for name, ctype, *_ in
+                        cur.execute("DESCRIBE raw_rows").fetchall() if name != "_row"}
+        fields = _resolve_mapping(mapping or {}, column_types, project.kind)
+        _stage(cur, fields, column_types)
+        _validate(cur, fields, project.kind)
+        report(0.6, "adding new items")
+
+        def insert(wcur: duckdb.DuckDBPyConnection) -> ImportResult:
+            import_row = wcur.execute(
+                "INSERT INTO imports (project_id, file_name, file_format, file_sha256, rows_read,"
+                " items_added, duplicates_skipped, user_id, imported_at)"
+                " VALUES (?, ?, ?, ?, ?, 0, 0, ?, ?) RETURNING id",
+                [project_id, file_name, fmt, digest, rows_read, actor_id, utcnow()]).fetchone()
+            import_id = int(import_row[0])
+            overlap = wcur.execute("SELECT overlap FROM projects WHERE id = ?",
+                                   [project_id]).fetchone()[0]
+            added = wcur.execute(
+                "INSERT INTO items (project_id, external_id, prompt, response, response_a,"
+                " response_b, messages, metadata, hint_category, hint_severity, import_id,"
+                " open_slots) "
+                "SELECT ?, s.external_id, s.prompt, s.response, s.response_a, s.response_b,"
+                " s.messages, s.metadata, s.hint_category, s.hint_severity, ?, ? "
+                "FROM (SELECT * FROM staged QUALIFY row_number() OVER"
+                "      (PARTITION BY external_id ORDER BY _row) = 1) s "
+                "WHERE NOT EXISTS (SELECT 1 FROM items i WHERE i.project_id = ?"
+                "                  AND i.external_id = s.external_id) "
+                "ORDER BY s._row",
+                [project_id, import_id, overlap, project_id]).fetchone()[0]
+            skipped = rows_read - added
+            wcur.execute("UPDATE imports SET items_added = ?, duplicates_skipped = ? WHERE id = ?",
+                         [added, skipped, import_id])
+            log_event(wcur, "import", actor_id, project_id,
+                      details={"file": file_name, "format": fmt, "rows": rows_read,
+                               "added": added, "duplicates": skipped})
+            return ImportResult(import_id, rows_read, int(added), int(skipped))
+
+        result = db.write(insert, cursor=cur)
+    report(1.0, f"added {result.items_added} items")
+    return result
+
+
+def _sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _resolve_mapping(mapping: dict[str, str], column_types: dict[str, str],
+                     kind: str) -> dict[str, str]:
+    for field, column in mapping.items():
+        if field not in FIELDS:
+            raise ImportProblem(f"unknown field {field!r}: use one of {', '.join(FIELDS)}")
+        if column not in column_types:
+            raise ImportProblem(f"the file has no column {column!r} (mapped to {field}); "
+                                f"its columns are: {', '.join(column_types)}")
+    fields = {f: c for f, c in mapping.items() if c}
+    for field in FIELDS:
+        if field not in fields and field in column_types and field not in mapping:
+            fields[field] = field
+    if "prompt" not in fields and "messages" not in fields:
+        raise ImportProblem("the file needs a 'prompt' or a 'messages' column (or map one with "
+                            f"--map / the mapping form); its columns are: {', '.join(column_types)}")
+    if kind == "compare":
+        missing = [f for f in ("response_a", "response_b") if f not in fields]
+        if missing:
+            raise ImportProblem(f"a compare project needs column(s) {', '.join(missing)}; "
+                                f"the file has: {', '.join(column_types)}")
+    return fields
+
+
+def _stage(cur: duckdb.DuckDBPyConnection, fields: dict[str, str],
+           column_types: dict[str, str]) -> None:
+    select = ["_row"]
+    for field in TEXT_FIELDS + ("id",):
+        if field in fields:
+            select.append(f"{_text_expr(fields[field], column_types[fields[field]], field)} AS {field}")
+        else:
+            select.append(f"NULL::VARCHAR AS {field}")
+    if "messages" in fields:
+        select.append(f"{_messages_expr(fields['messages'], column_types[fields['messages']])} AS messages")
+    else:
+        select.append("NULL::JSON AS messages")
+    if "hint_severity" in fields:
+        column = fields["hint_severity"]
+        raw = _text_expr(column, column_types[column], "hint_severity")
+        select.append(f"{raw} AS hint_severity_raw")
+    else:
+        select.append("NULL::VARCHAR AS hint_severity_raw")
+    extra = [c for c in column_types if c not in fields.values()]
+    if extra:
+        select.append("json_object(" + ", ".join(f"'{c.replace(chr(39), chr(39) * 2)}', {_quote(c)}"
+                                                 for c in extra) + ") AS metadata")
+    else:
+        select.append("NULL::JSON AS metadata")
+    cur.execute(f"CREATE TEMP TABLE mapped AS SELECT {', '.join(select)} FROM raw_rows")
+    # A transcript whose last turn is the assistant's supplies the response to judge.
+    cur.execute(
+        "CREATE TEMP TABLE staged AS SELECT _row, id, prompt,"
+        " coalesce(response, CASE WHEN json_extract_string(messages, '$[#-1].role') = 'assistant'"
+        "   THEN json_extract_string(messages, '$[#-1].content') END) AS response,"
+        " response_a, response_b, messages, metadata, nullif(trim(hint_category), '') AS hint_category,"
+        " TRY_CAST(nullif(trim(hint_severity_raw), '') AS INTEGER) AS hint_severity,"
+        " hint_severity_raw,"
+        " coalesce(nullif(trim(id), ''), 'sha256:' || sha256(concat_ws(chr(31), coalesce(prompt, ''),"
+        "   coalesce(response, ''), coalesce(response_a, ''), coalesce(response_b, ''),"
+        "   coalesce(CAST(messages AS VARCHAR), '')))) AS external_id "
+        "FROM mapped")
+
+
+def _first_bad(cur: duckdb.DuckDBPyConnection, condition: str) -> int | None:
+    row = cur.execute(f"SELECT min(_row) FROM staged WHERE {condition}").fetchone()
+    return None if row[0] is None else int(row[0])
+
+
+def _validate(cur: duckdb.DuckDBPyConnection, fields: dict[str, str], kind: str) -> None:
+    def fail(row: int, field: str, problem: str) -> None:
+        column = fields.get(field, field)
+        raise ImportProblem(f"row {row}, column {column!r}: {problem}. Nothing was imported.")
+
+    if "messages" in fields:
+        row = _first_bad(cur, "messages IS NULL AND prompt IS NULL")
+        if row:
+            fail(row, "messages", "no transcript and no prompt")
+        shape = ("messages IS NOT NULL AND (json_type(messages) <> 'ARRAY'"
+                 " OR json_array_length(messages) = 0"
+                 " OR len(list_filter(json_extract(messages, '$[*]'), lambda m:"
+                 "   coalesce(json_type(m, '$.role') <> 'VARCHAR', true)"
+                 "   OR coalesce(json_type(m, '$.content') <> 'VARCHAR', true))) > 0)")
+        row = _first_bad(cur, shape)
+        if row:
+            fail(row, "messages", "expected a list of {\"role\": ..., \"content\": ...} messages")
+        raw = fields["messages"]
+        row = _first_bad(cur, "messages IS NULL AND _row IN (SELECT _row FROM raw_rows WHERE "
+                              f"{_quote(raw)} IS NOT NULL)")
+        if row:
+            fail(row, "messages", "not valid JSON")
+    if "prompt" in fields:
+        condition = "(prompt IS NULL OR trim(prompt) = '')"
+        if "messages" in fields:
+            condition += " AND messages IS NULL"
+        row = _first_bad(cur, condition)
+        if row:
+            fail(row, "prompt", "is empty")
+    required = ("response_a", "response_b") if kind == "compare" else ()
+    for field in required:
+        row = _first_bad(cur, f"{field} IS NULL OR trim({field}) = ''")
+        if row:
+            fail(row, field, "is empty")
+    for field in TEXT_FIELDS:
+        if field in fields:
+            row = _first_bad(cur, f"strlen({field}) > {MAX_TEXT_BYTES}")
+            if row:
+                fail(row, field, f"is longer than {MAX_TEXT_BYTES // (1024 * 1024)} MB")
+    row = _first_bad(cur, f"strlen(CAST(messages AS VARCHAR)) > {MAX_TEXT_BYTES}")
+    if row:
+        fail(row, "messages", f"is longer than {MAX_TEXT_BYTES // (1024 * 1024)} MB")
+    if "hint_severity" in fields:
+        row = _first_bad(cur, "hint_severity_raw IS NOT NULL AND trim(hint_severity_raw) <> '' AND"
+                              " (hint_severity IS NULL OR hint_severity NOT BETWEEN 0 AND 9)")
+        if row:
+            fail(row, "hint_severity", "must be a whole number from 0 to 9")
+    if "id" in fields:
+        dup = cur.execute(
+            "SELECT external_id, list_sort(list(_row))[1:2] FROM staged WHERE id IS NOT NULL "
+            "AND trim(id) <> '' GROUP BY external_id HAVING count(*) > 1 ORDER BY min(_row) LIMIT 1"
+        ).fetchone()
+        if dup:
+            first, second = dup[1]
+            raise ImportProblem(f"rows {first} and {second} have the same id {dup[0]!r} "
+                                f"(column {fields['id']!r}). Nothing was imported.")

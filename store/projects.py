@@ -1,0 +1,228 @@
+"""Projects, their members and their progress."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+
+from core.roles import has_role
+from core.taxonomy import DEFAULT_TAXONOMY, Taxonomy, TaxonomyError, parse_taxonomy, taxonomy_from_json
+from store.db import Database, PermissionDenied, StoreError, utcnow
+from store.events import log_event
+from store.users import User, require_role
+
+KINDS = ("label", "compare")
+
+
+@dataclass(frozen=True)
+class Project:
+    id: int
+    name: str
+    kind: str
+    guidelines: str
+    taxonomy: Taxonomy
+    overlap: int
+    open_to_all: bool
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+_COLUMNS = "id, name, kind, guidelines, taxonomy, overlap, open_to_all, settings"
+
+
+def _project(row: tuple) -> Project:
+    pid, name, kind, guidelines, taxonomy, overlap, open_to_all, settings = row
+    return Project(pid, name, kind, guidelines, taxonomy_from_json(taxonomy), overlap,
+                   open_to_all, json.loads(settings or "{}"))
+
+
+def _check_fields(name: str, kind: str, overlap: int) -> None:
+    if not name.strip():
+        raise StoreError("a project needs a name")
+    if len(name) > 120:
+        raise StoreError("a project name may be at most 120 characters")
+    if kind not in KINDS:
+        raise StoreError(f"kind must be 'label' or 'compare', not {kind!r}")
+    if not isinstance(overlap, int) or not 1 <= overlap <= 20:
+        raise StoreError("overlap (annotators per item) must be a whole number from 1 to 20")
+
+
+def _taxonomy(taxonomy: Taxonomy | str | None) -> Taxonomy:
+    if taxonomy is None:
+        return DEFAULT_TAXONOMY
+    if isinstance(taxonomy, Taxonomy):
+        return taxonomy
+    try:
+        return parse_taxonomy(taxonomy)
+    except TaxonomyError as exc:
+        raise StoreError(f"taxonomy: {exc}") from None
+
+
+def insert_project(cur: duckdb.DuckDBPyConnection, name: str, kind: str, guidelines: str,
+                   taxonomy: Taxonomy, overlap: int, open_to_all: bool, created_by: int | None,
+                   settings: dict[str, Any] | None = None) -> int:
+    """Insert inside the caller's transaction, after its own permission check."""
+    name = name.strip()
+    _check_fields(name, kind, overlap)
+    if cur.execute("SELECT count(*) FROM projects WHERE name = ?", [name]).fetchone()[0]:
+        raise StoreError(f"a project named {name!r} already exists")
+    row = cur.execute(
+        "INSERT INTO projects (name, kind, guidelines, taxonomy, overlap, open_to_all, settings,"
+        " created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        [name, kind, guidelines or "", taxonomy.to_json(), overlap, open_to_all,
+         json.dumps(settings or {}), created_by, utcnow()],
+    ).fetchone()
+    log_event(cur, "project_created", created_by, int(row[0]),
+              details={"name": name, "kind": kind, "overlap": overlap})
+    return int(row[0])
+
+
+def create_project(db: Database, actor_id: int | None, name: str, kind: str,
+                   guidelines: str = "", taxonomy: Taxonomy | str | None = None,
+                   overlap: int = 1, member_ids: list[int] | None = None,
+                   open_to_all: bool = False) -> int:
+    """A lead creates a project. `actor_id=None` is the server's own CLI (trusted console)."""
+    parsed = _taxonomy(taxonomy)
+
+    def work(cur: duckdb.DuckDBPyConnection) -> int:
+        if actor_id is not None:
+            require_role(cur, actor_id, "lead")
+        project_id = insert_project(cur, name, kind, guidelines, parsed, overlap, open_to_all,
+                                    actor_id)
+        _replace_members(cur, project_id, member_ids or [])
+        return project_id
+
+    return db.write(work)
+
+
+def update_project(db: Database, actor_id: int, project_id: int, guidelines: str,
+                   taxonomy: Taxonomy | str, overlap: int, open_to_all: bool) -> None:
+    parsed = _taxonomy(taxonomy)
+
+    def work(cur: duckdb.DuckDBPyConnection) -> None:
+        require_role(cur, actor_id, "lead")
+        current = _get(cur, project_id)
+        if current is None:
+            raise StoreError("no such project")
+        _check_fields(current.name, current.kind, overlap)
+        cur.execute("UPDATE projects SET guidelines = ?, taxonomy = ?, overlap = ?, open_to_all = ?"
+                    " WHERE id = ?", [guidelines, parsed.to_json(), overlap, open_to_all, project_id])
+        if overlap != current.overlap:
+            # Open slots follow the new overlap; active claims keep theirs.
+            cur.execute(
+                "UPDATE items SET open_slots = greatest(0, ? - done_count - "
+                " (SELECT count(*) FROM claims c WHERE c.item_id = items.id)) "
+                "WHERE project_id = ?", [overlap, project_id])
+        log_event(cur, "project_updated", actor_id, project_id, details={"overlap": overlap})
+
+    db.write(work)
+
+
+def _replace_members(cur: duckdb.DuckDBPyConnection, project_id: int, user_ids: list[int]) -> None:
+    cur.execute("DELETE FROM project_members WHERE project_id = ?", [project_id])
+    now = utcnow()
+    for user_id in sorted(set(user_ids)):
+        cur.execute("INSERT INTO project_members VALUES (?, ?, ?)", [project_id, user_id, now])
+
+
+def set_members(db: Database, actor_id: int, project_id: int, user_ids: list[int]) -> None:
+    def work(cur: duckdb.DuckDBPyConnection) -> None:
+        require_role(cur, actor_id, "lead")
+        if _get(cur, project_id) is None:
+            raise StoreError("no such project")
+        _replace_members(cur, project_id, user_ids)
+        log_event(cur, "members_changed", actor_id, project_id,
+                  details={"user_ids": sorted(set(user_ids))})
+
+    db.write(work)
+
+
+def member_ids(db: Database, project_id: int) -> list[int]:
+    with db.read() as cur:
+        rows = cur.execute("SELECT user_id FROM project_members WHERE project_id = ? "
+                           "ORDER BY user_id", [project_id]).fetchall()
+    return [r[0] for r in rows]
+
+
+def _get(cur: duckdb.DuckDBPyConnection, project_id: int) -> Project | None:
+    row = cur.execute(f"SELECT {_COLUMNS} FROM projects WHERE id = ?", [project_id]).fetchone()
+    return _project(row) if row else None
+
+
+def get_project(db: Database, project_id: int) -> Project | None:
+    with db.read() as cur:
+        return _get(cur, project_id)
+
+
+def get_project_by_name(db: Database, name: str) -> Project | None:
+    with db.read() as cur:
+        row = cur.execute(f"SELECT {_COLUMNS} FROM projects WHERE name = ?", [name]).fetchone()
+    return _project(row) if row else None
+
+
+def list_projects(db: Database) -> list[Project]:
+    with db.read() as cur:
+        rows = cur.execute(f"SELECT {_COLUMNS} FROM projects ORDER BY id").fetchall()
+    return [_project(r) for r in rows]
+
+
+def can_work_on(cur: duckdb.DuckDBPyConnection, user: User, project_id: int) -> bool:
+    """Leads and admins work on any project; annotators on those assigned or open to all."""
+    if has_role(user.role, "lead"):
+        return True
+    row = cur.execute(
+        "SELECT p.open_to_all OR EXISTS (SELECT 1 FROM project_members m "
+        " WHERE m.project_id = p.id AND m.user_id = ?) FROM projects p WHERE p.id = ?",
+        [user.id, project_id]).fetchone()
+    return bool(row and row[0])
+
+
+def require_worker(cur: duckdb.DuckDBPyConnection, user_id: int, project_id: int) -> User:
+    user = require_role(cur, user_id, "annotator")
+    if not can_work_on(cur, user, project_id):
+        raise PermissionDenied("you are not assigned to this project")
+    return user
+
+
+def projects_for_user(db: Database, user: User, kind: str | None = None) -> list[Project]:
+    """The projects `user` may work on, optionally of one kind."""
+    sql = f"SELECT {_COLUMNS} FROM projects p"
+    params: list[Any] = []
+    clauses = []
+    if not has_role(user.role, "lead"):
+        clauses.append("(p.open_to_all OR EXISTS (SELECT 1 FROM project_members m "
+                       "WHERE m.project_id = p.id AND m.user_id = ?))")
+        params.append(user.id)
+    if kind:
+        clauses.append("p.kind = ?")
+        params.append(kind)
+    if clauses:
+        sql += " WHERE " + " AND ".join(clauses)
+    with db.read() as cur:
+        rows = cur.execute(sql + " ORDER BY p.id", params).fetchall()
+    return [_project(r) for r in rows]
+
+
+@dataclass(frozen=True)
+class Progress:
+    items: int
+    items_done: int
+    annotations: int
+
+    @property
+    def items_left(self) -> int:
+        return self.items - self.items_done
+
+
+def project_progress(db: Database, project_id: int) -> Progress:
+    """Items, items with all their overlap done, and current (not superseded) annotations."""
+    with db.read() as cur:
+        items, done = cur.execute(
+            "SELECT count(*), count(*) FILTER (WHERE i.done_count >= p.overlap) "
+            "FROM items i JOIN projects p ON p.id = i.project_id WHERE i.project_id = ?",
+            [project_id]).fetchone()
+        annotations = cur.execute(
+            "SELECT count(*) FROM annotations WHERE project_id = ? AND version = 1",
+            [project_id]).fetchone()[0]
+    return Progress(int(items), int(done), int(annotations))

@@ -1,0 +1,174 @@
+"""Schema and ordered migrations. Each migration runs once, in order, inside a transaction.
+
+To change the schema, append a new entry to MIGRATIONS; never edit one that has shipped.
+"""
+from __future__ import annotations
+
+import duckdb
+
+from store.db import Database, utcnow
+
+MIGRATIONS: list[tuple[int, str, str]] = [
+    (1, "initial schema", """
+    CREATE TABLE settings (
+        key VARCHAR PRIMARY KEY,
+        value VARCHAR NOT NULL
+    );
+
+    CREATE SEQUENCE user_ids START 1;
+    CREATE TABLE users (
+        id INTEGER PRIMARY KEY DEFAULT nextval('user_ids'),
+        username VARCHAR NOT NULL UNIQUE,
+        name VARCHAR NOT NULL,
+        password_hash VARCHAR NOT NULL,
+        role VARCHAR NOT NULL CHECK (role IN ('annotator', 'lead', 'admin')),
+        active BOOLEAN NOT NULL DEFAULT TRUE,
+        failed_logins INTEGER NOT NULL DEFAULT 0,
+        last_failed_login TIMESTAMP,
+        created_at TIMESTAMP NOT NULL
+    );
+
+    CREATE SEQUENCE project_ids START 1;
+    CREATE TABLE projects (
+        id INTEGER PRIMARY KEY DEFAULT nextval('project_ids'),
+        name VARCHAR NOT NULL UNIQUE,
+        kind VARCHAR NOT NULL CHECK (kind IN ('label', 'compare')),
+        guidelines VARCHAR NOT NULL DEFAULT '',
+        taxonomy JSON NOT NULL,
+        overlap INTEGER NOT NULL DEFAULT 1 CHECK (overlap >= 1),
+        open_to_all BOOLEAN NOT NULL DEFAULT FALSE,
+        settings JSON NOT NULL DEFAULT '{}',
+        created_by INTEGER,
+        created_at TIMESTAMP NOT NULL
+    );
+
+    CREATE TABLE project_members (
+        project_id INTEGER NOT NULL,
+        user_id INTEGER NOT NULL,
+        added_at TIMESTAMP NOT NULL,
+        PRIMARY KEY (project_id, user_id)
+    );
+
+    -- Items are never deleted or edited by people; open_slots / done_count / touched_by are
+    -- the work queue's bookkeeping, kept beside the item so a claim is one filtered scan.
+    CREATE SEQUENCE item_ids START 1;
+    CREATE TABLE items (
+        id BIGINT NOT NULL DEFAULT nextval('item_ids'),
+        project_id INTEGER NOT NULL,
+        external_id VARCHAR NOT NULL,
+        prompt VARCHAR,
+        response VARCHAR,
+        response_a VARCHAR,
+        response_b VARCHAR,
+        messages JSON,
+        metadata JSON,
+        hint_category VARCHAR,
+        hint_severity INTEGER,
+        import_id INTEGER,
+        open_slots INTEGER NOT NULL,
+        done_count INTEGER NOT NULL DEFAULT 0,
+        touched_by VARCHAR NOT NULL DEFAULT ','
+    );
+
+    CREATE SEQUENCE import_ids START 1;
+    CREATE TABLE imports (
+        id INTEGER PRIMARY KEY DEFAULT nextval('import_ids'),
+        project_id INTEGER NOT NULL,
+        file_name VARCHAR NOT NULL,
+        file_format VARCHAR NOT NULL,
+        file_sha256 VARCHAR NOT NULL,
+        rows_read BIGINT NOT NULL,
+        items_added BIGINT NOT NULL,
+        duplicates_skipped BIGINT NOT NULL,
+        user_id INTEGER,
+        imported_at TIMESTAMP NOT NULL
+    );
+
+    -- Active claims only: a row lives from claim to submit, skip or expiry.
+    CREATE TABLE claims (
+        item_id BIGINT NOT NULL,
+        project_id INTEGER NOT NULL,
+        user_id INTEGER NOT NULL,
+        claimed_at TIMESTAMP NOT NULL,
+        expires_at TIMESTAMP NOT NULL
+    );
+
+    -- Append-only: a correction is a new row with version + 1 that names what it supersedes.
+    CREATE SEQUENCE annotation_ids START 1;
+    CREATE TABLE annotations (
+        id BIGINT NOT NULL DEFAULT nextval('annotation_ids'),
+        item_id BIGINT NOT NULL,
+        project_id INTEGER NOT NULL,
+        user_id INTEGER NOT NULL,
+        version INTEGER NOT NULL,
+        supersedes BIGINT,
+        is_safe BOOLEAN,
+        categories VARCHAR[],
+        severity INTEGER,
+        note VARCHAR,
+        edited_response VARCHAR,
+        edit_distance INTEGER,
+        judgment JSON,
+        shown_at TIMESTAMP,
+        submitted_at TIMESTAMP NOT NULL,
+        active_ms BIGINT
+    );
+
+    CREATE SEQUENCE flag_ids START 1;
+    CREATE TABLE flags (
+        id BIGINT NOT NULL DEFAULT nextval('flag_ids'),
+        item_id BIGINT NOT NULL,
+        project_id INTEGER NOT NULL,
+        user_id INTEGER NOT NULL,
+        reason VARCHAR NOT NULL,
+        flagged_at TIMESTAMP NOT NULL
+    );
+
+    CREATE SEQUENCE event_ids START 1;
+    CREATE TABLE events (
+        id BIGINT NOT NULL DEFAULT nextval('event_ids'),
+        happened_at TIMESTAMP NOT NULL,
+        user_id INTEGER,
+        kind VARCHAR NOT NULL,
+        project_id INTEGER,
+        item_id BIGINT,
+        details JSON
+    );
+    """),
+]
+
+
+def _ensure_version_table(cursor: duckdb.DuckDBPyConnection) -> None:
+    cursor.execute(
+        "CREATE TABLE IF NOT EXISTS schema_version ("
+        " version INTEGER PRIMARY KEY, description VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
+    )
+
+
+def current_version(db: Database) -> int:
+    with db.read() as cursor:
+        _ensure_version_table(cursor)
+        row = cursor.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchone()
+    return int(row[0])
+
+
+def migrate(db: Database) -> list[int]:
+    """Apply every migration newer than the file's version; return the versions applied."""
+    applied: list[int] = []
+    for version, description, sql in MIGRATIONS:
+        def apply(cursor: duckdb.DuckDBPyConnection, version=version, description=description,
+                  sql=sql) -> bool:
+            _ensure_version_table(cursor)
+            done = cursor.execute(
+                "SELECT count(*) FROM schema_version WHERE version = ?", [version]
+            ).fetchone()[0]
+            if done:
+                return False
+            cursor.execute(sql)
+            cursor.execute("INSERT INTO schema_version VALUES (?, ?, ?)",
+                           [version, description, utcnow()])
+            return True
+
+        if db.write(apply):
+            applied.append(version)
+    return applied

@@ -1,0 +1,276 @@
+"""User accounts, the first-admin setup token, and login bookkeeping."""
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+import bcrypt
+import duckdb
+
+from core import accounts, config
+from core.roles import has_role, is_role
+from store.db import Database, PermissionDenied, StoreError, utcnow
+from store.events import log_event
+from store.settings import SETUP_TOKEN, get_setting, set_setting
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    username: str
+    name: str
+    role: str
+    active: bool
+
+
+_USER_COLUMNS = "id, username, name, role, active"
+
+
+def hash_password(password: str) -> str:
+    return bcrypt.hashpw(password.encode("utf-8"),
+                         bcrypt.gensalt(config.bcrypt_rounds())).decode("ascii")
+
+
+def check_password(password: str, password_hash: str) -> bool:
+    try:
+        return bcrypt.checkpw(password.encode("utf-8"), password_hash.encode("ascii"))
+    except ValueError:
+        return False
+
+
+def require_role(cursor: duckdb.DuckDBPyConnection, user_id: int | None, needed: str) -> User:
+    """The active user `user_id`, or PermissionDenied when their role is below `needed`."""
+    user = _user_by_id(cursor, user_id) if user_id is not None else None
+    if user is None or not user.active or not has_role(user.role, needed):
+        raise PermissionDenied(f"this needs the {needed} role")
+    return user
+
+
+def _user_by_id(cursor: duckdb.DuckDBPyConnection, user_id: int) -> User | None:
+    row = cursor.execute(f"SELECT {_USER_COLUMNS} FROM users WHERE id = ?", [user_id]).fetchone()
+    return User(*row) if row else None
+
+
+def get_user(db: Database, user_id: int) -> User | None:
+    with db.read() as cur:
+        return _user_by_id(cur, user_id)
+
+
+def get_user_by_username(db: Database, username: str) -> User | None:
+    with db.read() as cur:
+        row = cur.execute(f"SELECT {_USER_COLUMNS} FROM users WHERE username = ?",
+                          [username]).fetchone()
+    return User(*row) if row else None
+
+
+def count_users(db: Database) -> int:
+    with db.read() as cur:
+        return int(cur.execute("SELECT count(*) FROM users").fetchone()[0])
+
+
+def list_users(db: Database) -> list[User]:
+    with db.read() as cur:
+        rows = cur.execute(f"SELECT {_USER_COLUMNS} FROM users ORDER BY username").fetchall()
+    return [User(*row) for row in rows]
+
+
+def _validate_new_user(cursor: duckdb.DuckDBPyConnection, username: str, name: str,
+                       password: str, role: str) -> None:
+    for problem in (accounts.username_problem(username), accounts.password_problem(password)):
+        if problem:
+            raise StoreError(problem)
+    if not name.strip():
+        raise StoreError("a display name is required")
+    if not is_role(role):
+        raise StoreError(f"unknown role {role!r}: use annotator, lead or admin")
+    taken = cursor.execute("SELECT count(*) FROM users WHERE username = ?", [username]).fetchone()
+    if taken[0]:
+        raise StoreError(f"the username {username!r} is already taken")
+
+
+def _insert_user(cursor: duckdb.DuckDBPyConnection, username: str, name: str, password_hash: str,
+                 role: str) -> int:
+    row = cursor.execute(
+        "INSERT INTO users (username, name, password_hash, role, created_at) "
+        "VALUES (?, ?, ?, ?, ?) RETURNING id",
+        [username, name.strip(), password_hash, role, utcnow()],
+    ).fetchone()
+    return int(row[0])
+
+
+def create_user(db: Database, actor_id: int | None, username: str, name: str, password: str,
+                role: str) -> int:
+    """An admin creates an account. `actor_id=None` is the server's own CLI (trusted console)."""
+    username = (username or "").strip().lower()
+    password_hash = hash_password(password) if not accounts.password_problem(password) else ""
+
+    def work(cur: duckdb.DuckDBPyConnection) -> int:
+        if actor_id is not None:
+            require_role(cur, actor_id, "admin")
+        _validate_new_user(cur, username, name, password, role)
+        user_id = _insert_user(cur, username, name, password_hash, role)
+        log_event(cur, "user_created", actor_id, details={"username": username, "role": role})
+        return user_id
+
+    return db.write(work)
+
+
+def setup_token(db: Database) -> str | None:
+    """The one-time token that lets someone create the first admin, made when needed.
+
+    None once any user exists. The token stays valid until it is used, so the console line
+    printed at start-up (or by `cli.py init`) keeps working across restarts.
+    """
+    if count_users(db):
+        return None
+    wanted = config.fixed_setup_token()
+
+    def work(cur: duckdb.DuckDBPyConnection) -> str | None:
+        if cur.execute("SELECT count(*) FROM users").fetchone()[0]:
+            return None
+        current = get_setting(cur, SETUP_TOKEN)
+        if wanted and current != wanted:
+            set_setting(cur, SETUP_TOKEN, wanted)
+            return wanted
+        if current:
+            return current
+        token = secrets.token_urlsafe(24)
+        set_setting(cur, SETUP_TOKEN, token)
+        return token
+
+    return db.write(work)
+
+
+def create_first_admin(db: Database, token: str, username: str, name: str,
+                       password: str) -> int:
+    """Create the first admin account; needs the console's setup token. Consumes the token."""
+    username = (username or "").strip().lower()
+    problem = accounts.password_problem(password)
+    password_hash = hash_password(password) if not problem else ""
+
+    def work(cur: duckdb.DuckDBPyConnection) -> int:
+        if cur.execute("SELECT count(*) FROM users").fetchone()[0]:
+            raise PermissionDenied("an admin already exists: log in instead")
+        expected = get_setting(cur, SETUP_TOKEN)
+        if not expected or not hmac.compare_digest(expected.encode(), (token or "").strip().encode()):
+            raise PermissionDenied("the setup token is not right: copy it from the server console")
+        _validate_new_user(cur, username, name, password, "admin")
+        user_id = _insert_user(cur, username, name, password_hash, "admin")
+        cur.execute("DELETE FROM settings WHERE key = ?", [SETUP_TOKEN])
+        log_event(cur, "first_admin_created", user_id, details={"username": username})
+        return user_id
+
+    return db.write(work)
+
+
+def set_role(db: Database, actor_id: int, user_id: int, role: str) -> None:
+    if not is_role(role):
+        raise StoreError(f"unknown role {role!r}")
+
+    def work(cur: duckdb.DuckDBPyConnection) -> None:
+        require_role(cur, actor_id, "admin")
+        target = _user_by_id(cur, user_id)
+        if target is None:
+            raise StoreError("no such user")
+        if target.role == "admin" and role != "admin":
+            _refuse_removing_last_admin(cur, user_id)
+        cur.execute("UPDATE users SET role = ? WHERE id = ?", [role, user_id])
+        log_event(cur, "role_changed", actor_id,
+                  details={"username": target.username, "from": target.role, "to": role})
+
+    db.write(work)
+
+
+def _refuse_removing_last_admin(cur: duckdb.DuckDBPyConnection, user_id: int) -> None:
+    others = cur.execute(
+        "SELECT count(*) FROM users WHERE role = 'admin' AND active AND id <> ?", [user_id]
+    ).fetchone()[0]
+    if not others:
+        raise StoreError("this is the last active admin: make someone else admin first")
+
+
+def set_password(db: Database, actor_id: int, user_id: int, password: str) -> None:
+    problem = accounts.password_problem(password)
+    if problem:
+        raise StoreError(problem)
+    password_hash = hash_password(password)
+
+    def work(cur: duckdb.DuckDBPyConnection) -> None:
+        if actor_id != user_id:
+            require_role(cur, actor_id, "admin")
+        target = _user_by_id(cur, user_id)
+        if target is None:
+            raise StoreError("no such user")
+        cur.execute("UPDATE users SET password_hash = ?, failed_logins = 0 WHERE id = ?",
+                    [password_hash, user_id])
+        log_event(cur, "password_reset", actor_id, details={"username": target.username})
+
+    db.write(work)
+
+
+def set_active(db: Database, actor_id: int, user_id: int, active: bool) -> None:
+    def work(cur: duckdb.DuckDBPyConnection) -> None:
+        require_role(cur, actor_id, "admin")
+        target = _user_by_id(cur, user_id)
+        if target is None:
+            raise StoreError("no such user")
+        if not active and target.role == "admin":
+            _refuse_removing_last_admin(cur, user_id)
+        cur.execute("UPDATE users SET active = ? WHERE id = ?", [active, user_id])
+        log_event(cur, "user_activated" if active else "user_deactivated", actor_id,
+                  details={"username": target.username})
+
+    db.write(work)
+
+
+@dataclass(frozen=True)
+class LoginRecord:
+    username: str
+    name: str
+    password_hash: str
+    role: str
+    locked: bool
+
+
+def login_records(db: Database, now: datetime | None = None) -> list[LoginRecord]:
+    """Active accounts as the login form needs them, with their lock-out state."""
+    now = now or utcnow()
+    with db.read() as cur:
+        rows = cur.execute(
+            "SELECT username, name, password_hash, role, failed_logins, last_failed_login "
+            "FROM users WHERE active"
+        ).fetchall()
+    return [LoginRecord(u, n, h, r, accounts.is_locked_out(f, last, now))
+            for u, n, h, r, f, last in rows]
+
+
+def record_failed_login(db: Database, username: str) -> None:
+    def work(cur: duckdb.DuckDBPyConnection) -> None:
+        now = utcnow()
+        row = cur.execute("SELECT id, failed_logins, last_failed_login FROM users "
+                          "WHERE username = ?", [username]).fetchone()
+        if row is None:
+            return
+        user_id, failed, last = row
+        # A failure long after the last one starts a new count instead of extending a lock.
+        failed = failed + 1 if last is not None and now - last < accounts.LOCKOUT else 1
+        cur.execute("UPDATE users SET failed_logins = ?, last_failed_login = ? WHERE id = ?",
+                    [failed, now, user_id])
+        log_event(cur, "login_failed", user_id, details={"attempt": failed})
+
+    db.write(work)
+
+
+def record_login(db: Database, username: str, method: str) -> None:
+    def work(cur: duckdb.DuckDBPyConnection) -> None:
+        row = cur.execute("SELECT id, failed_logins FROM users WHERE username = ?",
+                          [username]).fetchone()
+        if row is None:
+            return
+        if row[1]:
+            cur.execute("UPDATE users SET failed_logins = 0 WHERE id = ?", [row[0]])
+        log_event(cur, "login", row[0], details={"method": method})
+
+    db.write(work)

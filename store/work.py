@@ -1,0 +1,289 @@
+"""The work queue: claim the next item, save annotations (append-only), skip and flag.
+
+Bookkeeping lives on the item row so a claim is one filtered scan with LIMIT 1:
+`open_slots` (annotations still wanted minus active claims), `done_count` (first-version
+annotations), `touched_by` (',id,' tokens of people who claimed, annotated or skipped it,
+so nobody is served the same item twice). Active claims are rows in `claims` until
+submitted, skipped or expired.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import duckdb
+
+from core import config
+from core.labels import Label
+from core.roles import has_role
+from store.db import Database, PermissionDenied, StoreError, utcnow
+from store.events import log_event
+
+MAX_EDIT_DISTANCE_CHARS = 200_000
+
+
+@dataclass(frozen=True)
+class Item:
+    id: int
+    project_id: int
+    external_id: str
+    prompt: str | None
+    response: str | None
+    response_a: str | None
+    response_b: str | None
+    messages: list[dict[str, str]] | None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    hint_category: str | None = None
+    hint_severity: int | None = None
+
+
+_ITEM_COLUMNS = ("id, project_id, external_id, prompt, response, response_a, response_b, "
+                 "messages, metadata, hint_category, hint_severity")
+
+
+def _item(row: tuple) -> Item:
+    (iid, pid, ext, prompt, response, a, b, messages, metadata, hint_cat, hint_sev) = row
+    return Item(iid, pid, ext, prompt, response, a, b,
+                json.loads(messages) if messages else None,
+                json.loads(metadata) if metadata else {}, hint_cat, hint_sev)
+
+
+def _token(user_id: int) -> str:
+    return f",{int(user_id)},"
+
+
+def _check_worker(cur: duckdb.DuckDBPyConnection, user_id: int, project_id: int) -> None:
+    """One query: the user is active and may work on the project (see projects.can_work_on)."""
+    row = cur.execute(
+        "SELECT u.role, u.active, p.open_to_all OR EXISTS (SELECT 1 FROM project_members m"
+        " WHERE m.project_id = p.id AND m.user_id = u.id) "
+        "FROM users u, projects p WHERE u.id = ? AND p.id = ?", [user_id, project_id]).fetchone()
+    if row is None:
+        raise PermissionDenied("unknown user or project")
+    role, active, member = row
+    if not active:
+        raise PermissionDenied("this account is deactivated")
+    if not (member or has_role(role, "lead")):
+        raise PermissionDenied("you are not assigned to this project")
+
+
+def _expire_claims(cur: duckdb.DuckDBPyConnection, project_id: int, now: datetime) -> int:
+    expired = cur.execute("SELECT item_id, user_id FROM claims WHERE project_id = ? "
+                          "AND expires_at <= ?", [project_id, now]).fetchall()
+    for item_id, user_id in expired:
+        # The slot goes back to the pool, and so may the item to the same person later.
+        cur.execute("UPDATE items SET open_slots = open_slots + 1,"
+                    " touched_by = replace(touched_by, ?, ',') WHERE id = ?",
+                    [_token(user_id), item_id])
+        log_event(cur, "claim_expired", user_id, project_id, item_id)
+    if expired:
+        cur.execute("DELETE FROM claims WHERE project_id = ? AND expires_at <= ?",
+                    [project_id, now])
+    return len(expired)
+
+
+def claim_next_item(db: Database, user_id: int, project_id: int,
+                    now: datetime | None = None) -> Item | None:
+    """The item this person should work on next in the project, claimed for them; None when
+    nothing is left for them. A claim they already hold (a reload) is returned again."""
+    now = now or utcnow()
+    timeout = timedelta(minutes=config.claim_timeout_minutes())
+
+    def work(cur: duckdb.DuckDBPyConnection) -> Item | None:
+        _check_worker(cur, user_id, project_id)
+        claims = cur.execute(
+            "SELECT item_id, user_id, expires_at FROM claims WHERE project_id = ? "
+            "AND (user_id = ? OR expires_at <= ?)", [project_id, user_id, now]).fetchall()
+        if any(expires <= now for _, _, expires in claims):
+            _expire_claims(cur, project_id, now)
+        held = [item_id for item_id, holder, expires in claims
+                if holder == user_id and expires > now]
+        if held:
+            cur.execute("UPDATE claims SET expires_at = ? WHERE item_id = ? AND user_id = ?",
+                        [now + timeout, held[0], user_id])
+            row = cur.execute(f"SELECT {_ITEM_COLUMNS} FROM items WHERE id = ?",
+                              [held[0]]).fetchone()
+            return _item(row)
+        token = _token(user_id)
+        row = cur.execute(
+            "UPDATE items SET open_slots = open_slots - 1, touched_by = touched_by || ? "
+            "WHERE id = (SELECT id FROM items WHERE project_id = ? AND open_slots > 0"
+            "            AND NOT contains(touched_by, ?) LIMIT 1) "
+            f"RETURNING {_ITEM_COLUMNS}", [token[1:], project_id, token]).fetchone()
+        if row is None:
+            return None
+        item = _item(row)
+        cur.execute("INSERT INTO claims VALUES (?, ?, ?, ?, ?)",
+                    [item.id, project_id, user_id, now, now + timeout])
+        log_event(cur, "claim", user_id, project_id, item.id)
+        return item
+
+    return db.write(work)
+
+
+def get_item(db: Database, item_id: int) -> Item | None:
+    with db.read() as cur:
+        row = cur.execute(f"SELECT {_ITEM_COLUMNS} FROM items WHERE id = ?", [item_id]).fetchone()
+    return _item(row) if row else None
+
+
+def _item_project_and_claim(cur: duckdb.DuckDBPyConnection, user_id: int,
+                            item_id: int) -> tuple[int, str | None, bool]:
+    row = cur.execute(
+        "SELECT i.project_id, i.response, EXISTS (SELECT 1 FROM claims c WHERE c.item_id = i.id"
+        " AND c.user_id = ?) FROM items i WHERE i.id = ?", [user_id, item_id]).fetchone()
+    if row is None:
+        raise StoreError("no such item")
+    return int(row[0]), row[1], bool(row[2])
+
+
+def _edit_distance(original: str | None, edited: str | None) -> int | None:
+    if edited is None:
+        return None
+    from core.text import edit_distance
+    return edit_distance(original or "", edited, limit_chars=MAX_EDIT_DISTANCE_CHARS)
+
+
+def save_annotation(db: Database, user_id: int, item_id: int, label: Label | None = None,
+                    judgment: dict[str, Any] | None = None, shown_at: datetime | None = None,
+                    active_ms: int | None = None, now: datetime | None = None) -> int:
+    """Append this person's annotation of the item; a second save is a correction (a new
+    version that supersedes the last). Returns the new annotation id.
+
+    Works without a live claim too (the claim expired while the person was away): the
+    annotation is kept, never dropped.
+    """
+    now = now or utcnow()
+    label = label or Label(is_safe=None)
+
+    def work(cur: duckdb.DuckDBPyConnection) -> int:
+        project_id, original, has_claim = _item_project_and_claim(cur, user_id, item_id)
+        _check_worker(cur, user_id, project_id)
+        previous = None
+        if not has_claim:
+            previous = cur.execute(
+                "SELECT id, version FROM annotations WHERE item_id = ? AND user_id = ? "
+                "ORDER BY version DESC LIMIT 1", [item_id, user_id]).fetchone()
+        edited = label.edited_response
+        if edited is not None and edited == (original or ""):
+            edited = None
+        version = previous[1] + 1 if previous else 1
+        annotation_id = cur.execute(
+            "INSERT INTO annotations (item_id, project_id, user_id, version, supersedes, is_safe,"
+            " categories, severity, note, edited_response, edit_distance, judgment, shown_at,"
+            " submitted_at, active_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "RETURNING id",
+            [item_id, project_id, user_id, version, previous[0] if previous else None,
+             label.is_safe, list(label.categories), label.severity, label.note or None, edited,
+             _edit_distance(original, edited), json.dumps(judgment) if judgment else None,
+             shown_at, now, active_ms]).fetchone()[0]
+        if version == 1:
+            if has_claim:
+                cur.execute("UPDATE items SET done_count = done_count + 1 WHERE id = ?", [item_id])
+                cur.execute("DELETE FROM claims WHERE item_id = ? AND user_id = ?",
+                            [item_id, user_id])
+            else:
+                token = _token(user_id)
+                cur.execute(
+                    "UPDATE items SET done_count = done_count + 1,"
+                    " open_slots = greatest(0, open_slots - 1),"
+                    " touched_by = CASE WHEN contains(touched_by, ?) THEN touched_by"
+                    "   ELSE touched_by || ? END WHERE id = ?", [token, token[1:], item_id])
+        log_event(cur, "submit" if version == 1 else "correct", user_id, project_id, item_id,
+                  {"annotation_id": int(annotation_id), "version": version,
+                   **({"late": True} if version == 1 and not has_claim else {})})
+        return int(annotation_id)
+
+    return db.write(work)
+
+
+def skip_item(db: Database, user_id: int, item_id: int, reason: str = "") -> None:
+    """Give the item back to the pool for others (never to this person again). No penalty."""
+    _release(db, user_id, item_id, "skip", {"reason": reason.strip()} if reason.strip() else None)
+
+
+def flag_item(db: Database, user_id: int, item_id: int, reason: str) -> None:
+    """Flag the item for a lead and move on; the slot returns to the pool."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise StoreError("say briefly why you flag this item")
+
+    def extra(cur: duckdb.DuckDBPyConnection, project_id: int) -> None:
+        cur.execute("INSERT INTO flags (item_id, project_id, user_id, reason, flagged_at) "
+                    "VALUES (?, ?, ?, ?, ?)", [item_id, project_id, user_id, reason, utcnow()])
+
+    _release(db, user_id, item_id, "flag", {"reason": reason}, extra)
+
+
+def _release(db: Database, user_id: int, item_id: int, kind: str,
+             details: dict[str, Any] | None, extra=None) -> None:
+    def work(cur: duckdb.DuckDBPyConnection) -> None:
+        project_id, _, has_claim = _item_project_and_claim(cur, user_id, item_id)
+        _check_worker(cur, user_id, project_id)
+        if has_claim:
+            cur.execute("DELETE FROM claims WHERE item_id = ? AND user_id = ?", [item_id, user_id])
+            cur.execute("UPDATE items SET open_slots = open_slots + 1 WHERE id = ?", [item_id])
+        if extra:
+            extra(cur, project_id)
+        log_event(cur, kind, user_id, project_id, item_id, details)
+
+    db.write(work)
+
+
+@dataclass(frozen=True)
+class AnnotationRecord:
+    id: int
+    item_id: int
+    user_id: int
+    version: int
+    supersedes: int | None
+    is_safe: bool | None
+    categories: list[str]
+    severity: int | None
+    note: str | None
+    edited_response: str | None
+    edit_distance: int | None
+    submitted_at: datetime
+
+
+_ANNOTATION_COLUMNS = ("id, item_id, user_id, version, supersedes, is_safe, categories, severity,"
+                       " note, edited_response, edit_distance, submitted_at")
+
+
+def annotation_history(db: Database, item_id: int, user_id: int | None = None) -> list[AnnotationRecord]:
+    """Every version of every annotation of an item (or one person's), oldest first."""
+    sql = f"SELECT {_ANNOTATION_COLUMNS} FROM annotations WHERE item_id = ?"
+    params: list[Any] = [item_id]
+    if user_id is not None:
+        sql += " AND user_id = ?"
+        params.append(user_id)
+    with db.read() as cur:
+        rows = cur.execute(sql + " ORDER BY user_id, version", params).fetchall()
+    return [AnnotationRecord(*row) for row in rows]
+
+
+def latest_annotation(db: Database, item_id: int, user_id: int) -> AnnotationRecord | None:
+    history = annotation_history(db, item_id, user_id)
+    return history[-1] if history else None
+
+
+def recent_items_done(db: Database, user_id: int, project_id: int,
+                      since: datetime, limit: int = 20) -> list[int]:
+    """Items this person annotated in the project since `since`, newest first."""
+    with db.read() as cur:
+        rows = cur.execute(
+            "SELECT item_id FROM annotations WHERE user_id = ? AND project_id = ? "
+            "AND submitted_at >= ? AND version = 1 ORDER BY id DESC LIMIT ?",
+            [user_id, project_id, since, limit]).fetchall()
+    return [r[0] for r in rows]
+
+
+def annotations_today(db: Database, user_id: int, project_id: int, now: datetime | None = None) -> int:
+    now = now or utcnow()
+    start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    with db.read() as cur:
+        return int(cur.execute(
+            "SELECT count(*) FROM annotations WHERE user_id = ? AND project_id = ? "
+            "AND version = 1 AND submitted_at >= ?", [user_id, project_id, start]).fetchone()[0])
