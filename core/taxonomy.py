@@ -107,7 +107,9 @@ DEFAULT_TAXONOMY = Taxonomy(
 
 
 def _text(value: Any, where: str, required: bool = True) -> str:
-    if value is None and not required:
+    if value is None:
+        if required:
+            raise TaxonomyError(f"{where} is missing")
         return ""
     if not isinstance(value, (str, int, float)) or isinstance(value, bool):
         raise TaxonomyError(f"{where} must be text")

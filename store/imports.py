@@ -42,8 +42,12 @@ def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
-def _clean_duckdb_error(exc: Exception) -> str:
+def _clean_duckdb_error(exc: Exception, path: str = "", file_name: str = "") -> str:
     text = str(exc)
+    if "expected records" in text:
+        return "every line must be a JSON object ({...}), one item per line"
+    if path:
+        text = text.replace(f'"{path}"', repr(file_name or Path(path).name))
     text = re.sub(r"^[A-Za-z ]+Error: ", "", text)
     text = text.split("\nLINE 1:")[0]
     text = text.split("\nPossible fixes:")[0]
@@ -78,7 +82,7 @@ def read_preview(db: Database, path: str | Path, fmt: str | None = None,
             rows = result.fetchall()
             names = [d[0] for d in result.description]
         except duckdb.Error as exc:
-            raise ImportProblem(f"could not read the file: {_clean_duckdb_error(exc)}") from None
+            raise ImportProblem(f"could not read the file: {_clean_duckdb_error(exc, path)}") from None
     return names, rows
 
 
@@ -147,7 +151,8 @@ def import_file(db: Database, actor_id: int | None, project_id: int, path: str |
         except FormatProblem as exc:
             raise ImportProblem(str(exc)) from None
         except duckdb.Error as exc:
-            raise ImportProblem(f"could not read the file: {_clean_duckdb_error(exc)}") from None
+            raise ImportProblem("could not read the file: "
+                                f"{_clean_duckdb_error(exc, path, file_name)}") from None
         report(0.35, "checking every row")
         rows_read = cur.execute("SELECT count(*) FROM raw_rows").fetchone()[0]
         if rows_read == 0:
@@ -206,7 +211,7 @@ def _resolve_mapping(mapping: dict[str, str], column_types: dict[str, str],
     for field, column in mapping.items():
         if field not in FIELDS:
             raise ImportProblem(f"unknown field {field!r}: use one of {', '.join(FIELDS)}")
-        if column not in column_types:
+        if column and column not in column_types:
             raise ImportProblem(f"the file has no column {column!r} (mapped to {field}); "
                                 f"its columns are: {', '.join(column_types)}")
     fields = {f: c for f, c in mapping.items() if c}
@@ -274,9 +279,6 @@ def _validate(cur: duckdb.DuckDBPyConnection, fields: dict[str, str], kind: str)
         raise ImportProblem(f"row {row}, column {column!r}: {problem}. Nothing was imported.")
 
     if "messages" in fields:
-        row = _first_bad(cur, "messages IS NULL AND prompt IS NULL")
-        if row:
-            fail(row, "messages", "no transcript and no prompt")
         shape = ("messages IS NOT NULL AND (json_type(messages) <> 'ARRAY'"
                  " OR json_array_length(messages) = 0"
                  " OR len(list_filter(json_extract(messages, '$[*]'), lambda m:"
@@ -290,6 +292,9 @@ def _validate(cur: duckdb.DuckDBPyConnection, fields: dict[str, str], kind: str)
                               f"{_quote(raw)} IS NOT NULL)")
         if row:
             fail(row, "messages", "not valid JSON")
+        row = _first_bad(cur, "messages IS NULL AND prompt IS NULL")
+        if row:
+            fail(row, "messages", "no transcript and no prompt")
     if "prompt" in fields:
         condition = "(prompt IS NULL OR trim(prompt) = '')"
         if "messages" in fields:

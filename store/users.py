@@ -70,6 +70,15 @@ def count_users(db: Database) -> int:
         return int(cur.execute("SELECT count(*) FROM users").fetchone()[0])
 
 
+_ADMIN_EXISTS = "SELECT count(*) FROM users WHERE role = 'admin'"
+
+
+def needs_first_admin(db: Database) -> bool:
+    """True until an admin account exists: the app then shows only the setup page."""
+    with db.read() as cur:
+        return not cur.execute(_ADMIN_EXISTS).fetchone()[0]
+
+
 def list_users(db: Database) -> list[User]:
     with db.read() as cur:
         rows = cur.execute(f"SELECT {_USER_COLUMNS} FROM users ORDER BY username").fetchall()
@@ -120,15 +129,15 @@ def create_user(db: Database, actor_id: int | None, username: str, name: str, pa
 def setup_token(db: Database) -> str | None:
     """The one-time token that lets someone create the first admin, made when needed.
 
-    None once any user exists. The token stays valid until it is used, so the console line
+    None once an admin exists. The token stays valid until it is used, so the console line
     printed at start-up (or by `cli.py init`) keeps working across restarts.
     """
-    if count_users(db):
+    if not needs_first_admin(db):
         return None
     wanted = config.fixed_setup_token()
 
     def work(cur: duckdb.DuckDBPyConnection) -> str | None:
-        if cur.execute("SELECT count(*) FROM users").fetchone()[0]:
+        if cur.execute(_ADMIN_EXISTS).fetchone()[0]:
             return None
         current = get_setting(cur, SETUP_TOKEN)
         if wanted and current != wanted:
@@ -151,7 +160,7 @@ def create_first_admin(db: Database, token: str, username: str, name: str,
     password_hash = hash_password(password) if not problem else ""
 
     def work(cur: duckdb.DuckDBPyConnection) -> int:
-        if cur.execute("SELECT count(*) FROM users").fetchone()[0]:
+        if cur.execute(_ADMIN_EXISTS).fetchone()[0]:
             raise PermissionDenied("an admin already exists: log in instead")
         expected = get_setting(cur, SETUP_TOKEN)
         if not expected or not hmac.compare_digest(expected.encode(), (token or "").strip().encode()):

@@ -1,0 +1,24 @@
+"""SafeLabel entry point: configuration, login and navigation, nothing else."""
+import streamlit as st
+
+from components.auth import authenticate, logout_button
+from components.db import announce_setup_token, get_db
+from components.navigation import pages_for, setup_pages
+from store.users import needs_first_admin
+
+st.set_page_config(page_title="SafeLabel", page_icon=":material/shield:", layout="wide")
+db = get_db()
+
+if needs_first_admin(db):
+    announce_setup_token()
+    st.navigation(setup_pages()).run()
+    st.stop()
+
+user, authenticator = authenticate(db)
+if user is None:
+    st.stop()
+
+navigation = st.navigation(pages_for(user.role))
+st.sidebar.text(f"Signed in as {user.username} ({user.role})")
+logout_button(authenticator, db)
+navigation.run()

@@ -1,0 +1,78 @@
+"""Projects page (leads): create projects, edit them, assign annotators, see progress."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from components.auth import require_role
+from components.db import get_db
+from core.taxonomy import DEFAULT_TAXONOMY
+from store.db import StoreError
+from store.projects import (create_project, list_projects, member_ids, project_progress,
+                            set_members, update_project)
+from store.users import list_users
+
+user = require_role("lead")
+db = get_db()
+st.title("Projects")
+
+people = [u for u in list_users(db) if u.active]
+names = {u.id: f"{u.name} ({u.username}, {u.role})" for u in people}
+projects = list_projects(db)
+
+if projects:
+    rows = []
+    for p in projects:
+        progress = project_progress(db, p.id)
+        rows.append({"id": p.id, "name": p.name, "kind": p.kind, "overlap": p.overlap,
+                     "open to all": p.open_to_all, "items": progress.items,
+                     "done": progress.items_done, "annotations": progress.annotations})
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+else:
+    st.info("No projects yet: create the first one below.")
+
+create_tab, edit_tab = st.tabs(["Create a project", "Edit a project"])
+
+with create_tab:
+    with st.form("create_project"):
+        name = st.text_input("Name")
+        kind = st.radio("Kind", ["label", "compare"], horizontal=True,
+                        help="label: judge one response; compare: choose between two.")
+        overlap = st.number_input("Overlap (annotators per item)", min_value=1, max_value=20, value=1)
+        members = st.multiselect("Assigned annotators", list(names), format_func=names.get)
+        open_to_all = st.checkbox("Open to every annotator")
+        guidelines = st.text_area("Guidelines (Markdown)", height=150)
+        taxonomy = st.text_area("Taxonomy (YAML)", value=DEFAULT_TAXONOMY.to_yaml(), height=300)
+        if st.form_submit_button("Create project", type="primary"):
+            try:
+                create_project(db, user.id, name, kind, guidelines, taxonomy, int(overlap),
+                               members, open_to_all)
+            except StoreError as exc:
+                st.error(f"Not created: {exc}")
+            else:
+                st.success(f"Project {name.strip()!r} created. Import items on the Import page.")
+
+with edit_tab:
+    if not projects:
+        st.caption("Nothing to edit yet.")
+    else:
+        by_id = {p.id: p for p in projects}
+        pid = st.selectbox("Project", list(by_id), format_func=lambda i: by_id[i].name,
+                           key="edit_project")
+        project = by_id[pid]
+        with st.form(f"edit_project_{pid}"):
+            members = st.multiselect("Assigned annotators", list(names), format_func=names.get,
+                                     default=[m for m in member_ids(db, pid) if m in names])
+            open_to_all = st.checkbox("Open to every annotator", value=project.open_to_all)
+            overlap = st.number_input("Overlap (annotators per item)", min_value=1, max_value=20,
+                                      value=project.overlap)
+            guidelines = st.text_area("Guidelines (Markdown)", value=project.guidelines, height=150)
+            taxonomy = st.text_area("Taxonomy (YAML)", value=project.taxonomy.to_yaml(), height=300)
+            if st.form_submit_button("Save changes", type="primary"):
+                try:
+                    update_project(db, user.id, pid, guidelines, taxonomy, int(overlap), open_to_all)
+                    set_members(db, user.id, pid, members)
+                except StoreError as exc:
+                    st.error(f"Not saved: {exc}")
+                else:
+                    st.success("Saved.")

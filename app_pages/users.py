@@ -1,0 +1,67 @@
+"""Users page (admins): create accounts, set roles, reset passwords, deactivate."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from components.auth import require_role
+from components.db import get_db
+from core.roles import ROLES
+from store.db import StoreError
+from store.users import create_user, list_users, set_active, set_password, set_role
+
+admin = require_role("admin")
+db = get_db()
+st.title("Users")
+
+accounts = list_users(db)
+st.dataframe(pd.DataFrame([{"username": u.username, "name": u.name, "role": u.role,
+                            "active": u.active} for u in accounts]),
+             hide_index=True, width="stretch")
+
+create_tab, change_tab = st.tabs(["Create an account", "Change an account"])
+with create_tab:
+    with st.form("create_user", clear_on_submit=True):
+        username = st.text_input("Username")
+        name = st.text_input("Display name")
+        role = st.selectbox("Role", ROLES)
+        password = st.text_input("Initial password", type="password",
+                                 help="At least 8 characters. Tell the person; they can log in at once.")
+        if st.form_submit_button("Create account", type="primary"):
+            try:
+                create_user(db, admin.id, username, name, password, role)
+            except StoreError as exc:
+                st.error(f"Not created: {exc}")
+            else:
+                st.success(f"Account {username.strip().lower()!r} created.")
+
+with change_tab:
+    by_id = {u.id: u for u in accounts}
+    uid = st.selectbox("Account", list(by_id), key="change_user",
+                       format_func=lambda i: f"{by_id[i].username} ({by_id[i].role})")
+    target = by_id[uid]
+    role_col, password_col, active_col = st.columns(3)
+    with role_col.form(f"role_{uid}"):
+        new_role = st.selectbox("Role", ROLES, index=ROLES.index(target.role))
+        if st.form_submit_button("Set role"):
+            try:
+                set_role(db, admin.id, uid, new_role)
+                st.success("Role changed.")
+            except StoreError as exc:
+                st.error(str(exc))
+    with password_col.form(f"password_{uid}", clear_on_submit=True):
+        new_password = st.text_input("New password", type="password")
+        if st.form_submit_button("Reset password"):
+            try:
+                set_password(db, admin.id, uid, new_password)
+                st.success("Password reset.")
+            except StoreError as exc:
+                st.error(str(exc))
+    with active_col:
+        label = "Deactivate account" if target.active else "Reactivate account"
+        if st.button(label, key=f"active_{uid}"):
+            try:
+                set_active(db, admin.id, uid, not target.active)
+                st.success("Done.")
+            except StoreError as exc:
+                st.error(str(exc))

@@ -1,0 +1,148 @@
+"""SafeLabel command line: set up the database, create users and projects, import, stats.
+
+The app holds the database file while it runs; DuckDB lets only one process open it, so
+these commands then stop with one clear line (exit status 2) and change nothing.
+"""
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+from core import config
+from core.formats import FormatProblem, parse_mapping
+from store import projects, users
+from store.bootstrap import open_app_database
+from store.db import Database, DatabaseLockedError, StoreError
+from store.imports import import_file
+
+
+def _open(args: argparse.Namespace) -> Database:
+    return open_app_database(args.db or config.db_path(), demo=False)
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        first = getpass.getpass("Password: ")
+        if getpass.getpass("Repeat password: ") != first:
+            raise StoreError("the two passwords differ")
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    db = open_app_database(args.db or config.db_path(), demo=config.demo_enabled())
+    token = users.setup_token(db)
+    print(f"Database ready: {db.path}")
+    if token:
+        print(f"No accounts yet. Create the first admin in the app with this setup token:\n{token}")
+    else:
+        print("Accounts exist already; no setup token is needed.")
+    return 0
+
+
+def cmd_create_user(args: argparse.Namespace) -> int:
+    db = _open(args)
+    password = _read_password()
+    users.create_user(db, None, args.username, args.name or args.username, password, args.role)
+    print(f"Created {args.role} {args.username.strip().lower()!r}.")
+    return 0
+
+
+def cmd_create_project(args: argparse.Namespace) -> int:
+    db = _open(args)
+    taxonomy = open(args.taxonomy, encoding="utf-8").read() if args.taxonomy else None
+    guidelines = open(args.guidelines, encoding="utf-8").read() if args.guidelines else ""
+    members = []
+    for username in args.assign or []:
+        user = users.get_user_by_username(db, username)
+        if user is None:
+            raise StoreError(f"no user {username!r}")
+        members.append(user.id)
+    project_id = projects.create_project(db, None, args.name, args.kind, guidelines, taxonomy,
+                                         args.overlap, members, args.open_to_all)
+    print(f"Created {args.kind} project {args.name!r} (id {project_id}).")
+    return 0
+
+
+def _project(db: Database, name: str) -> projects.Project:
+    project = projects.get_project_by_name(db, name)
+    if project is None:
+        raise StoreError(f"no project named {name!r}")
+    return project
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    db = _open(args)
+    project = _project(db, args.project)
+    mapping = parse_mapping(args.map or [])
+    result = import_file(db, None, project.id, args.file, args.format, mapping)
+    print(f"Read {result.rows_read} rows: added {result.items_added} items, "
+          f"skipped {result.duplicates_skipped} already present.")
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    db = _open(args)
+    project = _project(db, args.project)
+    progress = projects.project_progress(db, project.id)
+    print(f"project:     {project.name} ({project.kind}, overlap {project.overlap})")
+    print(f"items:       {progress.items}")
+    print(f"done:        {progress.items_done}")
+    print(f"annotations: {progress.annotations}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python cli.py", description=__doc__.splitlines()[0])
+    parser.add_argument("--db", help="database file (default: $SAFELABEL_DB or data/safelabel.duckdb)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("init", help="create the database and print the first-admin setup token")
+    p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser("create-user", help="create an account; the password is read from stdin or a prompt")
+    p.add_argument("username")
+    p.add_argument("--role", required=True, choices=["annotator", "lead", "admin"])
+    p.add_argument("--name", help="display name (default: the username)")
+    p.set_defaults(func=cmd_create_user)
+
+    p = sub.add_parser("create-project", help="create a project")
+    p.add_argument("name")
+    p.add_argument("--kind", required=True, choices=["label", "compare"])
+    p.add_argument("--overlap", type=int, default=1, help="annotators per item (default 1)")
+    p.add_argument("--guidelines", help="a Markdown file of guidelines")
+    p.add_argument("--taxonomy", help="a YAML or JSON taxonomy file (default: the built-in one)")
+    p.add_argument("--assign", nargs="*", metavar="USERNAME", help="annotators to assign")
+    p.add_argument("--open-to-all", action="store_true", help="every annotator may work on it")
+    p.set_defaults(func=cmd_create_project)
+
+    p = sub.add_parser("import", help="import a CSV, JSONL, JSON or Parquet file into a project")
+    p.add_argument("file")
+    p.add_argument("--project", required=True)
+    p.add_argument("--format", choices=["csv", "jsonl", "json", "parquet"],
+                   help="file format (default: from the extension)")
+    p.add_argument("--map", nargs="*", metavar="COLUMN=FIELD",
+                   help="use a file column for a field, e.g. --map question=prompt answer=response")
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("stats", help="items, annotations and done count of a project")
+    p.add_argument("--project", required=True)
+    p.set_defaults(func=cmd_stats)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except DatabaseLockedError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (StoreError, FormatProblem, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,52 @@
+"""Shared fixtures: a real DuckDB file in a temp dir, and accounts in it."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+# Cheap hashes keep the suite fast; production uses bcrypt's default work factor.
+os.environ.setdefault("SAFELABEL_BCRYPT_ROUNDS", "4")
+
+from store import projects, users  # noqa: E402
+from store.db import Database, open_database  # noqa: E402
+
+SETUP_TOKEN = "test-setup-token-0123456789"
+PASSWORD = "correct-horse-9"
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Database:
+    database = open_database(tmp_path / "safelabel.duckdb")
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def accounts(db: Database) -> dict[str, int]:
+    """An admin, a lead and three annotators; returns {username: id}."""
+    admin = users.create_user(db, None, "admin", "Admin", PASSWORD, "admin")
+    ids = {"admin": admin}
+    ids["lead"] = users.create_user(db, admin, "lead", "Lead", PASSWORD, "lead")
+    for name in ("ann1", "ann2", "ann3"):
+        ids[name] = users.create_user(db, admin, name, name.title(), PASSWORD, "annotator")
+    return ids
+
+
+def table_counts(db: Database) -> dict[str, int]:
+    """Row count of every table: equal before and after means nothing was written."""
+    with db.read() as cur:
+        tables = [r[0] for r in cur.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
+            "AND table_type = 'BASE TABLE'").fetchall()]
+        return {t: cur.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
+
+
+def make_project(db: Database, accounts: dict[str, int], kind: str = "label", overlap: int = 1,
+                 name: str = "P", members: tuple[str, ...] = ("ann1", "ann2", "ann3")) -> int:
+    return projects.create_project(db, accounts["lead"], name, kind, "Be careful.", None, overlap,
+                                   [accounts[m] for m in members])
