@@ -3,7 +3,7 @@ import streamlit as st
 
 from components.auth import authenticate, logout_button
 from components.db import announce_setup_token, get_db
-from components.navigation import pages_for, setup_pages
+from components.navigation import logged_out_pages, pages_for, setup_pages
 from store.users import needs_first_admin
 
 st.set_page_config(page_title="SafeLabel", page_icon=":material/shield:", layout="wide")
@@ -15,10 +15,9 @@ if needs_first_admin(db):
     st.stop()
 
 user, authenticator = authenticate(db)
-if user is None:
+if user is not None:
+    st.sidebar.text(f"Signed in as {user.username} ({user.role})")
+if user is None or logout_button(authenticator, db):
+    st.navigation(logged_out_pages(), position="hidden").run()
     st.stop()
-
-navigation = st.navigation(pages_for(user.role))
-st.sidebar.text(f"Signed in as {user.username} ({user.role})")
-logout_button(authenticator, db)
-navigation.run()
+st.navigation(pages_for(user.role)).run()

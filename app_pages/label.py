@@ -17,6 +17,7 @@ MESSAGES = "label_messages"  # problems or notices to show above the form on the
 
 user = require_role("annotator")
 db = get_db()
+st.title("Label")
 projects = {p.id: p for p in projects_for_user(db, user, kind="label")}
 if not projects:
     st.info("No labeling project is assigned to you yet. A lead can add you to one.")
@@ -114,5 +115,4 @@ def work_area() -> None:
         st.button("Flag and move on", key=f"flag_{item.id}", on_click=on_flag, args=(project, work))
 
 
-st.title("Label")
 work_area()

@@ -36,10 +36,14 @@ def authenticate(db: Database) -> tuple[User | None, stauth.Authenticate]:
     before = {u: r["failed_login_attempts"] for u, r in credentials["usernames"].items()}
     authenticator = stauth.Authenticate(credentials, COOKIE_NAME, cookie_key(db), COOKIE_DAYS,
                                         auto_hash=False, login_sleep_time=0)
+    if st.session_state.pop("_sl_pending_cookie", False) and st.session_state.get("authentication_status"):
+        # Set on the clean run after a form login (see below), so the component stays on screen.
+        authenticator.cookie_controller.set_cookie()
     try:
         authenticator.login(location="main", max_login_attempts=MAX_FAILED_LOGINS,
                             fields={"Form name": "Log in to SafeLabel", "Username": "Username",
-                                    "Password": "Password", "Login": "Log in"})
+                                    "Password": "Password", "Login": "Log in"},
+                            callback=_after_form_login)
     except LoginError as exc:
         if "attempts" in str(exc):
             minutes = int(LOCKOUT.total_seconds() // 60)
@@ -67,11 +71,22 @@ def authenticate(db: Database) -> tuple[User | None, stauth.Authenticate]:
         st.session_state["authentication_status"] = None
         st.error("This account is not active. Ask an admin.")
         return None, authenticator
+    if st.session_state.pop("_sl_form_login", False):
+        # The login form was drawn in this run: start a clean run without it. Only a form
+        # submit gets here, never a first run from a cookie, so deep links keep working.
+        users.record_login(db, user.username, "password")
+        st.session_state["_sl_login_recorded"] = user.username
+        st.session_state["_sl_pending_cookie"] = True
+        st.rerun()
     if st.session_state.get("_sl_login_recorded") != user.username:
         st.session_state["_sl_login_recorded"] = user.username
-        users.record_login(db, user.username, "login")
+        users.record_login(db, user.username, "cookie")
     st.session_state["sl_user"] = user
     return user, authenticator
+
+
+def _after_form_login(_details: dict) -> None:
+    st.session_state["_sl_form_login"] = True
 
 
 def current_user() -> User | None:
@@ -87,7 +102,11 @@ def require_role(needed: str) -> User:
     return user
 
 
-def logout_button(authenticator: stauth.Authenticate, db: Database) -> None:
+def logout_button(authenticator: stauth.Authenticate, db: Database) -> bool:
+    """Render the log-out button; True when the person has just logged out.
+
+    The page must then stop rendering and keep the cookie-deleting component on screen.
+    """
     def on_logout(_details: dict) -> None:
         user = current_user()
         if user:
@@ -97,3 +116,8 @@ def logout_button(authenticator: stauth.Authenticate, db: Database) -> None:
             st.session_state.pop(key, None)
 
     authenticator.logout("Log out", location="sidebar", key="sl_logout_button", callback=on_logout)
+    if st.session_state.get("authentication_status"):
+        return False
+    st.success("You have logged out.")
+    st.button("Log in again")
+    return True

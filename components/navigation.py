@@ -1,29 +1,52 @@
 """Which pages each role sees. A page left out here cannot be reached by URL either."""
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import streamlit as st
 
 from core.roles import has_role
 
 
+class PageSpec(NamedTuple):
+    section: str
+    path: str
+    title: str
+    icon: str
+    url_path: str
+    needs: str
+
+
+PAGES: tuple[PageSpec, ...] = (
+    PageSpec("Work", "app_pages/label.py", "Label", ":material/fact_check:", "label", "annotator"),
+    PageSpec("Manage", "app_pages/projects.py", "Projects", ":material/folder:", "projects", "lead"),
+    PageSpec("Manage", "app_pages/import_data.py", "Import", ":material/upload_file:", "import", "lead"),
+    PageSpec("Admin", "app_pages/users.py", "Users", ":material/group:", "users", "admin"),
+)
+
+
+def page_specs_for(role: str) -> list[PageSpec]:
+    return [spec for spec in PAGES if has_role(role, spec.needs)]
+
+
 def pages_for(role: str) -> dict[str, list[st.Page]]:
-    sections: dict[str, list[st.Page]] = {
-        "Work": [st.Page("app_pages/label.py", title="Label", icon=":material/fact_check:",
-                         url_path="label", default=True)],
-    }
-    if has_role(role, "lead"):
-        sections["Manage"] = [
-            st.Page("app_pages/projects.py", title="Projects", icon=":material/folder:",
-                    url_path="projects"),
-            st.Page("app_pages/import_data.py", title="Import", icon=":material/upload_file:",
-                    url_path="import"),
-        ]
-    if has_role(role, "admin"):
-        sections["Admin"] = [st.Page("app_pages/users.py", title="Users", icon=":material/group:",
-                                     url_path="users")]
+    sections: dict[str, list[st.Page]] = {}
+    for n, spec in enumerate(page_specs_for(role)):
+        sections.setdefault(spec.section, []).append(
+            st.Page(spec.path, title=spec.title, icon=spec.icon, url_path=spec.url_path,
+                    default=n == 0))
     return sections
 
 
 def setup_pages() -> list[st.Page]:
     return [st.Page("app_pages/setup.py", title="Set up SafeLabel", icon=":material/key:",
                     url_path="setup", default=True)]
+
+
+def _logged_out() -> None:
+    """The login form is drawn by the entry point; this page adds nothing."""
+
+
+def logged_out_pages() -> list[st.Page]:
+    """While nobody is logged in, the menu is empty (it must not keep a previous user's pages)."""
+    return [st.Page(_logged_out, title="Log in", url_path="login", default=True)]

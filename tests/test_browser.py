@@ -1,0 +1,106 @@
+"""End to end in Chromium against a real `streamlit run`: set up, import, label, check the file."""
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from store.db import open_database
+from tests.browser import CHROMIUM_ARGS, chromium_path, streamlit_server, wait_idle
+from tests.conftest import PASSWORD, SETUP_TOKEN
+from tests.helpers import write_jsonl
+
+
+@pytest.fixture
+def browser():
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+def fill(page, label: str, value: str) -> None:
+    page.get_by_label(label, exact=True).fill(value)
+
+
+def log_in(page, url: str, username: str) -> None:
+    page.goto(url)
+    wait_idle(page)
+    fill(page, "Username", username)
+    page.get_by_role("textbox", name="Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    wait_idle(page)
+
+
+def go_to(page, title: str) -> None:
+    page.locator('[data-testid="stSidebarNav"]').get_by_text(title, exact=True).click()
+    wait_idle(page)
+
+
+def test_setup_import_and_label_three_items(browser, tmp_path):
+    db_path = tmp_path / "e2e.duckdb"
+    data = write_jsonl(tmp_path / "upload.jsonl", [
+        {"id": f"e2e-{n}", "prompt": f"Browser prompt {n}", "response": f"Browser response {n}"}
+        for n in range(5)])
+    env = {"SAFELABEL_SETUP_TOKEN": SETUP_TOKEN, "SAFELABEL_DEMO": "0", "SAFELABEL_BCRYPT_ROUNDS": "4"}
+    with streamlit_server(db_path, env) as url:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.on("dialog", lambda dialog: pytest.fail(f"unexpected dialog: {dialog.message}"))
+        page.goto(url)
+        wait_idle(page)
+        expect(page.get_by_role("heading", name="Set up SafeLabel")).to_be_visible()
+        fill(page, "Setup token", SETUP_TOKEN)
+        fill(page, "Admin username", "boss")
+        fill(page, "Display name", "Boss")
+        fill(page, "Password", PASSWORD)
+        fill(page, "Repeat password", PASSWORD)
+        page.get_by_role("button", name="Create admin account").click()
+        wait_idle(page)
+        expect(page.get_by_text("Admin account created")).to_be_visible()
+
+        log_in(page, url, "boss")
+        go_to(page, "Users")
+        fill(page, "Username", "annie")
+        fill(page, "Display name", "Annie")
+        fill(page, "Initial password", PASSWORD)
+        page.get_by_role("button", name="Create account").click()
+        wait_idle(page)
+        expect(page.get_by_text("Account 'annie' created")).to_be_visible()
+
+        go_to(page, "Projects")
+        fill(page, "Name", "Browser pilot")
+        page.get_by_text("Open to every annotator").first.click()
+        page.get_by_role("button", name="Create project").click()
+        wait_idle(page)
+        expect(page.get_by_text("Project 'Browser pilot' created")).to_be_visible()
+
+        go_to(page, "Import")
+        page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(data))
+        wait_idle(page)
+        expect(page.get_by_text("Preview")).to_be_visible()
+        page.get_by_role("button", name="Import", exact=True).click()
+        wait_idle(page)
+        expect(page.get_by_text("Read 5 rows: added 5 items")).to_be_visible()
+
+        page.get_by_role("button", name="Log out").click()
+        wait_idle(page)
+        expect(page.get_by_role("link", name="Users")).to_have_count(0)
+        page.wait_for_timeout(1000)  # the cookie is deleted by a component in the page
+        log_in(page, url, "annie")
+        expect(page.get_by_role("heading", name="Label", exact=True).first).to_be_visible()
+        expect(page.get_by_role("heading", name="Log in to SafeLabel")).to_have_count(0)
+        for n in range(3):
+            expect(page.get_by_text(f"Browser prompt {n}", exact=True)).to_be_visible()
+            page.get_by_text("Safe", exact=True).click()
+            page.get_by_text("0 none", exact=True).click()
+            page.get_by_role("button", name="Submit").click()
+            wait_idle(page)
+            expect(page.get_by_text(f"Saved item e2e-{n}.")).to_be_visible()
+        page.close()
+
+    db = open_database(db_path)
+    with db.read() as cur:
+        rows = cur.execute(
+            "SELECT i.external_id, a.is_safe, a.severity, u.username FROM annotations a "
+            "JOIN items i ON i.id = a.item_id JOIN users u ON u.id = a.user_id ORDER BY a.id").fetchall()
+    db.close()
+    assert rows == [(f"e2e-{n}", True, 0, "annie") for n in range(3)]

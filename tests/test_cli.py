@@ -1,0 +1,70 @@
+"""The command line, run as a separate process on a real database file."""
+import os
+import subprocess
+import sys
+import time
+
+from tests.conftest import ROOT
+from tests.helpers import label_rows, write_jsonl
+
+
+def run_cli(db_path, *args, stdin=""):
+    env = {**os.environ, "SAFELABEL_DB": str(db_path), "SAFELABEL_DEMO": "0"}
+    return subprocess.run([sys.executable, str(ROOT / "cli.py"), *args], input=stdin,
+                          capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_cli_end_to_end(tmp_path):
+    db_path = tmp_path / "cli.duckdb"
+    init = run_cli(db_path, "init")
+    assert init.returncode == 0 and "setup token" in init.stdout
+    user = run_cli(db_path, "create-user", "Alice", "--role", "annotator", stdin="a-long-password\n")
+    assert user.returncode == 0, user.stderr
+    assert "a-long-password" not in user.stdout + user.stderr
+    project = run_cli(db_path, "create-project", "Pilot", "--kind", "label", "--assign", "alice")
+    assert project.returncode == 0, project.stderr
+    data = write_jsonl(tmp_path / "items.jsonl",
+                       [{"key": r["id"], "question": r["prompt"], "response": r["response"]}
+                        for r in label_rows(12)])
+    imported = run_cli(db_path, "import", str(data), "--project", "Pilot",
+                       "--map", "key=id", "question=prompt")
+    assert imported.returncode == 0, imported.stderr
+    assert "added 12 items" in imported.stdout
+    again = run_cli(db_path, "import", str(data), "--project", "Pilot", "--map", "key=id", "question=prompt")
+    assert "added 0 items, skipped 12" in again.stdout
+    stats = run_cli(db_path, "stats", "--project", "Pilot")
+    assert "items:       12" in stats.stdout and "done:        0" in stats.stdout
+
+
+def test_cli_reports_bad_input_without_a_traceback(tmp_path):
+    db_path = tmp_path / "cli.duckdb"
+    run_cli(db_path, "init")
+    run_cli(db_path, "create-project", "Pilot", "--kind", "label")
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": 1, "prompt": ""}\n', encoding="utf-8")
+    result = run_cli(db_path, "import", str(bad), "--project", "Pilot")
+    assert result.returncode == 1
+    assert "row 1, column 'prompt': is empty" in result.stderr
+    assert "Traceback" not in result.stderr
+    missing = run_cli(db_path, "stats", "--project", "Nope")
+    assert missing.returncode == 1 and "no project named 'Nope'" in missing.stderr
+
+
+def test_cli_says_so_when_the_app_holds_the_database(tmp_path):
+    db_path = tmp_path / "held.duckdb"
+    run_cli(db_path, "init")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+         "print('ready', flush=True); time.sleep(60)", str(db_path)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        result = run_cli(db_path, "stats", "--project", "x")
+        assert result.returncode == 2
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and "in use by another process" in lines[0]
+    finally:
+        holder.kill()
+        holder.wait()
+    time.sleep(0.2)
+    assert run_cli(db_path, "init").returncode == 0  # the file is intact afterwards
