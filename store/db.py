@@ -44,6 +44,15 @@ class Database:
         self.path = str(path)
         self._root = connection
         self._write_lock = threading.Lock()
+        # Bumped by every change to accounts, roles or project membership, so answers
+        # cached against it (see store/access.py) are never stale: this process is the
+        # file's only writer.
+        self.access_generation = 0
+        self.access_cache: dict = {}
+
+    def access_changed(self) -> None:
+        self.access_generation += 1
+        self.access_cache.clear()
 
     @contextmanager
     def read(self) -> Iterator[duckdb.DuckDBPyConnection]:

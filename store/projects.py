@@ -93,7 +93,9 @@ def create_project(db: Database, actor_id: int | None, name: str, kind: str,
         _replace_members(cur, project_id, member_ids or [])
         return project_id
 
-    return db.write(work)
+    result = db.write(work)
+    db.access_changed()
+    return result
 
 
 def update_project(db: Database, actor_id: int, project_id: int, guidelines: str,
@@ -117,6 +119,7 @@ def update_project(db: Database, actor_id: int, project_id: int, guidelines: str
         log_event(cur, "project_updated", actor_id, project_id, details={"overlap": overlap})
 
     db.write(work)
+    db.access_changed()
 
 
 def _replace_members(cur: duckdb.DuckDBPyConnection, project_id: int, user_ids: list[int]) -> None:
@@ -136,6 +139,7 @@ def set_members(db: Database, actor_id: int, project_id: int, user_ids: list[int
                   details={"user_ids": sorted(set(user_ids))})
 
     db.write(work)
+    db.access_changed()
 
 
 def member_ids(db: Database, project_id: int) -> list[int]:

@@ -53,7 +53,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     -- the work queue's bookkeeping, kept beside the item so a claim is one filtered scan.
     CREATE SEQUENCE item_ids START 1;
     CREATE TABLE items (
-        id BIGINT NOT NULL DEFAULT nextval('item_ids'),
+        id BIGINT PRIMARY KEY DEFAULT nextval('item_ids'),
         project_id INTEGER NOT NULL,
         external_id VARCHAR NOT NULL,
         prompt VARCHAR,

@@ -123,7 +123,9 @@ def create_user(db: Database, actor_id: int | None, username: str, name: str, pa
         log_event(cur, "user_created", actor_id, details={"username": username, "role": role})
         return user_id
 
-    return db.write(work)
+    result = db.write(work)
+    db.access_changed()
+    return result
 
 
 def setup_token(db: Database) -> str | None:
@@ -171,7 +173,9 @@ def create_first_admin(db: Database, token: str, username: str, name: str,
         log_event(cur, "first_admin_created", user_id, details={"username": username})
         return user_id
 
-    return db.write(work)
+    result = db.write(work)
+    db.access_changed()
+    return result
 
 
 def set_role(db: Database, actor_id: int, user_id: int, role: str) -> None:
@@ -190,6 +194,7 @@ def set_role(db: Database, actor_id: int, user_id: int, role: str) -> None:
                   details={"username": target.username, "from": target.role, "to": role})
 
     db.write(work)
+    db.access_changed()
 
 
 def _refuse_removing_last_admin(cur: duckdb.DuckDBPyConnection, user_id: int) -> None:
@@ -232,6 +237,7 @@ def set_active(db: Database, actor_id: int, user_id: int, active: bool) -> None:
                   details={"username": target.username})
 
     db.write(work)
+    db.access_changed()
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ import duckdb
 
 from core import config
 from core.labels import Label
-from core.roles import has_role
-from store.db import Database, PermissionDenied, StoreError, utcnow
+from store.access import require_worker
+from store.db import Database, StoreError, utcnow
 from store.events import log_event
 
 MAX_EDIT_DISTANCE_CHARS = 200_000
@@ -54,21 +54,6 @@ def _token(user_id: int) -> str:
     return f",{int(user_id)},"
 
 
-def _check_worker(cur: duckdb.DuckDBPyConnection, user_id: int, project_id: int) -> None:
-    """One query: the user is active and may work on the project (see projects.can_work_on)."""
-    row = cur.execute(
-        "SELECT u.role, u.active, p.open_to_all OR EXISTS (SELECT 1 FROM project_members m"
-        " WHERE m.project_id = p.id AND m.user_id = u.id) "
-        "FROM users u, projects p WHERE u.id = ? AND p.id = ?", [user_id, project_id]).fetchone()
-    if row is None:
-        raise PermissionDenied("unknown user or project")
-    role, active, member = row
-    if not active:
-        raise PermissionDenied("this account is deactivated")
-    if not (member or has_role(role, "lead")):
-        raise PermissionDenied("you are not assigned to this project")
-
-
 def _expire_claims(cur: duckdb.DuckDBPyConnection, project_id: int, now: datetime) -> int:
     expired = cur.execute("SELECT item_id, user_id FROM claims WHERE project_id = ? "
                           "AND expires_at <= ?", [project_id, now]).fetchall()
@@ -92,7 +77,7 @@ def claim_next_item(db: Database, user_id: int, project_id: int,
     timeout = timedelta(minutes=config.claim_timeout_minutes())
 
     def work(cur: duckdb.DuckDBPyConnection) -> Item | None:
-        _check_worker(cur, user_id, project_id)
+        require_worker(db, cur, user_id, project_id)
         claims = cur.execute(
             "SELECT item_id, user_id, expires_at FROM claims WHERE project_id = ? "
             "AND (user_id = ? OR expires_at <= ?)", [project_id, user_id, now]).fetchall()
@@ -107,13 +92,17 @@ def claim_next_item(db: Database, user_id: int, project_id: int,
                               [held[0]]).fetchone()
             return _item(row)
         token = _token(user_id)
+        # Two statements, not UPDATE ... WHERE id = (subquery): DuckDB plans that as a join
+        # over the whole table, while a point update by primary key is cheap. The write
+        # lock makes the pair atomic.
+        candidate = cur.execute(
+            "SELECT id FROM items WHERE project_id = ? AND open_slots > 0"
+            " AND NOT contains(touched_by, ?) LIMIT 1", [project_id, token]).fetchone()
+        if candidate is None:
+            return None
         row = cur.execute(
             "UPDATE items SET open_slots = open_slots - 1, touched_by = touched_by || ? "
-            "WHERE id = (SELECT id FROM items WHERE project_id = ? AND open_slots > 0"
-            "            AND NOT contains(touched_by, ?) LIMIT 1) "
-            f"RETURNING {_ITEM_COLUMNS}", [token[1:], project_id, token]).fetchone()
-        if row is None:
-            return None
+            f"WHERE id = ? RETURNING {_ITEM_COLUMNS}", [token[1:], candidate[0]]).fetchone()
         item = _item(row)
         cur.execute("INSERT INTO claims VALUES (?, ?, ?, ?, ?)",
                     [item.id, project_id, user_id, now, now + timeout])
@@ -132,8 +121,9 @@ def get_item(db: Database, item_id: int) -> Item | None:
 def _item_project_and_claim(cur: duckdb.DuckDBPyConnection, user_id: int,
                             item_id: int) -> tuple[int, str | None, bool]:
     row = cur.execute(
-        "SELECT i.project_id, i.response, EXISTS (SELECT 1 FROM claims c WHERE c.item_id = i.id"
-        " AND c.user_id = ?) FROM items i WHERE i.id = ?", [user_id, item_id]).fetchone()
+        "SELECT i.project_id, i.response, c.user_id IS NOT NULL FROM items i "
+        "LEFT JOIN claims c ON c.item_id = i.id AND c.user_id = ? WHERE i.id = ?",
+        [user_id, item_id]).fetchone()
     if row is None:
         raise StoreError("no such item")
     return int(row[0]), row[1], bool(row[2])
@@ -160,7 +150,7 @@ def save_annotation(db: Database, user_id: int, item_id: int, label: Label | Non
 
     def work(cur: duckdb.DuckDBPyConnection) -> int:
         project_id, original, has_claim = _item_project_and_claim(cur, user_id, item_id)
-        _check_worker(cur, user_id, project_id)
+        require_worker(db, cur, user_id, project_id)
         previous = None
         if not has_claim:
             previous = cur.execute(
@@ -221,7 +211,7 @@ def _release(db: Database, user_id: int, item_id: int, kind: str,
              details: dict[str, Any] | None, extra=None) -> None:
     def work(cur: duckdb.DuckDBPyConnection) -> None:
         project_id, _, has_claim = _item_project_and_claim(cur, user_id, item_id)
-        _check_worker(cur, user_id, project_id)
+        require_worker(db, cur, user_id, project_id)
         if has_claim:
             cur.execute("DELETE FROM claims WHERE item_id = ? AND user_id = ?", [item_id, user_id])
             cur.execute("UPDATE items SET open_slots = open_slots + 1 WHERE id = ?", [item_id])

@@ -109,9 +109,12 @@ def test_skip_returns_the_item_to_others_but_not_to_the_skipper(db, accounts, pr
     assert "not today" in details
 
 
-def test_expired_claims_return_to_the_pool_and_late_submits_are_kept(db, accounts, project):
+def test_expired_claims_return_to_the_pool_and_late_submits_are_kept(db, accounts, tmp_path):
+    project = make_project(db, accounts, name="One item")
+    import_file(db, accounts["lead"], project, write_jsonl(tmp_path / "one.jsonl", label_rows(1)))
     start = utcnow()
     held = work.claim_next_item(db, accounts["ann1"], project, now=start)
+    assert work.claim_next_item(db, accounts["ann2"], project, now=start) is None
     later = start + timedelta(hours=2)
     other = work.claim_next_item(db, accounts["ann2"], project, now=later)
     assert other.id == held.id  # ann1's claim expired
