@@ -1,8 +1,11 @@
-"""Show an item's text as plain text: never interpreted as HTML or Markdown."""
+"""Show an item's text as plain text (never HTML or Markdown), with explicit terms masked."""
 from __future__ import annotations
+
+import re
 
 import streamlit as st
 
+from core.masking import count_masked, mask_text
 from store.work import Item
 
 PREVIEW_CHARS = 20_000
@@ -13,24 +16,41 @@ def plain_text(label: str, text: str | None, key: str) -> None:
     st.text(label)
     text = text or ""
     if len(text) > PREVIEW_CHARS and not st.session_state.get(f"show_all_{key}"):
-        st.text(text[:PREVIEW_CHARS])
+        st.text(text[:PREVIEW_CHARS] + " …")
         st.toggle(f"Show all ({len(text):,} characters)", key=f"show_all_{key}")
     else:
         st.text(text)
 
 
-def show_item(item: Item) -> None:
-    """Prompt (or transcript) and response of a labeling item."""
-    with st.container(border=True):
-        if item.messages:
-            turns = item.messages
-            # The final assistant turn is the response under review; show it last, apart.
-            if turns and turns[-1].get("role") == "assistant" and item.response == turns[-1].get("content"):
-                turns = turns[:-1]
-            for n, turn in enumerate(turns):
-                plain_text(str(turn.get("role", "")).upper(), turn.get("content"), f"{item.id}_m{n}")
-        if item.prompt:
-            plain_text("PROMPT", item.prompt, f"{item.id}_prompt")
-        if item.response is not None:
-            st.divider()
-            plain_text("RESPONSE", item.response, f"{item.id}_response")
+def item_texts(item: Item) -> list[tuple[str, str]]:
+    """(label, text) pairs in reading order: transcript turns or prompt, then responses."""
+    parts: list[tuple[str, str]] = []
+    if item.messages:
+        turns = item.messages
+        # The final assistant turn is the response under review: shown last, apart.
+        if turns and turns[-1].get("role") == "assistant" and item.response == turns[-1].get("content"):
+            turns = turns[:-1]
+        parts += [(str(t.get("role", "")).upper(), t.get("content") or "") for t in turns]
+    if item.prompt:
+        parts.append(("PROMPT", item.prompt))
+    if item.response is not None:
+        parts.append(("RESPONSE", item.response))
+    if item.response_a is not None:
+        parts.append(("RESPONSE A", item.response_a))
+    if item.response_b is not None:
+        parts.append(("RESPONSE B", item.response_b))
+    return parts
+
+
+def masked_term_count(item: Item, pattern: re.Pattern[str] | None) -> int:
+    return sum(count_masked(text, pattern) for _, text in item_texts(item))
+
+
+def show_item(item: Item, pattern: re.Pattern[str] | None, revealed: bool) -> None:
+    """Prompt (or transcript) and response, masked unless `revealed`."""
+    with st.container(border=True, key=f"item_{item.id}"):
+        for n, (label, text) in enumerate(item_texts(item)):
+            if label.startswith("RESPONSE") and n:
+                st.divider()
+            shown = text if revealed else mask_text(text, pattern)[0]
+            plain_text(label, shown, f"{item.id}_{n}")

@@ -135,6 +135,15 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         details JSON
     );
     """),
+    (2, "per-person preferences", """
+    CREATE TABLE preferences (
+        user_id INTEGER NOT NULL,
+        key VARCHAR NOT NULL,
+        value JSON NOT NULL,
+        updated_at TIMESTAMP NOT NULL,
+        PRIMARY KEY (user_id, key)
+    );
+    """),
 ]
 
 

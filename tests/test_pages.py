@@ -198,17 +198,3 @@ def test_label_page_shows_item_text_literally(app_db, team, label_project):
     assert not any("script" in m.value for m in at.markdown)
 
 
-def test_label_page_validates_then_saves_and_serves_the_next_item(app_db, team, label_project):
-    at = as_user(app_db, "ann").run()
-    before = table_counts(app_db)["annotations"]
-    by_label(at.radio, "Judgment").set_value("Unsafe")
-    by_label(at.radio, "Severity").set_value(3)
-    at = by_label(at.button, "Submit").click().run()
-    assert any("at least one hazard category" in e.value for e in at.error)
-    assert table_counts(app_db)["annotations"] == before
-    by_label(at.multiselect, "Hazard categories").set_value(["S1", "X1"])
-    at = by_label(at.button, "Submit").click().run()
-    assert not at.error
-    saved = work.latest_annotation(app_db, work.get_item(app_db, 1).id, team["ann"])
-    assert (saved.is_safe, saved.categories, saved.severity) == (False, ["S1", "X1"], 3)
-    assert "second prompt" in [t.value for t in at.text]

@@ -1,0 +1,29 @@
+"""Keyboard shortcuts of the work pages, in one place so pages and help text agree.
+
+Streamlit reserves C and R and does not support punctuation keys. A focused text field
+swallows plain keys, so submitting from inside a text field is Ctrl+Enter.
+"""
+from __future__ import annotations
+
+# Categories: digits first, then letters that no action uses.
+CATEGORY_KEYS: tuple[str, ...] = tuple("1234567890") + tuple("QWETYIOPHJKL")
+# Severity levels 0-9: Shift + digit, distinct from the category digits.
+SEVERITY_KEYS: tuple[str, ...] = tuple(f"Shift+{d}" for d in "0123456789")
+
+SAFE = "G"
+UNSAFE = "U"
+SUBMIT = "Enter"
+SUBMIT_FROM_TEXT = "Ctrl+Enter"
+SKIP = "S"
+FLAG = "F"
+REVEAL = "V"
+PREVIOUS = "Left"
+NEXT = "Right"
+
+
+def category_key(index: int) -> str | None:
+    return CATEGORY_KEYS[index] if index < len(CATEGORY_KEYS) else None
+
+
+def severity_key(level: int) -> str | None:
+    return SEVERITY_KEYS[level] if 0 <= level < len(SEVERITY_KEYS) else None

@@ -1,0 +1,67 @@
+"""Masking explicit terms in item text until the annotator chooses to see them.
+
+Matching is case-insensitive (Unicode case folding), on whole words only (a term never
+masks part of a longer word: "ass" leaves "assassin" alone), and literal: a variant such as
+"sh1t" or "$hit" is masked when the list names it. A masked term keeps its first character:
+"fuck" becomes "f***".
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+from pathlib import Path
+
+WORD_LIST = Path(__file__).with_name("wordlists") / "explicit_terms.txt"
+
+
+def load_terms(path: Path = WORD_LIST) -> list[str]:
+    """Terms from a word-list file: one per line, '#' starts a comment."""
+    terms = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        term = line.split("#", 1)[0].strip() if not line.lstrip().startswith("#") else ""
+        if term:
+            terms.append(term)
+    return terms
+
+
+@lru_cache(maxsize=64)
+def _compile(terms: tuple[str, ...]) -> re.Pattern[str] | None:
+    cleaned = sorted({t.strip() for t in terms if t and t.strip()}, key=len, reverse=True)
+    if not cleaned:
+        return None
+    alternatives = "|".join(re.escape(t) for t in cleaned)
+    # Whole words: no letter, digit or underscore (in any script) right before or after.
+    return re.compile(rf"(?<![\w])(?:{alternatives})(?![\w])", re.IGNORECASE)
+
+
+def mask_pattern(extra_terms: Iterable[str] = ()) -> re.Pattern[str] | None:
+    """The compiled pattern for the repo's word list plus a project's own terms."""
+    return _compile(tuple(load_terms_cached()) + tuple(extra_terms))
+
+
+@lru_cache(maxsize=1)
+def _default_terms() -> tuple[str, ...]:
+    return tuple(load_terms())
+
+
+def load_terms_cached() -> tuple[str, ...]:
+    return _default_terms()
+
+
+def _mask_word(match: re.Match[str]) -> str:
+    word = match.group(0)
+    return word[0] + "*" * (len(word) - 1)
+
+
+def mask_text(text: str, pattern: re.Pattern[str] | None) -> tuple[str, int]:
+    """The text with every listed term masked, and how many terms were masked."""
+    if not text or pattern is None:
+        return text or "", 0
+    return pattern.subn(_mask_word, text)
+
+
+def count_masked(text: str, pattern: re.Pattern[str] | None) -> int:
+    if not text or pattern is None:
+        return 0
+    return sum(1 for _ in pattern.finditer(text))
