@@ -96,3 +96,13 @@ def test_lockout_rule():
 def test_deactivated_accounts_cannot_log_in_or_work(db, accounts):
     users.set_active(db, accounts["admin"], accounts["ann3"], False)
     assert "ann3" not in {r.username for r in users.login_records(db)}
+
+
+def test_preferences_can_be_changed_again_and_again(db, accounts):
+    from store.preferences import get_preference, set_preference
+    assert get_preference(db, accounts["ann1"], "show_masked_terms", False) is False
+    set_preference(db, accounts["ann1"], "show_masked_terms", True)
+    set_preference(db, accounts["ann1"], "show_masked_terms", False)
+    set_preference(db, accounts["ann1"], "show_masked_terms", True)
+    assert get_preference(db, accounts["ann1"], "show_masked_terms") is True
+    assert get_preference(db, accounts["ann2"], "show_masked_terms") is None

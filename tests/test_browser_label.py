@@ -1,0 +1,149 @@
+"""The labeling page in Chromium: keyboard only, literal text, reload keeps the session."""
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from store import projects, users
+from store.bootstrap import open_app_database
+from store.db import open_database
+from store.imports import import_file
+from tests.browser import CHROMIUM_ARGS, chromium_path, streamlit_server, wait_idle
+from tests.conftest import PASSWORD
+from tests.helpers import write_jsonl
+
+XSS_PROMPT = "<img src=x onerror=alert(1)> **not bold** <script>alert(2)</script>"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("label-browser")
+    db_path = tmp / "label.duckdb"
+    db = open_app_database(db_path, demo=False)
+    admin = users.create_user(db, None, "admin", "Admin", PASSWORD, "admin")
+    ann = users.create_user(db, admin, "keys", "Keys", PASSWORD, "annotator")
+    pid = projects.create_project(db, admin, "Keyboard", "label", "", None, 1, [ann])
+    rows = [{"id": "xss", "prompt": XSS_PROMPT, "response": "[link](javascript:alert(3)) :red[x]"}]
+    rows += [{"id": f"k{n:02d}", "prompt": f"Keyboard prompt {n}", "response": f"Keyboard response {n}"}
+             for n in range(12)]
+    import_file(db, admin, pid, write_jsonl(tmp / "items.jsonl", rows))
+    db.close()
+    with streamlit_server(db_path, {"SAFELABEL_DEMO": "0", "SAFELABEL_BCRYPT_ROUNDS": "4"}) as url:
+        yield url, db_path
+
+
+@pytest.fixture(scope="module")
+def page(server):
+    url, _ = server
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1400, "height": 1100})
+        page = context.new_page()
+        dialogs: list[str] = []
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        page.dialogs = dialogs
+        page.goto(url)
+        wait_idle(page)
+        page.get_by_label("Username", exact=True).fill("keys")
+        page.get_by_role("textbox", name="Password").fill(PASSWORD)
+        page.keyboard.press("Enter")
+        wait_idle(page)
+        yield page
+        browser.close()
+
+
+def item_box(page):
+    return page.locator('[class*="st-key-item_"]')
+
+
+def test_item_markup_is_shown_literally_and_runs_nothing(page):
+    expect(item_box(page).get_by_text(XSS_PROMPT, exact=True).first).to_be_visible()
+    expect(item_box(page).get_by_text("[link](javascript:alert(3)) :red[x]", exact=True).first).to_be_visible()
+    assert item_box(page).locator("a, img, script, strong").count() == 0
+    assert page.locator("main img[src='x']").count() == 0
+    assert page.dialogs == []
+
+
+def test_reload_keeps_the_person_logged_in_on_the_same_item(page):
+    page.reload()
+    wait_idle(page)
+    expect(page.get_by_role("heading", name="Label", exact=True).first).to_be_visible()
+    expect(page.get_by_role("heading", name="Log in to SafeLabel")).to_have_count(0)
+    expect(item_box(page).get_by_text(XSS_PROMPT, exact=True).first).to_be_visible()
+
+
+def test_label_ten_items_with_the_keyboard_alone(page, server):
+    # Just after a load the cookie component may still trigger one rerun; let it settle.
+    page.wait_for_timeout(1500)
+    wait_idle(page)
+    page.get_by_role("heading", name="Label", exact=True).click()  # focus the page, not a field
+    page.keyboard.press("g")          # the XSS item: safe
+    wait_idle(page)
+    page.keyboard.press("Enter")
+    wait_idle(page)
+    expected = [("xss", True, [], 0)]
+    for n in range(9):
+        expect(item_box(page).get_by_text(f"Keyboard prompt {n}", exact=True).first).to_be_visible()
+        if n % 3 == 0:
+            presses, label = ["g"], (True, [], 0)
+        elif n % 3 == 1:
+            presses, label = ["u", "1", "Shift+3"], (False, ["S1"], 3)
+        else:
+            presses, label = ["2", "y", "Shift+2"], (False, ["S2", "X1"], 2)
+        for key in presses:
+            page.keyboard.press(key)
+            wait_idle(page)
+        page.keyboard.press("Enter")
+        wait_idle(page)
+        expected.append((f"k{n:02d}", *label))
+    expect(item_box(page).get_by_text("Keyboard prompt 9", exact=True).first).to_be_visible()
+    page.keyboard.press("s")  # skip the tenth by key: counted as handled, not labeled
+    wait_idle(page)
+    expect(item_box(page).get_by_text("Keyboard prompt 10", exact=True).first).to_be_visible()
+    assert page.dialogs == []
+
+    _, db_path = server
+    # The server holds the file; read a copy so the running app is not disturbed.
+    import shutil
+    copy = db_path.parent / "copy.duckdb"
+    shutil.copy(db_path, copy)
+    wal = db_path.with_name(db_path.name + ".wal")
+    if wal.exists():
+        shutil.copy(wal, copy.with_name(copy.name + ".wal"))
+    db = open_database(copy)
+    with db.read() as cur:
+        rows = cur.execute(
+            "SELECT i.external_id, a.is_safe, a.categories, a.severity FROM annotations a "
+            "JOIN items i ON i.id = a.item_id ORDER BY a.id").fetchall()
+        skipped = cur.execute("SELECT count(*) FROM events WHERE kind = 'skip'").fetchone()[0]
+    db.close()
+    assert [(r[0], r[1], sorted(r[2]), r[3]) for r in rows] == expected
+    assert len(rows) == 10 and skipped == 1
+
+
+def read_annotations(db_path):
+    import shutil
+    copy = db_path.parent / "copy2.duckdb"
+    shutil.copy(db_path, copy)
+    wal = db_path.with_name(db_path.name + ".wal")
+    if wal.exists():
+        shutil.copy(wal, copy.with_name(copy.name + ".wal"))
+    db = open_database(copy)
+    with db.read() as cur:
+        rows = cur.execute("SELECT i.external_id, a.note, a.is_safe FROM annotations a "
+                           "JOIN items i ON i.id = a.item_id ORDER BY a.id").fetchall()
+    db.close()
+    copy.unlink()
+    return rows
+
+
+def test_ctrl_enter_submits_from_the_note_field_with_the_note(page, server):
+    expect(item_box(page).get_by_text("Keyboard prompt 10", exact=True).first).to_be_visible()
+    page.keyboard.press("g")
+    wait_idle(page)
+    page.get_by_label("Note (optional)").click()
+    page.keyboard.type("typed then Ctrl+Enter")
+    page.keyboard.press("Control+Enter")
+    wait_idle(page)
+    expect(item_box(page).get_by_text("Keyboard prompt 11", exact=True).first).to_be_visible()
+    assert read_annotations(server[1])[-1] == ("k10", "typed then Ctrl+Enter", True)
