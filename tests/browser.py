@@ -10,8 +10,14 @@ import time
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 from tests.conftest import ROOT
+
+
+class Server(NamedTuple):
+    url: str
+    pid: int
 
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
                  "--no-first-run", "--disable-background-networking",
@@ -33,9 +39,9 @@ def free_port() -> int:
 
 @contextmanager
 def streamlit_server(db_path: Path, env: dict[str, str] | None = None):
-    """Start the app on a free port; yield its URL; stop it afterwards."""
+    """Start the app on a free port; yield its URL and pid; stop it afterwards."""
     port = free_port()
-    log = open(db_path.parent / f"streamlit-{port}.log", "w")
+    log = open(os.environ.get("SAFELABEL_SERVER_LOG") or db_path.parent / f"streamlit-{port}.log", "w")
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
          "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(port),
@@ -54,7 +60,7 @@ def streamlit_server(db_path: Path, env: dict[str, str] | None = None):
             if process.poll() is not None or time.time() > deadline:
                 raise RuntimeError(f"streamlit did not start: {(db_path.parent / log.name).read_text()}")
             time.sleep(0.2)
-        yield url
+        yield Server(url, process.pid)
     finally:
         process.terminate()
         try:

@@ -42,7 +42,8 @@ def test_setup_import_and_label_three_items(browser, tmp_path):
         {"id": f"e2e-{n}", "prompt": f"Browser prompt {n}", "response": f"Browser response {n}"}
         for n in range(5)])
     env = {"SAFELABEL_SETUP_TOKEN": SETUP_TOKEN, "SAFELABEL_DEMO": "0", "SAFELABEL_BCRYPT_ROUNDS": "4"}
-    with streamlit_server(db_path, env) as url:
+    with streamlit_server(db_path, env) as server:
+        url = server.url
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.on("dialog", lambda dialog: pytest.fail(f"unexpected dialog: {dialog.message}"))
         page.goto(url)

@@ -28,8 +28,8 @@ def server(tmp_path_factory):
              for n in range(12)]
     import_file(db, admin, pid, write_jsonl(tmp / "items.jsonl", rows))
     db.close()
-    with streamlit_server(db_path, {"SAFELABEL_DEMO": "0", "SAFELABEL_BCRYPT_ROUNDS": "4"}) as url:
-        yield url, db_path
+    with streamlit_server(db_path, {"SAFELABEL_DEMO": "0", "SAFELABEL_BCRYPT_ROUNDS": "4"}) as running:
+        yield running.url, db_path
 
 
 @pytest.fixture(scope="module")
