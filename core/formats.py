@@ -5,6 +5,8 @@ The reading itself is DuckDB's (store/imports.py); these rules need no database.
 from __future__ import annotations
 
 import codecs
+import hashlib
+import re
 import csv
 import io
 from pathlib import Path
@@ -95,3 +97,39 @@ def parse_mapping(pairs: list[str]) -> dict[str, str]:
             raise FormatProblem(f"unknown field {field!r}: use one of {', '.join(FIELDS)}")
         mapping[field] = column
     return mapping
+
+
+# Anthropic HH-RLHF layout: `chosen` and `rejected` are whole transcripts of
+# "\n\nHuman: ...\n\nAssistant: ..." turns that share everything but the last reply.
+_HH_TURN = re.compile(r"\n\n(Human|Assistant):[ ]?")
+
+
+def parse_hh_transcript(text: str) -> list[dict[str, str]]:
+    """'\\n\\nHuman: hi\\n\\nAssistant: hello' -> [{role: user, ...}, {role: assistant, ...}]."""
+    text = text or ""
+    if not text.startswith("\n\n"):
+        text = "\n\n" + text.lstrip("\n")
+    parts = _HH_TURN.split(text)
+    if parts[0].strip() or len(parts) < 3:
+        raise FormatProblem("not a transcript of '\\n\\nHuman: ...' / '\\n\\nAssistant: ...' turns")
+    return [{"role": "user" if role == "Human" else "assistant", "content": content.strip()}
+            for role, content in zip(parts[1::2], parts[2::2])]
+
+
+def split_hh_pair(chosen: str, rejected: str) -> tuple[list[dict[str, str]], str, str]:
+    """The shared conversation and the two final assistant replies (chosen, rejected)."""
+    chosen_turns = parse_hh_transcript(chosen)
+    rejected_turns = parse_hh_transcript(rejected)
+    for turns, name in ((chosen_turns, "chosen"), (rejected_turns, "rejected")):
+        if turns[-1]["role"] != "assistant" or len(turns) < 2:
+            raise FormatProblem(f"the {name} transcript does not end with an Assistant reply")
+    if chosen_turns[:-1] != rejected_turns[:-1]:
+        raise FormatProblem("chosen and rejected differ before their last Assistant reply")
+    return chosen_turns[:-1], chosen_turns[-1]["content"], rejected_turns[-1]["content"]
+
+
+def source_preferred_side(prompt_turns: list[dict[str, str]], chosen: str) -> str:
+    """Which side ("a" or "b") gets the source's chosen reply: a content hash, so half the
+    pairs have it as A and re-imports place it the same way."""
+    digest = hashlib.sha256((repr(prompt_turns) + "\x1f" + chosen).encode("utf-8")).digest()
+    return "a" if digest[0] % 2 == 0 else "b"

@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 
 from core.formats import (FIELDS, MAX_TEXT_BYTES, TEXT_FIELDS, FormatProblem, check_utf8,
-                          csv_header, detect_format)
+                          csv_header, detect_format, source_preferred_side, split_hh_pair)
 from store.db import Database, StoreError, utcnow
 from store.events import log_event
 from store.projects import _get as _get_project
@@ -159,6 +159,8 @@ def import_file(db: Database, actor_id: int | None, project_id: int, path: str |
             raise ImportProblem("the file has a header but no rows")
         column_types = {name: ctype for name, ctype, *_ in
                         cur.execute("DESCRIBE raw_rows").fetchall() if name != "_row"}
+        if _is_hh_layout(project.kind, column_types, mapping or {}):
+            column_types = _split_hh_pairs(cur, column_types)
         fields = _resolve_mapping(mapping or {}, column_types, project.kind)
         _stage(cur, fields, column_types)
         _validate(cur, fields, project.kind)
@@ -204,6 +206,49 @@ def _sha256(path: str) -> str:
         while chunk := handle.read(1 << 20):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def _is_hh_layout(kind: str, column_types: dict[str, str], mapping: dict[str, str]) -> bool:
+    return (kind == "compare" and "chosen" in column_types and "rejected" in column_types
+            and not any(mapping.get(f) for f in ("response_a", "response_b"))
+            and "response_a" not in column_types and "response_b" not in column_types)
+
+
+def _split_hh_pairs(cur: duckdb.DuckDBPyConnection, column_types: dict[str, str]) -> dict[str, str]:
+    """Turn HH-RLHF `chosen`/`rejected` transcripts into the shared conversation plus
+    responses A and B; which one the source preferred goes to metadata (never shown)."""
+    import json
+
+    import pandas as pd
+
+    rows = cur.execute("SELECT _row, CAST(chosen AS VARCHAR), CAST(rejected AS VARCHAR) "
+                       "FROM raw_rows ORDER BY _row").fetchall()
+    parsed = []
+    for row, chosen, rejected in rows:
+        if chosen is None or rejected is None:
+            column = "chosen" if chosen is None else "rejected"
+            raise ImportProblem(f"row {row}, column {column!r}: is empty. Nothing was imported.")
+        try:
+            turns, chosen_reply, rejected_reply = split_hh_pair(chosen, rejected)
+        except FormatProblem as exc:
+            raise ImportProblem(f"row {row}, columns 'chosen'/'rejected': {exc}. "
+                                "Nothing was imported.") from None
+        side = source_preferred_side(turns, chosen_reply)
+        a, b = (chosen_reply, rejected_reply) if side == "a" else (rejected_reply, chosen_reply)
+        parsed.append((row, json.dumps(turns, ensure_ascii=False), a, b, side))
+    frame = pd.DataFrame(parsed, columns=["_row", "messages", "response_a", "response_b",
+                                          "source_preferred"])
+    cur.register("hh_parsed", frame)
+    keep = [c for c in column_types if c not in ("chosen", "rejected", "messages")]
+    cur.execute("CREATE TEMP TABLE hh_rows AS SELECT r._row, "
+                + "".join(f"r.{_quote(c)}, " for c in keep)
+                + "h.messages, h.response_a, h.response_b, h.source_preferred "
+                  "FROM raw_rows r JOIN hh_parsed h USING (_row)")
+    cur.unregister("hh_parsed")
+    cur.execute("DROP TABLE raw_rows")
+    cur.execute("ALTER TABLE hh_rows RENAME TO raw_rows")
+    return {name: ctype for name, ctype, *_ in
+            cur.execute("DESCRIBE raw_rows").fetchall() if name != "_row"}
 
 
 def _resolve_mapping(mapping: dict[str, str], column_types: dict[str, str],
