@@ -93,6 +93,33 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from store.exports import ExportFilter, export
+
+    db = _open(args)
+    project = _project(db, args.project)
+    annotators = []
+    for username in args.annotators or []:
+        user = users.get_user_by_username(db, username)
+        if user is None:
+            raise StoreError(f"no user {username!r}")
+        annotators.append(user.id)
+
+    def day(text: str | None):
+        try:
+            return datetime.fromisoformat(text) if text else None
+        except ValueError:
+            raise StoreError(f"not a date: {text!r} (use YYYY-MM-DD)") from None
+
+    rows = export(db, None, project.id, args.kind, args.out, args.format,
+                  ExportFilter(day(args.since), day(args.until), tuple(annotators)),
+                  args.axis, args.min_strength, args.margin)
+    print(f"Wrote {rows} rows to {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python cli.py", description=__doc__.splitlines()[0])
     parser.add_argument("--db", help="database file (default: $SAFELABEL_DB or data/safelabel.duckdb)")
@@ -125,6 +152,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--map", nargs="*", metavar="COLUMN=FIELD",
                    help="use a file column for a field, e.g. --map question=prompt answer=response")
     p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("export", help="export a project's annotations or training data")
+    p.add_argument("--project", required=True)
+    p.add_argument("--kind", default="annotations",
+                   choices=["annotations", "items", "trl_preference", "trl_preference_conversational",
+                            "trl_unpaired", "label_studio"])
+    p.add_argument("--format", choices=["jsonl", "csv", "parquet", "json"],
+                   help="default: jsonl (json for label_studio)")
+    p.add_argument("--out", required=True, help="file to write")
+    p.add_argument("--since", help="only annotations submitted on or after this date/time")
+    p.add_argument("--until", help="only annotations submitted before this date/time")
+    p.add_argument("--annotators", nargs="*", metavar="USERNAME")
+    p.add_argument("--axis", default="overall", choices=["overall", "harmlessness", "helpfulness"])
+    p.add_argument("--min-strength", type=int, default=1)
+    p.add_argument("--margin", action="store_true", help="add a margin column to TRL pairs")
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("stats", help="items, annotations and done count of a project")
     p.add_argument("--project", required=True)

@@ -54,3 +54,22 @@ def show_item(item: Item, pattern: re.Pattern[str] | None, revealed: bool) -> No
                 st.divider()
             shown = text if revealed else mask_text(text, pattern)[0]
             plain_text(label, shown, f"{item.id}_{n}")
+
+
+def show_pair(item: Item, pattern: re.Pattern[str] | None, revealed: bool, left: str) -> None:
+    """The prompt (or transcript) on top, then the two responses side by side in the order
+    this person sees them: `left` ("a" or "b") is shown as A on the left."""
+    def text(value: str | None) -> str:
+        return (value or "") if revealed else mask_text(value or "", pattern)[0]
+
+    with st.container(border=True, key=f"item_{item.id}"):
+        for n, (label, body) in enumerate(item_texts(item)):
+            if not label.startswith("RESPONSE"):
+                plain_text(label, text(body), f"{item.id}_{n}")
+        order = ("a", "b") if left == "a" else ("b", "a")
+        columns = st.columns(2)
+        for column, side, shown_as in zip(columns, order, ("A", "B")):
+            with column:
+                plain_text(f"RESPONSE {shown_as}",
+                           text(item.response_a if side == "a" else item.response_b),
+                           f"{item.id}_{shown_as}")

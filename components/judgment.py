@@ -26,6 +26,7 @@ class Draft:
     text_shown: bool = False
     revealed: bool = False
     shown_at: datetime | None = None
+    choices: dict = field(default_factory=dict)  # compare page: scores, overall, safety
 
     def touch(self) -> None:
         self.moments.append(utcnow())

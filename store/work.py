@@ -236,10 +236,11 @@ class AnnotationRecord:
     edited_response: str | None
     edit_distance: int | None
     submitted_at: datetime
+    judgment: dict[str, Any] | None = None
 
 
 _ANNOTATION_COLUMNS = ("id, item_id, user_id, version, supersedes, is_safe, categories, severity,"
-                       " note, edited_response, edit_distance, submitted_at")
+                       " note, edited_response, edit_distance, submitted_at, judgment")
 
 
 def annotation_history(db: Database, item_id: int, user_id: int | None = None) -> list[AnnotationRecord]:
@@ -251,7 +252,7 @@ def annotation_history(db: Database, item_id: int, user_id: int | None = None) -
         params.append(user_id)
     with db.read() as cur:
         rows = cur.execute(sql + " ORDER BY user_id, version", params).fetchall()
-    return [AnnotationRecord(*row) for row in rows]
+    return [AnnotationRecord(*row[:-1], json.loads(row[-1]) if row[-1] else None) for row in rows]
 
 
 def latest_annotation(db: Database, item_id: int, user_id: int) -> AnnotationRecord | None:

@@ -116,12 +116,13 @@ def test_repeated_failures_lock_the_account(app_db, team):
 def test_navigation_per_role():
     def titles_for(role):
         return {spec.title for spec in page_specs_for(role)}
-    assert titles_for("annotator") == {"Label"}
-    assert titles_for("lead") == {"Label", "Projects", "Import"}
-    assert titles_for("admin") == {"Label", "Projects", "Import", "Users"}
+    assert titles_for("annotator") == {"Label", "Compare"}
+    assert titles_for("lead") == {"Label", "Compare", "Projects", "Import", "Export"}
+    assert titles_for("admin") == {"Label", "Compare", "Projects", "Import", "Export", "Users"}
 
 
-@pytest.mark.parametrize("page", ["app_pages/users.py", "app_pages/projects.py", "app_pages/import_data.py"])
+@pytest.mark.parametrize("page", ["app_pages/users.py", "app_pages/projects.py",
+                                  "app_pages/import_data.py", "app_pages/export.py"])
 def test_annotator_cannot_open_lead_or_admin_pages_by_switch_page(app_db, team, page):
     at = as_user(app_db, "ann").run()
     assert titles(at) == ["Label"]
@@ -135,7 +136,8 @@ def test_annotator_cannot_open_lead_or_admin_pages_by_switch_page(app_db, team, 
 
 
 @pytest.mark.parametrize("page, role", [("app_pages/users.py", "admin"), ("app_pages/projects.py", "lead"),
-                                        ("app_pages/import_data.py", "lead")])
+                                        ("app_pages/import_data.py", "lead"),
+                                        ("app_pages/export.py", "lead")])
 def test_pages_check_the_role_themselves(app_db, team, page, role):
     at = AppTest.from_file(str(ROOT / page), default_timeout=60)
     at.session_state["sl_user"] = users.get_user(app_db, team["ann"])

@@ -1,0 +1,214 @@
+"""What the label and compare pages share: project picker, sidebar help, per-project work
+state, hint-before-text gate, masked-word reveal, and the action row (submit, skip, flag,
+previous/next). Each page supplies only its own judgment controls."""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import streamlit as st
+
+from components.item_view import masked_term_count
+from components.judgment import Draft, drop_draft
+from core import keys
+from core.masking import mask_pattern
+from store.db import Database, StoreError
+from store.events import record_event
+from store.preferences import get_preference, set_preference
+from store.projects import Project, project_progress, projects_for_user
+from store.users import User
+from store.work import Item, annotations_today, claim_next_item, flag_item, skip_item
+
+SHOW_MASKED_PREF = "show_masked_terms"
+
+
+def pick_project(db: Database, user: User, kind: str, keyboard_help: str) -> Project:
+    """Sidebar: project picker, guidelines, taxonomy, keys, masking preference."""
+    projects = {p.id: p for p in projects_for_user(db, user, kind=kind)}
+    if not projects:
+        noun = "labeling" if kind == "label" else "comparison"
+        st.info(f"No {noun} project is assigned to you yet. A lead can add you to one.")
+        st.stop()
+    project_id = st.sidebar.selectbox("Project", list(projects), key=f"{kind}_project",
+                                      format_func=lambda pid: projects[pid].name)
+    project = projects[project_id]
+    with st.sidebar.expander("Guidelines"):
+        st.markdown(project.guidelines or "_No guidelines yet._")
+    with st.sidebar.expander("Taxonomy"):
+        for category in project.taxonomy.categories:
+            st.text(f"{category.code} {category.name}: {category.description}")
+        for level in project.taxonomy.severity:
+            st.text(f"Severity {level.level} {level.name}: {level.description}")
+    with st.sidebar.expander("Keyboard"):
+        st.text(keyboard_help)
+
+    def on_change() -> None:
+        set_preference(db, user.id, SHOW_MASKED_PREF, bool(st.session_state["pref_show_masked"]))
+
+    if "pref_show_masked" not in st.session_state:
+        st.session_state["pref_show_masked"] = bool(get_preference(db, user.id, SHOW_MASKED_PREF, False))
+    st.sidebar.toggle("Show masked words without asking", key="pref_show_masked",
+                      on_change=on_change,
+                      help="Off by default. Every item shown unmasked is recorded as a reveal.")
+    return project
+
+
+@st.cache_data(ttl=5, show_spinner=False)
+def _cached_progress(_db: Database, db_path: str, project_id: int):
+    return project_progress(_db, project_id)
+
+
+class WorkSession:
+    """One person's work in one project in this browser session."""
+
+    def __init__(self, db: Database, user: User, project: Project, page: str) -> None:
+        self.db, self.user, self.project = db, user, project
+        self.pattern: re.Pattern[str] | None = mask_pattern(project.settings.get("mask_terms", []))
+        self.gate_severity = int(project.settings.get("hide_text_at_severity", 3))
+        pages = st.session_state.setdefault(page, {})
+        self.state = pages.setdefault(project.id, {"current": None, "done": [], "view": None,
+                                                   "today": None, "messages": {}})
+
+    # -- queue and navigation -------------------------------------------------------------
+    def current_item(self) -> Item | None:
+        if self.state["current"] is None:
+            self.state["current"] = claim_next_item(self.db, self.user.id, self.project.id)
+        return self.state["current"]
+
+    @property
+    def correcting(self) -> bool:
+        return self.state["view"] is not None
+
+    def viewed_item_id(self) -> int:
+        return self.state["done"][self.state["view"]]
+
+    def say(self, notice: str | None = None, problems: list[str] | None = None) -> None:
+        self.state["messages"] = {"notice": notice, "problems": problems or []}
+
+    def take_messages(self) -> dict:
+        messages = self.state.get("messages") or {}
+        self.state["messages"] = {}
+        return messages
+
+    def finished(self, item: Item, correcting: bool) -> None:
+        """After a successful save: move on (or back to the current item)."""
+        drop_draft(item.id)
+        if correcting:
+            self.state["view"] = None
+            self.say(f"Correction saved for item {item.external_id} (the earlier version is kept).")
+            return
+        self.state["done"].append(item.id)
+        self.state["current"] = None
+        if self.state["today"] is not None:
+            self.state["today"] += 1
+        self.say(f"Saved item {item.external_id}.")
+
+    def skip(self, item: Item) -> None:
+        skip_item(self.db, self.user.id, item.id, st.session_state.get(f"reason_{item.id}", "") or "")
+        drop_draft(item.id)
+        self.state["current"] = None
+        self.say("Skipped. Skipping is never counted against you.")
+
+    def flag(self, item: Item) -> None:
+        try:
+            flag_item(self.db, self.user.id, item.id, st.session_state.get(f"reason_{item.id}", "") or "")
+        except StoreError as exc:
+            self.say(problems=[f"{exc}: type it in the reason box first."])
+            return
+        drop_draft(item.id)
+        self.state["current"] = None
+        self.say("Flagged for a lead. Thank you.")
+
+    def go_back(self) -> None:
+        if self.state["done"]:
+            position = len(self.state["done"]) if self.state["view"] is None else self.state["view"]
+            self.state["view"] = max(0, position - 1)
+
+    def go_forward(self) -> None:
+        if self.state["view"] is not None:
+            nxt = self.state["view"] + 1
+            self.state["view"] = None if nxt >= len(self.state["done"]) else nxt
+
+    def reveal(self, item: Item, draft: Draft, what: str, count: int = 0) -> None:
+        if what == "text":
+            draft.text_shown = True
+        else:
+            draft.revealed = True
+        draft.touch()
+        record_event(self.db, "reveal", self.user.id, self.project.id, item.id,
+                     {"what": what, **({"terms": count} if count else {})})
+
+    # -- drawing ---------------------------------------------------------------------------
+    def progress_line(self) -> None:
+        if self.state["today"] is None:
+            self.state["today"] = annotations_today(self.db, self.user.id, self.project.id)
+        progress = _cached_progress(self.db, self.db.path, self.project.id)
+        st.text(f"{self.state['today']} done today · {progress.items_left:,} of "
+                f"{progress.items:,} items left in {self.project.name}")
+
+    def nothing_left(self) -> None:
+        done = len(self.state["done"])
+        st.success("Nothing left for you in this project. "
+                   + (f"You did {done} items this session. " if done else "") + "Thank you!")
+        if done:
+            st.button("Previous", key="back_done", shortcut=keys.PREVIOUS, on_click=self.go_back)
+
+    def hint_gate(self, item: Item, draft: Draft) -> bool:
+        """Show any hint above the text; True when the text may be shown now."""
+        parts = []
+        if item.hint_category:
+            parts.append(f"category hint {self.project.taxonomy.category_label(item.hint_category)}")
+        if item.hint_severity is not None:
+            parts.append(f"severity hint {self.project.taxonomy.severity_label(item.hint_severity)}")
+        gated = (not draft.text_shown and item.hint_severity is not None
+                 and item.hint_severity >= self.gate_severity)
+        if parts:
+            st.warning(f"Heads-up: {' · '.join(parts)}."
+                       + (" The text is hidden until you choose to see it; skipping is always fine."
+                          if gated else ""), icon=":material/warning:")
+        if gated:
+            show_col, skip_col, _ = st.columns([1, 1, 3])
+            show_col.button("Show the text", key=f"show_{item.id}", shortcut=keys.REVEAL,
+                            type="primary", on_click=self.reveal, args=(item, draft, "text"))
+            skip_col.button("Skip", key=f"skip_gate_{item.id}", shortcut=keys.SKIP,
+                            on_click=self.skip, args=(item,))
+        return not gated
+
+    def masking(self, item: Item, draft: Draft) -> tuple[bool, int]:
+        """(revealed, number of masked terms); applies the per-person preference."""
+        hidden = masked_term_count(item, self.pattern)
+        prefer = st.session_state.get("pref_show_masked", False)
+        if hidden and prefer and not draft.revealed:
+            draft.revealed = True
+            record_event(self.db, "reveal", self.user.id, self.project.id, item.id,
+                         {"what": "terms", "terms": hidden, "by": "preference"})
+        return draft.revealed or prefer, hidden
+
+    def reveal_button(self, item: Item, draft: Draft, hidden: int, revealed: bool) -> None:
+        if hidden and not revealed:
+            st.button(f"Reveal {hidden} masked word{'s' if hidden > 1 else ''}",
+                      key=f"reveal_{item.id}", shortcut=keys.REVEAL,
+                      on_click=self.reveal, args=(item, draft, "terms", hidden))
+
+    def action_row(self, item: Item, on_submit: Callable[[], None]) -> None:
+        correcting = self.correcting
+        submit_col, text_submit_col, skip_col, flag_col, back_col, fwd_col = st.columns(
+            [1.2, 1.8, 1, 1, 1.1, 1])
+        submit_col.button("Save correction" if correcting else "Submit", type="primary",
+                          key=f"submit_{item.id}", shortcut=keys.SUBMIT, width="stretch",
+                          on_click=on_submit)
+        text_submit_col.button("Submit (in a text box)", key=f"submit_text_{item.id}",
+                               shortcut=keys.SUBMIT_FROM_TEXT, width="stretch", type="tertiary",
+                               on_click=on_submit)
+        if not correcting:
+            skip_col.button("Skip", key=f"skip_{item.id}", shortcut=keys.SKIP, width="stretch",
+                            on_click=self.skip, args=(item,))
+            flag_col.button("Flag", key=f"flag_{item.id}", shortcut=keys.FLAG, width="stretch",
+                            on_click=self.flag, args=(item,))
+        back_col.button("Previous", key=f"back_{item.id}", shortcut=keys.PREVIOUS, width="stretch",
+                        on_click=self.go_back,
+                        disabled=not self.state["done"] or self.state["view"] == 0)
+        fwd_col.button("Next", key=f"fwd_{item.id}", shortcut=keys.NEXT, width="stretch",
+                       on_click=self.go_forward, disabled=self.state["view"] is None)
+        if not correcting:
+            st.text_input("Reason (optional for skip, needed for flag)", key=f"reason_{item.id}")
