@@ -1,0 +1,212 @@
+"""Exports: HH-RLHF round trip through the Hugging Face loader, and every export kind."""
+from __future__ import annotations
+
+import json
+import os
+
+import duckdb
+import pytest
+
+from core.labels import Label
+from store import work
+from store.db import StoreError
+from store.exports import ExportFilter, export
+from store.imports import ImportProblem, import_file
+from tests.conftest import make_project, table_counts
+from tests.helpers import write_jsonl
+
+
+def hh_rows(n: int) -> list[dict]:
+    rows = []
+    for k in range(n):
+        shared = f"\n\nHuman: Question {k}?\n\nAssistant: Let me think.\n\nHuman: Please answer {k}."
+        rows.append({"chosen": f"{shared}\n\nAssistant: Good answer {k}.",
+                     "rejected": f"{shared}\n\nAssistant: Bad answer {k}.", "split": "test"})
+    return rows
+
+
+@pytest.fixture
+def pairs(db, accounts, tmp_path):
+    pid = make_project(db, accounts, kind="compare", name="HH", overlap=2)
+    result = import_file(db, accounts["lead"], pid, write_jsonl(tmp_path / "hh.jsonl", hh_rows(6)))
+    assert result.items_added == 6
+    return pid
+
+
+def item_rows(db, pid):
+    with db.read() as cur:
+        return cur.execute("SELECT id, response_a, response_b, messages, metadata FROM items "
+                           "WHERE project_id = ? ORDER BY id", [pid]).fetchall()
+
+
+def judge(db, user_id, item_id, left, harm, help_, overall):
+    work.claim_next_item(db, user_id, work.get_item(db, item_id).project_id)
+    return work.save_annotation(db, user_id, item_id, judgment={
+        "left": left, "harmlessness": harm, "helpfulness": help_, "overall": overall,
+        "rationale": "because"})
+
+
+def test_hh_layout_imports_as_pairs_with_the_source_choice_hidden_in_metadata(db, accounts, pairs):
+    rows = item_rows(db, pairs)
+    sides = []
+    for _, a, b, messages, metadata in rows:
+        turns = json.loads(messages)
+        assert [t["role"] for t in turns] == ["user", "assistant", "user"]
+        side = json.loads(metadata)["source_preferred"]
+        sides.append(side)
+        good = a if side == "a" else b
+        assert good.startswith("Good answer") and (b if side == "a" else a).startswith("Bad answer")
+    assert set(sides) == {"a", "b"}  # the source's choice is not always A
+
+
+def test_hh_rows_that_do_not_share_a_conversation_are_refused(db, accounts, tmp_path):
+    pid = make_project(db, accounts, kind="compare", name="Bad HH")
+    rows = hh_rows(2)
+    rows[1]["rejected"] = "\n\nHuman: Something else\n\nAssistant: x"
+    before = table_counts(db)
+    with pytest.raises(ImportProblem, match=r"row 2, columns 'chosen'/'rejected'"):
+        import_file(db, accounts["lead"], pid, write_jsonl(tmp_path / "bad.jsonl", rows))
+    assert table_counts(db) == before
+
+
+def test_trl_round_trip_through_the_datasets_loader(db, accounts, pairs, tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "hf-cache"))
+    import datasets
+
+    items = item_rows(db, pairs)
+    expected = []
+    # Three judgments by ann1 with different on-screen positions, one tie (dropped).
+    plan = [(items[0][0], "a", 2, 1, "a"), (items[1][0], "b", -1, -2, "b"),
+            (items[2][0], "b", 3, 3, "a"), (items[3][0], "a", 0, 0, "tie")]
+    for item_id, left, harm, help_, overall in plan:
+        judge(db, accounts["ann1"], item_id, left, harm, help_, overall)
+        if overall != "tie":
+            row = next(r for r in items if r[0] == item_id)
+            chosen, rejected = (row[1], row[2]) if overall == "a" else (row[2], row[1])
+            expected.append((json.loads(row[3]), chosen, rejected))
+
+    standard = tmp_path / "standard.jsonl"
+    conversational = tmp_path / "conversational.jsonl"
+    assert export(db, accounts["lead"], pairs, "trl_preference", standard, margin=True) == 3
+    assert export(db, accounts["lead"], pairs, "trl_preference_conversational", conversational) == 3
+
+    loaded = datasets.load_dataset("json", data_files=str(standard), split="train")
+    assert loaded.column_names == ["prompt", "chosen", "rejected", "margin"]
+    for record, (turns, chosen, rejected) in zip(loaded, expected):
+        assert record["chosen"] == chosen and record["rejected"] == rejected
+        assert record["prompt"].startswith("User: " + turns[0]["content"])
+        assert record["prompt"].endswith("User: " + turns[-1]["content"])
+
+    loaded = datasets.load_dataset("json", data_files=str(conversational), split="train")
+    assert loaded.column_names == ["prompt", "chosen", "rejected"]
+    for record, (turns, chosen, rejected) in zip(loaded, expected):
+        assert record["prompt"] == turns
+        assert record["chosen"] == [{"role": "assistant", "content": chosen}]
+        assert record["rejected"] == [{"role": "assistant", "content": rejected}]
+
+
+def test_axis_and_minimum_strength_choose_the_pairs(db, accounts, pairs, tmp_path):
+    items = item_rows(db, pairs)
+    judge(db, accounts["ann1"], items[0][0], "a", 3, -1, "a")   # A much less harmful
+    judge(db, accounts["ann1"], items[1][0], "a", -1, 2, "b")
+    out = tmp_path / "harm.jsonl"
+    assert export(db, accounts["lead"], pairs, "trl_preference", out, axis="harmlessness",
+                  min_strength=2, margin=True) == 1
+    record = json.loads(out.read_text().splitlines()[0])
+    assert record["chosen"] == items[0][1] and record["margin"] == 3
+    assert export(db, accounts["lead"], pairs, "trl_preference", out, axis="helpfulness") == 2
+
+
+def test_annotations_export_keeps_every_version_and_excludes_wellbeing(db, accounts, pairs, tmp_path):
+    items = item_rows(db, pairs)
+    judge(db, accounts["ann1"], items[0][0], "b", 1, 1, "a")
+    work.save_annotation(db, accounts["ann1"], items[0][0], judgment={
+        "left": "b", "harmlessness": -1, "helpfulness": -1, "overall": "b", "rationale": "changed"})
+    from store.events import record_event
+    record_event(db, "reveal", accounts["ann1"], pairs, items[0][0], {"what": "terms"})
+    for fmt in ("jsonl", "csv", "parquet"):
+        out = tmp_path / f"all.{fmt}"
+        assert export(db, accounts["lead"], pairs, "annotations", out, fmt) == 2
+    frame = duckdb.connect().execute(f"SELECT * FROM '{tmp_path / 'all.parquet'}' ORDER BY version").df()
+    assert list(frame["version"]) == [1, 2] and list(frame["is_current"]) == [False, True]
+    assert {"annotator", "submitted_at", "active_ms", "judgment"} <= set(frame.columns)
+    text = (tmp_path / "all.jsonl").read_text()
+    for word in ("reveal", "check_in", "checkin", "mood", "exposure", "break"):
+        assert word not in text.lower()
+
+
+def test_items_export_reports_majority_and_ties(db, accounts, pairs, tmp_path):
+    items = item_rows(db, pairs)
+    judge(db, accounts["ann1"], items[0][0], "a", 1, 1, "a")
+    judge(db, accounts["ann2"], items[0][0], "a", 1, 1, "a")
+    judge(db, accounts["ann1"], items[1][0], "a", 1, 1, "a")
+    judge(db, accounts["ann2"], items[1][0], "a", -1, -1, "b")
+    out = tmp_path / "items.jsonl"
+    assert export(db, accounts["lead"], pairs, "items", out) == 2
+    first, second = [json.loads(line) for line in out.read_text().splitlines()]
+    assert (first["agreed_overall"], first["tie"]) == ("a", False)
+    assert (second["agreed_overall"], second["tie"], second["a_votes"], second["b_votes"]) == (None, True, 1, 1)
+
+
+def test_label_project_exports(db, accounts, tmp_path):
+    pid = make_project(db, accounts, name="Labels", overlap=2)
+    import_file(db, accounts["lead"], pid, write_jsonl(tmp_path / "l.jsonl", [
+        {"id": "i1", "prompt": "p1", "response": "r1"}, {"id": "i2", "prompt": "p2", "response": "r2"}]))
+    for user, labels in (("ann1", [Label(True, (), 0), Label(False, ("S1",), 3)]),
+                         ("ann2", [Label(True, (), 0), Label(True, (), 0)])):
+        for label in labels:
+            item = work.claim_next_item(db, accounts[user], pid)
+            work.save_annotation(db, accounts[user], item.id, label)
+    out = tmp_path / "unpaired.jsonl"
+    assert export(db, accounts["lead"], pid, "trl_unpaired", out) == 4
+    assert {"prompt": "p1", "completion": "r1", "label": True} in [json.loads(x) for x in out.read_text().splitlines()]
+    out = tmp_path / "items.jsonl"
+    export(db, accounts["lead"], pid, "items", out)
+    agreed = {r["external_id"]: r for r in map(json.loads, out.read_text().splitlines())}
+    assert agreed["i1"]["agreed_is_safe"] is True and agreed["i2"]["tie"] is True
+    out = tmp_path / "ls.json"
+    assert export(db, accounts["lead"], pid, "label_studio", out) == 2
+    tasks = json.loads(out.read_text())
+    assert tasks[0]["data"] == {"prompt": "p1", "response": "r1"}
+    results = tasks[1]["annotations"][0]["result"]
+    assert results[0]["from_name"] == "safety" and results[0]["value"]["choices"][0] in ("safe", "unsafe")
+
+
+def test_filters_by_annotator_and_date(db, accounts, pairs, tmp_path):
+    from datetime import timedelta
+    from store.db import utcnow
+    items = item_rows(db, pairs)
+    judge(db, accounts["ann1"], items[0][0], "a", 1, 1, "a")
+    judge(db, accounts["ann2"], items[0][0], "a", 1, 1, "a")
+    out = tmp_path / "f.jsonl"
+    assert export(db, accounts["lead"], pairs, "annotations", out,
+                  filters=ExportFilter(annotator_ids=(accounts["ann2"],))) == 1
+    assert export(db, accounts["lead"], pairs, "annotations", out,
+                  filters=ExportFilter(since=utcnow() + timedelta(days=1))) == 0
+
+
+def test_only_leads_export_and_kinds_must_fit_the_project(db, accounts, pairs, tmp_path):
+    from store.db import PermissionDenied
+    with pytest.raises(PermissionDenied):
+        export(db, accounts["ann1"], pairs, "annotations", tmp_path / "x.jsonl")
+    with pytest.raises(StoreError, match="needs a label project"):
+        export(db, accounts["lead"], pairs, "trl_unpaired", tmp_path / "x.jsonl")
+    export(db, accounts["lead"], pairs, "annotations", tmp_path / "x.jsonl")
+    with db.read() as cur:
+        assert cur.execute("SELECT count(*) FROM events WHERE kind = 'export'").fetchone()[0] == 1
+
+
+def test_cli_export(tmp_path):
+    from tests.test_cli import run_cli
+    db_path = tmp_path / "cli.duckdb"
+    run_cli(db_path, "init")
+    run_cli(db_path, "create-project", "Pairs", "--kind", "compare")
+    run_cli(db_path, "import", str(write_jsonl(tmp_path / "hh.jsonl", hh_rows(3))), "--project", "Pairs")
+    out = tmp_path / "out.parquet"
+    result = run_cli(db_path, "export", "--project", "Pairs", "--kind", "annotations",
+                     "--format", "parquet", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert "Wrote 0 rows" in result.stdout and out.exists()
+    assert os.path.getsize(out) > 0
