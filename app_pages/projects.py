@@ -8,8 +8,9 @@ from components.auth import require_role
 from components.db import get_db
 from core.taxonomy import DEFAULT_TAXONOMY
 from store.db import StoreError
+from core.preference import DEFAULT_RATIONALE_RULE, RATIONALE_RULES
 from store.projects import (create_project, list_projects, member_ids, project_progress,
-                            set_members, update_project)
+                            set_members, update_project, update_project_settings)
 from store.users import list_users
 
 user = require_role("lead")
@@ -68,10 +69,24 @@ with edit_tab:
                                       value=project.overlap)
             guidelines = st.text_area("Guidelines (Markdown)", value=project.guidelines, height=150)
             taxonomy = st.text_area("Taxonomy (YAML)", value=project.taxonomy.to_yaml(), height=300)
+            settings = project.settings
+            extra_terms = st.text_area("Extra words to mask (one per line)",
+                                       value="\n".join(settings.get("mask_terms", [])))
+            hide_at = st.number_input("Hide text until asked when the severity hint is at least",
+                                      min_value=0, max_value=9,
+                                      value=int(settings.get("hide_text_at_severity", 3)))
+            rule = st.selectbox("Rationale required (compare projects)", RATIONALE_RULES,
+                                index=RATIONALE_RULES.index(settings.get("rationale", DEFAULT_RATIONALE_RULE)))
+            per_response = st.checkbox("Ask safe/unsafe for each response (compare projects)",
+                                       value=bool(settings.get("per_response_safety", False)))
             if st.form_submit_button("Save changes", type="primary"):
                 try:
                     update_project(db, user.id, pid, guidelines, taxonomy, int(overlap), open_to_all)
                     set_members(db, user.id, pid, members)
+                    update_project_settings(db, user.id, pid, {
+                        "mask_terms": [t.strip() for t in extra_terms.splitlines() if t.strip()],
+                        "hide_text_at_severity": int(hide_at), "rationale": rule,
+                        "per_response_safety": per_response})
                 except StoreError as exc:
                     st.error(f"Not saved: {exc}")
                 else:

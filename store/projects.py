@@ -122,6 +122,47 @@ def update_project(db: Database, actor_id: int, project_id: int, guidelines: str
     db.access_changed()
 
 
+SETTING_RULES = {
+    "rationale": "always, never, strong, conflict or strong_or_conflict",
+    "per_response_safety": "true or false",
+    "mask_terms": "a list of extra terms to mask",
+    "hide_text_at_severity": "a whole number from 0 to 9",
+}
+
+
+def _check_settings(settings: dict[str, Any]) -> None:
+    from core.preference import RATIONALE_RULES
+    unknown = set(settings) - set(SETTING_RULES) - {"demo"}
+    if unknown:
+        raise StoreError(f"unknown project setting(s): {', '.join(sorted(unknown))}")
+    if "rationale" in settings and settings["rationale"] not in RATIONALE_RULES:
+        raise StoreError(f"rationale must be one of {SETTING_RULES['rationale']}")
+    if "per_response_safety" in settings and not isinstance(settings["per_response_safety"], bool):
+        raise StoreError("per_response_safety must be true or false")
+    terms = settings.get("mask_terms", [])
+    if not isinstance(terms, list) or not all(isinstance(t, str) and t.strip() for t in terms):
+        raise StoreError("mask_terms must be a list of non-empty words")
+    level = settings.get("hide_text_at_severity", 3)
+    if not isinstance(level, int) or isinstance(level, bool) or not 0 <= level <= 9:
+        raise StoreError("hide_text_at_severity must be a whole number from 0 to 9")
+
+
+def update_project_settings(db: Database, actor_id: int, project_id: int,
+                            changes: dict[str, Any]) -> None:
+    """A lead changes work-page settings (rationale rule, masking, hint gate, ...)."""
+    def work(cur: duckdb.DuckDBPyConnection) -> None:
+        require_role(cur, actor_id, "lead")
+        current = _get(cur, project_id)
+        if current is None:
+            raise StoreError("no such project")
+        merged = {**current.settings, **changes}
+        _check_settings(merged)
+        cur.execute("UPDATE projects SET settings = ? WHERE id = ?", [json.dumps(merged), project_id])
+        log_event(cur, "project_settings", actor_id, project_id, details=changes)
+
+    db.write(work)
+
+
 def _replace_members(cur: duckdb.DuckDBPyConnection, project_id: int, user_ids: list[int]) -> None:
     cur.execute("DELETE FROM project_members WHERE project_id = ?", [project_id])
     now = utcnow()

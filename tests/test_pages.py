@@ -200,3 +200,25 @@ def test_label_page_shows_item_text_literally(app_db, team, label_project):
     assert not any("script" in m.value for m in at.markdown)
 
 
+
+
+def test_lead_edits_work_page_settings(app_db, team):
+    pid = projects.create_project(app_db, team["lead"], "Settings", "compare", "", None, 1, [])
+    at = as_user(app_db, "lead").run()
+    at.switch_page("app_pages/projects.py").run()
+    at.selectbox(key="edit_project").set_value(pid).run()
+    by_label(at.text_area, "Extra words to mask (one per line)").input("zorblax\nfoo-bar")
+    by_label(at.selectbox, "Rationale required (compare projects)").set_value("always")
+    at = by_label(at.button, "Save changes").click().run()
+    assert not at.error, [e.value for e in at.error]
+    settings = projects.get_project(app_db, pid).settings
+    assert settings["mask_terms"] == ["zorblax", "foo-bar"] and settings["rationale"] == "always"
+
+
+def test_bad_project_settings_are_refused(app_db, team):
+    from store.db import StoreError
+    pid = projects.create_project(app_db, team["lead"], "S2", "label", "", None, 1, [])
+    with pytest.raises(StoreError, match="rationale must be one of"):
+        projects.update_project_settings(app_db, team["lead"], pid, {"rationale": "sometimes"})
+    with pytest.raises(StoreError, match="unknown project setting"):
+        projects.update_project_settings(app_db, team["lead"], pid, {"colour": "red"})
