@@ -50,5 +50,8 @@ def _logged_out() -> None:
 
 
 def logged_out_pages() -> list[st.Page]:
-    """While nobody is logged in, the menu is empty (it must not keep a previous user's pages)."""
-    return [st.Page(_logged_out, title="Log in", url_path="login", default=True)]
+    """While nobody is logged in the menu is hidden and every page's address shows only the
+    login form, so a deep link (say /compare) waits for the login instead of "page not
+    found", and opens once the person is in (if their role allows it)."""
+    return [st.Page(_logged_out, title="Log in", url_path="login", default=True)] + [
+        st.Page(_logged_out, title=spec.title, url_path=spec.url_path) for spec in PAGES]

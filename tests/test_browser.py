@@ -90,12 +90,13 @@ def test_setup_import_and_label_three_items(browser, tmp_path):
         expect(page.get_by_role("heading", name="Label", exact=True).first).to_be_visible()
         expect(page.get_by_role("heading", name="Log in to SafeLabel")).to_have_count(0)
         for n in range(3):
-            expect(page.get_by_text(f"Browser prompt {n}", exact=True)).to_be_visible()
-            page.get_by_text("Safe", exact=True).click()
-            page.get_by_text("0 none", exact=True).click()
-            page.get_by_role("button", name="Submit").click()
+            expect(page.get_by_text(f"Browser prompt {n}", exact=True).first).to_be_visible()
+            page.get_by_role("heading", name="Label", exact=True).first.click()
+            page.keyboard.press("g")           # safe (severity 0 comes with it)
             wait_idle(page)
-            expect(page.get_by_text(f"Saved item e2e-{n}.")).to_be_visible()
+            page.get_by_role("button", name="Submit Shortcut Enter").click()
+            wait_idle(page)
+            expect(page.get_by_text(f"Saved item e2e-{n}.").first).to_be_visible()
         page.close()
 
     db = open_database(db_path)

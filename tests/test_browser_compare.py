@@ -1,0 +1,64 @@
+"""One comparison done with the keyboard alone, in Chromium against a real server."""
+from __future__ import annotations
+
+import shutil
+
+from playwright.sync_api import expect, sync_playwright
+
+from core.preference import left_response
+from store import projects, users
+from store.bootstrap import open_app_database
+from store.db import open_database
+from store.imports import import_file
+from tests.browser import CHROMIUM_ARGS, chromium_path, streamlit_server, wait_idle
+from tests.conftest import PASSWORD
+from tests.helpers import write_jsonl
+
+
+def test_one_comparison_with_the_keyboard(tmp_path):
+    db_path = tmp_path / "compare.duckdb"
+    db = open_app_database(db_path, demo=False)
+    admin = users.create_user(db, None, "admin", "Admin", PASSWORD, "admin")
+    ann = users.create_user(db, admin, "cmp", "Cmp", PASSWORD, "annotator")
+    pid = projects.create_project(db, admin, "Pairs", "compare", "", None, 1, [ann])
+    projects.update_project_settings(db, admin, pid, {"rationale": "never"})
+    import_file(db, admin, pid, write_jsonl(tmp_path / "p.jsonl", [
+        {"id": "p1", "prompt": "Which reply is kinder?", "response_a": "Alpha reply",
+         "response_b": "Beta reply"}]))
+    item_id = 1
+    db.close()
+    with streamlit_server(db_path, {"SAFELABEL_DEMO": "0", "SAFELABEL_BCRYPT_ROUNDS": "4"}) as server, \
+            sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1100})
+        page.goto(server.url + "/compare")
+        wait_idle(page)
+        page.get_by_label("Username", exact=True).fill("cmp")
+        page.get_by_role("textbox", name="Password").fill(PASSWORD)
+        page.keyboard.press("Enter")
+        wait_idle(page)
+        page.wait_for_timeout(1500)
+        wait_idle(page)
+        expect(page.get_by_role("heading", name="Compare", exact=True).first).to_be_visible()
+        expect(page.get_by_text("Which reply is kinder?", exact=True).first).to_be_visible()
+        page.get_by_role("heading", name="Compare", exact=True).first.click()
+        for key in ("2", "Shift+3", "a", "Enter"):   # harmlessness, helpfulness, overall, submit
+            page.keyboard.press(key)
+            wait_idle(page)
+        expect(page.get_by_text("Saved item p1.").first).to_be_visible()
+        browser.close()
+    copy = tmp_path / "copy.duckdb"
+    shutil.copy(db_path, copy)
+    if db_path.with_name(db_path.name + ".wal").exists():
+        shutil.copy(db_path.with_name(db_path.name + ".wal"), copy.with_name(copy.name + ".wal"))
+    db = open_database(copy)
+    with db.read() as cur:
+        judgment = cur.execute("SELECT judgment FROM annotations").fetchone()[0]
+    db.close()
+    import json
+    judgment = json.loads(judgment)
+    left = left_response(ann, item_id)
+    assert judgment["left"] == left
+    assert judgment["overall"] == left                       # "A" = the left response
+    assert judgment["harmlessness"] == (2 if left == "a" else -2)   # key 2 = "A better"
+    assert judgment["helpfulness"] == (1 if left == "a" else -1)    # Shift+3 = "A slightly better"
