@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test bench chromium clean
+.PHONY: run test bench bench-browser chromium clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ test: $(VENV)/.installed-dev chromium
 
 bench: $(VENV)/.installed-dev
 	$(PY) bench/bench_store.py
+	$(PY) bench/bench_export.py
+
+bench-browser: $(VENV)/.installed-dev chromium
+	$(PY) bench/bench_browser.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
