@@ -10,14 +10,12 @@ import streamlit as st
 from components.auth import require_role
 from components.db import get_db
 from components.item_view import show_pair
-from components.judgment import Draft, get_draft
+from components.judgment import Draft
 from components.preference_form import (KEYBOARD_HELP, draft_from_judgment, preference_controls,
                                         to_judgment)
 from components.work_page import WorkSession, pick_project
-from core.active_time import active_ms
 from core.preference import DEFAULT_RATIONALE_RULE, judgment_problems, left_response
-from store.db import StoreError, utcnow
-from store.work import Item, get_item, latest_annotation, save_annotation
+from store.work import AnnotationRecord, Item
 
 user = require_role("annotator")
 db = get_db()
@@ -35,42 +33,24 @@ def on_submit(item: Item, draft: Draft, correcting: bool) -> None:
         draft.touch()
         work.say(problems=problems)
         return
-    now = utcnow()
-    try:
-        save_annotation(db, user.id, item.id, judgment=judgment.to_dict(), shown_at=draft.shown_at,
-                        active_ms=active_ms([*draft.moments, now]), now=now)
-    except StoreError as exc:
-        work.say(problems=[str(exc)])
-        return
-    work.finished(item, correcting)
+    work.save(item, draft, correcting, judgment=judgment.to_dict())
+
+
+def prefill(draft: Draft, saved: AnnotationRecord) -> None:
+    if saved.judgment:
+        draft.choices.update(draft_from_judgment(saved.judgment))
+        draft.choices["left"] = saved.judgment.get("left", "a")
+        st.session_state.setdefault(f"rationale_{saved.item_id}", saved.judgment.get("rationale") or "")
 
 
 @st.fragment
 def work_area() -> None:
-    work.progress_line()
-    messages = work.take_messages()
-    if messages.get("notice"):
-        st.success(messages["notice"])
+    opened = work.open_item(prefill)
+    if opened is None:
+        return
+    item, draft, messages = opened
     correcting = work.correcting
-    if correcting:
-        item = get_item(db, work.viewed_item_id())
-        saved = latest_annotation(db, item.id, user.id)
-        draft = get_draft(item.id)
-        if saved and saved.judgment and "left" not in draft.choices:
-            draft.choices.update(draft_from_judgment(saved.judgment))
-            draft.choices["left"] = saved.judgment.get("left", "a")
-            st.session_state.setdefault(f"rationale_{item.id}", saved.judgment.get("rationale") or "")
-        draft.text_shown = True
-        st.info(f"Correcting item {item.external_id}, which you compared earlier. Saving adds "
-                "a new version; the old one is kept.")
-    else:
-        item = work.current_item()
-        if item is None:
-            work.nothing_left()
-            return
-        draft = get_draft(item.id)
     draft.choices.setdefault("left", left_response(user.id, item.id))
-
     if not work.hint_gate(item, draft):
         return
     revealed, hidden_terms = work.masking(item, draft)

@@ -10,13 +10,11 @@ import streamlit as st
 from components.auth import require_role
 from components.db import get_db
 from components.item_view import show_item
-from components.judgment import Draft, get_draft, judgment_controls, label_from
+from components.judgment import Draft, judgment_controls, label_from
 from components.work_page import WorkSession, pick_project
 from core import keys
-from core.active_time import active_ms
-from core.labels import Label, label_problems
-from store.db import StoreError, utcnow
-from store.work import Item, get_item, latest_annotation, save_annotation
+from core.labels import label_problems
+from store.work import AnnotationRecord, Item
 
 KEYBOARD = (f"{keys.SAFE} safe · {keys.UNSAFE} unsafe\n"
             "1-9, 0, then Q W E T Y I O P H J K L: categories\n"
@@ -39,39 +37,21 @@ def on_submit(item: Item, draft: Draft, correcting: bool) -> None:
         draft.touch()
         work.say(problems=problems)
         return
-    now = utcnow()
-    try:
-        save_annotation(db, user.id, item.id, label, shown_at=draft.shown_at,
-                        active_ms=active_ms([*draft.moments, now]), now=now)
-    except StoreError as exc:
-        work.say(problems=[str(exc)])
-        return
-    work.finished(item, correcting)
+    work.save(item, draft, correcting, label=label)
+
+
+def prefill(draft: Draft, saved: AnnotationRecord) -> None:
+    draft.is_safe, draft.categories, draft.severity = (
+        saved.is_safe, list(saved.categories or ()), saved.severity)
 
 
 @st.fragment
 def work_area() -> None:
-    work.progress_line()
-    messages = work.take_messages()
-    if messages.get("notice"):
-        st.success(messages["notice"])
+    opened = work.open_item(prefill)
+    if opened is None:
+        return
+    item, draft, messages = opened
     correcting = work.correcting
-    if correcting:
-        item = get_item(db, work.viewed_item_id())
-        saved = latest_annotation(db, item.id, user.id)
-        prefill = Label(saved.is_safe, tuple(saved.categories or ()), saved.severity) if saved else None
-        draft = get_draft(item.id, prefill)
-        draft.text_shown = True
-        st.info(f"Correcting item {item.external_id}, which you labeled earlier "
-                f"(version {saved.version if saved else '?'}). Saving adds a new version; "
-                "the old one is kept.")
-    else:
-        item = work.current_item()
-        if item is None:
-            work.nothing_left()
-            return
-        draft = get_draft(item.id)
-
     if not work.hint_gate(item, draft):
         return
     revealed, hidden_terms = work.masking(item, draft)

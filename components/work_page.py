@@ -9,15 +9,17 @@ from collections.abc import Callable
 import streamlit as st
 
 from components.item_view import masked_term_count
-from components.judgment import Draft, drop_draft
+from components.judgment import Draft, drop_draft, get_draft
 from core import keys
+from core.active_time import active_ms
 from core.masking import mask_pattern
-from store.db import Database, StoreError
+from store.db import Database, StoreError, utcnow
 from store.events import record_event
 from store.preferences import get_preference, set_preference
 from store.projects import Project, project_progress, projects_for_user
 from store.users import User
-from store.work import Item, annotations_today, claim_next_item, flag_item, skip_item
+from store.work import (AnnotationRecord, Item, annotations_today, claim_next_item, flag_item,
+                        get_item, latest_annotation, save_annotation, skip_item)
 
 SHOW_MASKED_PREF = "show_masked_terms"
 
@@ -89,6 +91,44 @@ class WorkSession:
         messages = self.state.get("messages") or {}
         self.state["messages"] = {}
         return messages
+
+    def open_item(self, prefill: Callable[[Draft, AnnotationRecord], None]
+                  ) -> tuple[Item, Draft, dict] | None:
+        """Start a fragment run: progress line, notices, and the item to show (the current
+        claim, or an earlier item being corrected, its draft pre-filled by `prefill`).
+        None when nothing is left (a message says so)."""
+        self.progress_line()
+        messages = self.take_messages()
+        if messages.get("notice"):
+            st.success(messages["notice"])
+        if self.correcting:
+            item = get_item(self.db, self.viewed_item_id())
+            fresh = f"draft_{item.id}" not in st.session_state
+            draft = get_draft(item.id)
+            saved = latest_annotation(self.db, item.id, self.user.id)
+            if fresh and saved is not None:
+                prefill(draft, saved)
+            draft.text_shown = True
+            st.info(f"Correcting item {item.external_id}, which you did earlier "
+                    f"(version {saved.version if saved else '?'}). Saving adds a new version; "
+                    "the old one is kept.")
+            return item, draft, messages
+        item = self.current_item()
+        if item is None:
+            self.nothing_left()
+            return None
+        return item, get_draft(item.id), messages
+
+    def save(self, item: Item, draft: Draft, correcting: bool, **annotation) -> None:
+        """Save a label or judgment with its timing, then move on; errors go on screen."""
+        now = utcnow()
+        try:
+            save_annotation(self.db, self.user.id, item.id, shown_at=draft.shown_at,
+                            active_ms=active_ms([*draft.moments, now]), now=now, **annotation)
+        except StoreError as exc:
+            self.say(problems=[str(exc)])
+            return
+        self.finished(item, correcting)
 
     def finished(self, item: Item, correcting: bool) -> None:
         """After a successful save: move on (or back to the current item)."""

@@ -81,3 +81,25 @@ def wait_idle(page, timeout: float = 30_000) -> None:
     # Elements left over from the previous run are marked stale until the run replaces them.
     page.wait_for_function("() => !document.querySelector('[data-stale=\"true\"]')",
                            timeout=timeout)
+
+
+def query_copy(db_path: Path, sql: str) -> list[tuple]:
+    """Run a query on a copy of a database a running server holds (DuckDB lets only one
+    process open the file), leaving the server undisturbed."""
+    import shutil
+
+    from store.db import open_database
+
+    copy = db_path.with_name(db_path.stem + "-copy.duckdb")
+    shutil.copy(db_path, copy)
+    wal = db_path.with_name(db_path.name + ".wal")
+    if wal.exists():
+        shutil.copy(wal, copy.with_name(copy.name + ".wal"))
+    db = open_database(copy)
+    try:
+        with db.read() as cur:
+            return cur.execute(sql).fetchall()
+    finally:
+        db.close()
+        copy.unlink()
+        copy.with_name(copy.name + ".wal").unlink(missing_ok=True)

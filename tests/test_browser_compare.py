@@ -1,16 +1,13 @@
 """One comparison done with the keyboard alone, in Chromium against a real server."""
 from __future__ import annotations
 
-import shutil
-
 from playwright.sync_api import expect, sync_playwright
 
 from core.preference import left_response
 from store import projects, users
 from store.bootstrap import open_app_database
-from store.db import open_database
 from store.imports import import_file
-from tests.browser import CHROMIUM_ARGS, chromium_path, streamlit_server, wait_idle
+from tests.browser import CHROMIUM_ARGS, chromium_path, query_copy, streamlit_server, wait_idle
 from tests.conftest import PASSWORD
 from tests.helpers import write_jsonl
 
@@ -47,14 +44,7 @@ def test_one_comparison_with_the_keyboard(tmp_path):
             wait_idle(page)
         expect(page.get_by_text("Saved item p1.").first).to_be_visible()
         browser.close()
-    copy = tmp_path / "copy.duckdb"
-    shutil.copy(db_path, copy)
-    if db_path.with_name(db_path.name + ".wal").exists():
-        shutil.copy(db_path.with_name(db_path.name + ".wal"), copy.with_name(copy.name + ".wal"))
-    db = open_database(copy)
-    with db.read() as cur:
-        judgment = cur.execute("SELECT judgment FROM annotations").fetchone()[0]
-    db.close()
+    judgment = query_copy(db_path, "SELECT judgment FROM annotations")[0][0]
     import json
     judgment = json.loads(judgment)
     left = left_response(ann, item_id)

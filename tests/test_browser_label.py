@@ -6,9 +6,8 @@ from playwright.sync_api import expect, sync_playwright
 
 from store import projects, users
 from store.bootstrap import open_app_database
-from store.db import open_database
 from store.imports import import_file
-from tests.browser import CHROMIUM_ARGS, chromium_path, streamlit_server, wait_idle
+from tests.browser import CHROMIUM_ARGS, chromium_path, query_copy, streamlit_server, wait_idle
 from tests.conftest import PASSWORD
 from tests.helpers import write_jsonl
 
@@ -103,38 +102,16 @@ def test_label_ten_items_with_the_keyboard_alone(page, server):
     assert page.dialogs == []
 
     _, db_path = server
-    # The server holds the file; read a copy so the running app is not disturbed.
-    import shutil
-    copy = db_path.parent / "copy.duckdb"
-    shutil.copy(db_path, copy)
-    wal = db_path.with_name(db_path.name + ".wal")
-    if wal.exists():
-        shutil.copy(wal, copy.with_name(copy.name + ".wal"))
-    db = open_database(copy)
-    with db.read() as cur:
-        rows = cur.execute(
-            "SELECT i.external_id, a.is_safe, a.categories, a.severity FROM annotations a "
-            "JOIN items i ON i.id = a.item_id ORDER BY a.id").fetchall()
-        skipped = cur.execute("SELECT count(*) FROM events WHERE kind = 'skip'").fetchone()[0]
-    db.close()
+    rows = query_copy(db_path, "SELECT i.external_id, a.is_safe, a.categories, a.severity "
+                               "FROM annotations a JOIN items i ON i.id = a.item_id ORDER BY a.id")
+    skipped = query_copy(db_path, "SELECT count(*) FROM events WHERE kind = 'skip'")[0][0]
     assert [(r[0], r[1], sorted(r[2]), r[3]) for r in rows] == expected
     assert len(rows) == 10 and skipped == 1
 
 
 def read_annotations(db_path):
-    import shutil
-    copy = db_path.parent / "copy2.duckdb"
-    shutil.copy(db_path, copy)
-    wal = db_path.with_name(db_path.name + ".wal")
-    if wal.exists():
-        shutil.copy(wal, copy.with_name(copy.name + ".wal"))
-    db = open_database(copy)
-    with db.read() as cur:
-        rows = cur.execute("SELECT i.external_id, a.note, a.is_safe FROM annotations a "
-                           "JOIN items i ON i.id = a.item_id ORDER BY a.id").fetchall()
-    db.close()
-    copy.unlink()
-    return rows
+    return query_copy(db_path, "SELECT i.external_id, a.note, a.is_safe FROM annotations a "
+                               "JOIN items i ON i.id = a.item_id ORDER BY a.id")
 
 
 def test_ctrl_enter_submits_from_the_note_field_with_the_note(page, server):

@@ -109,3 +109,20 @@ def test_missing_choices_are_named_and_nothing_is_saved(app_db, team, tmp_path):
     errors = " ".join(e.value for e in at.error)
     assert "harmlessness" in errors and "helpfulness" in errors and "A, B or T" in errors
     assert work.latest_annotation(app_db, item_id, team["ann"]) is None
+
+
+def test_previous_reopens_a_comparison_and_a_correction_appends_a_version(app_db, team, tmp_path):
+    pid = make_pairs(app_db, team, tmp_path, "never")
+    at = open_page(app_db, pid)
+    first = current_item_id(at)
+    at = compare(at, first, -1, -1, "left")
+    second = current_item_id(at)
+    at = press(at, f"back_{second}")
+    assert any("Correcting item" in i.value for i in at.info)
+    assert at.button(key=f"overall_left_{first}").proto.type == "primary"  # pre-filled
+    at = press(at, f"overall_tie_{first}")
+    at = press(at, f"submit_{first}")
+    history = work.annotation_history(app_db, first, team["ann"])
+    assert [(h.version, h.judgment["overall"]) for h in history] == [
+        (1, left_response(team["ann"], first)), (2, "tie")]
+    assert history[1].supersedes == history[0].id
