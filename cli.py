@@ -49,16 +49,21 @@ def cmd_create_user(args: argparse.Namespace) -> int:
     return 0
 
 
+def _user_ids(db: Database, usernames: list[str] | None) -> list[int]:
+    ids = []
+    for username in usernames or []:
+        user = users.get_user_by_username(db, username)
+        if user is None:
+            raise StoreError(f"no user {username!r}")
+        ids.append(user.id)
+    return ids
+
+
 def cmd_create_project(args: argparse.Namespace) -> int:
     db = _open(args)
     taxonomy = open(args.taxonomy, encoding="utf-8").read() if args.taxonomy else None
     guidelines = open(args.guidelines, encoding="utf-8").read() if args.guidelines else ""
-    members = []
-    for username in args.assign or []:
-        user = users.get_user_by_username(db, username)
-        if user is None:
-            raise StoreError(f"no user {username!r}")
-        members.append(user.id)
+    members = _user_ids(db, args.assign)
     project_id = projects.create_project(db, None, args.name, args.kind, guidelines, taxonomy,
                                          args.overlap, members, args.open_to_all)
     print(f"Created {args.kind} project {args.name!r} (id {project_id}).")
@@ -100,12 +105,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     db = _open(args)
     project = _project(db, args.project)
-    annotators = []
-    for username in args.annotators or []:
-        user = users.get_user_by_username(db, username)
-        if user is None:
-            raise StoreError(f"no user {username!r}")
-        annotators.append(user.id)
+    annotators = _user_ids(db, args.annotators)
 
     def day(text: str | None):
         try:
