@@ -23,7 +23,10 @@ chromium:
 		echo "Installing Debian's chromium for the browser tests"; \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
+# `cli.py init` creates the database (with the demo) and prints the first-admin token, if one
+# is still needed, before the app takes the file.
 run: $(VENV)/.installed
+	$(PY) cli.py init
 	$(VENV)/bin/streamlit run app.py
 
 test: $(VENV)/.installed-dev chromium
