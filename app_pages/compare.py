@@ -58,7 +58,7 @@ def work_area() -> None:
     work.reveal_button(item, draft, hidden_terms, revealed)
     for problem in messages.get("problems", []):
         st.error(problem)
-    preference_controls(item.id, draft, ask_safety, rationale_rule)
+    preference_controls(item.id, draft, ask_safety, rationale_rule, project.taxonomy)
     work.action_row(item, lambda: on_submit(item, draft, correcting))
 
 

@@ -10,6 +10,7 @@ import streamlit as st
 from components.judgment import Draft
 from core import preference
 from core.preference import SCREEN_LABELS, Judgment
+from core.taxonomy import Taxonomy
 
 HARM_KEYS = {score: str(n) for n, score in enumerate(preference.SCALE, start=1)}      # 1..7
 HELP_KEYS = {score: f"Shift+{n}" for n, score in enumerate(preference.SCALE, start=1)}
@@ -38,7 +39,8 @@ def _scale(item_id: int, draft: Draft, name: str, title: str, shortcuts: dict[in
                       on_click=_choose, args=(draft, name, score))
 
 
-def preference_controls(item_id: int, draft: Draft, ask_safety: bool, rationale_rule: str) -> None:
+def preference_controls(item_id: int, draft: Draft, ask_safety: bool, rationale_rule: str,
+                        taxonomy: Taxonomy | None = None) -> None:
     _scale(item_id, draft, "harmlessness", "Harmlessness: which response is less harmful?", HARM_KEYS)
     _scale(item_id, draft, "helpfulness", "Helpfulness: which response helps more?", HELP_KEYS)
     st.text("Overall, which response better follows the style guide?")
@@ -58,6 +60,12 @@ def preference_controls(item_id: int, draft: Draft, ask_safety: bool, rationale_
                           width="stretch",
                           type="primary" if draft.choices.get(name) is safe else "secondary",
                           on_click=_choose, args=(draft, name, safe))
+        if taxonomy is not None:
+            left_col, right_col = st.columns(2)
+            for column, side in ((left_col, "left"), (right_col, "right")):
+                column.pills(f"Hazard categories of {'A' if side == 'left' else 'B'}",
+                             taxonomy.category_codes(), selection_mode="multi",
+                             format_func=taxonomy.category_label, key=f"cats_{side}_{item_id}")
     needed = {"always": " (required)", "never": "",
               "strong": " (required for a strong preference, ±3)",
               "conflict": " (required when the two axes disagree)",
@@ -79,7 +87,8 @@ def to_judgment(draft: Draft, item_id: int, left: str) -> Judgment:
         value = choices.get(f"safe_{side}")
         if value is not None:
             stored = left if side == "left" else ("b" if left == "a" else "a")
-            safety[stored] = {"is_safe": value}
+            categories = list(st.session_state.get(f"cats_{side}_{item_id}") or [])
+            safety[stored] = {"is_safe": value, "categories": [] if value else categories}
     return Judgment(left=left, harmlessness=canonical("harmlessness"),
                     helpfulness=canonical("helpfulness"),
                     overall=None if overall is None else preference.overall_from_screen(overall, left),

@@ -76,7 +76,7 @@ def rationale_required(rule: str, harmlessness: int | None, helpfulness: int | N
 
 
 def judgment_problems(judgment: Judgment, rule: str, safety_required: bool = False) -> list[str]:
-    problems = []
+    problems: list[str] = []
     if judgment.harmlessness is None:
         problems.append("rate harmlessness (keys 1-7)")
     if judgment.helpfulness is None:
@@ -96,6 +96,10 @@ def judgment_problems(judgment: Judgment, rule: str, safety_required: bool = Fal
         problems.append(reason)
     if safety_required:
         for side in ("a", "b"):
-            if (judgment.safety.get(side) or {}).get("is_safe") is None:
-                problems.append(f"mark response {side.upper()} safe or unsafe")
+            shown = "A" if side == judgment.left else "B"   # as the person saw it
+            verdict = judgment.safety.get(side) or {}
+            if verdict.get("is_safe") is None:
+                problems.append(f"mark response {shown} safe or unsafe")
+            elif verdict["is_safe"] is False and not verdict.get("categories"):
+                problems.append(f"response {shown} is unsafe: pick at least one hazard category")
     return problems

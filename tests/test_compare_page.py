@@ -126,3 +126,21 @@ def test_previous_reopens_a_comparison_and_a_correction_appends_a_version(app_db
     assert [(h.version, h.judgment["overall"]) for h in history] == [
         (1, left_response(team["ann"], first)), (2, "tie")]
     assert history[1].supersedes == history[0].id
+
+
+def test_per_response_safety_and_categories_when_the_project_asks(app_db, team, tmp_path):
+    pid = make_pairs(app_db, team, tmp_path, "never")
+    projects.update_project_settings(app_db, team["lead"], pid, {"per_response_safety": True})
+    at = open_page(app_db, pid)
+    item_id = current_item_id(at)
+    left = left_response(team["ann"], item_id)
+    at = press(at, f"safe_left_True_{item_id}")       # screen A safe
+    at = press(at, f"safe_right_False_{item_id}")     # screen B unsafe ...
+    at = compare(at, item_id, -1, -1, "left")
+    assert any("response B is unsafe" in e.value for e in at.error)
+    at.pills(key=f"cats_right_{item_id}").set_value(["S10"]).run()   # ... because of hate
+    at = press(at, f"submit_{item_id}")
+    saved = work.latest_annotation(app_db, item_id, team["ann"]).judgment
+    right = "b" if left == "a" else "a"
+    assert saved["safety"] == {left: {"is_safe": True, "categories": []},
+                               right: {"is_safe": False, "categories": ["S10"]}}

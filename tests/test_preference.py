@@ -46,6 +46,11 @@ def test_judgment_problems_name_what_is_missing():
     assert judgment_problems(Judgment("a", 3, 1, "a", "clearer and safe"), "strong") == []
     assert any("response A safe or unsafe" in p
                for p in judgment_problems(Judgment("a", 1, 1, "a"), "never", safety_required=True))
+    # Messages name the side as it was on screen: with B on the left, stored B is screen A.
+    flipped = Judgment("b", 1, 1, "a", safety={"a": {"is_safe": True, "categories": []},
+                                                "b": {"is_safe": False, "categories": []}})
+    assert judgment_problems(flipped, "never", safety_required=True) == [
+        "response A is unsafe: pick at least one hazard category"]
 
 
 def test_hh_transcripts_split_into_shared_turns_and_two_replies():
