@@ -19,7 +19,8 @@ from store.preferences import get_preference, set_preference
 from store.projects import Project, project_progress, projects_for_user
 from store.users import User
 from store.work import (AnnotationRecord, Item, annotations_today, claim_next_item, flag_item,
-                        get_item, latest_annotation, save_annotation, skip_item)
+                        get_item, latest_annotation, save_and_claim_next, save_annotation,
+                        skip_item)
 
 SHOW_MASKED_PREF = "show_masked_terms"
 
@@ -120,15 +121,23 @@ class WorkSession:
         return item, get_draft(item.id), messages
 
     def save(self, item: Item, draft: Draft, correcting: bool, **annotation) -> None:
-        """Save a label or judgment with its timing, then move on; errors go on screen."""
+        """Save a label or judgment with its timing, then move on; errors go on screen.
+        A first submit claims the next item in the same transaction (one commit)."""
         now = utcnow()
+        timing = {"shown_at": draft.shown_at, "active_ms": active_ms([*draft.moments, now]),
+                  "now": now}
         try:
-            save_annotation(self.db, self.user.id, item.id, shown_at=draft.shown_at,
-                            active_ms=active_ms([*draft.moments, now]), now=now, **annotation)
+            if correcting:
+                save_annotation(self.db, self.user.id, item.id, **timing, **annotation)
+            else:
+                _, following = save_and_claim_next(self.db, self.user.id, item.id, **timing,
+                                                   **annotation)
         except StoreError as exc:
             self.say(problems=[str(exc)])
             return
         self.finished(item, correcting)
+        if not correcting:
+            self.state["current"] = following
 
     def finished(self, item: Item, correcting: bool) -> None:
         """After a successful save: move on (or back to the current item)."""

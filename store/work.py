@@ -69,47 +69,48 @@ def _expire_claims(cur: duckdb.DuckDBPyConnection, project_id: int, now: datetim
     return len(expired)
 
 
+def _claim(db: Database, cur: duckdb.DuckDBPyConnection, user_id: int, project_id: int,
+           now: datetime) -> Item | None:
+    timeout = timedelta(minutes=config.claim_timeout_minutes())
+    require_worker(db, cur, user_id, project_id)
+    claims = cur.execute(
+        "SELECT item_id, user_id, expires_at FROM claims WHERE project_id = ? "
+        "AND (user_id = ? OR expires_at <= ?)", [project_id, user_id, now]).fetchall()
+    if any(expires <= now for _, _, expires in claims):
+        _expire_claims(cur, project_id, now)
+    held = [item_id for item_id, holder, expires in claims
+            if holder == user_id and expires > now]
+    if held:
+        cur.execute("UPDATE claims SET expires_at = ? WHERE item_id = ? AND user_id = ?",
+                    [now + timeout, held[0], user_id])
+        row = cur.execute(f"SELECT {_ITEM_COLUMNS} FROM items WHERE id = ?",
+                          [held[0]]).fetchone()
+        return _item(row)
+    token = _token(user_id)
+    # Two statements, not UPDATE ... WHERE id = (subquery): DuckDB plans that as a join
+    # over the whole table, while a point update by primary key is cheap. The write
+    # lock makes the pair atomic.
+    candidate = cur.execute(
+        "SELECT id FROM items WHERE project_id = ? AND open_slots > 0"
+        " AND NOT contains(touched_by, ?) LIMIT 1", [project_id, token]).fetchone()
+    if candidate is None:
+        return None
+    row = cur.execute(
+        "UPDATE items SET open_slots = open_slots - 1, touched_by = touched_by || ? "
+        f"WHERE id = ? RETURNING {_ITEM_COLUMNS}", [token[1:], candidate[0]]).fetchone()
+    item = _item(row)
+    cur.execute("INSERT INTO claims VALUES (?, ?, ?, ?, ?)",
+                [item.id, project_id, user_id, now, now + timeout])
+    log_event(cur, "claim", user_id, project_id, item.id)
+    return item
+
+
 def claim_next_item(db: Database, user_id: int, project_id: int,
                     now: datetime | None = None) -> Item | None:
     """The item this person should work on next in the project, claimed for them; None when
     nothing is left for them. A claim they already hold (a reload) is returned again."""
     now = now or utcnow()
-    timeout = timedelta(minutes=config.claim_timeout_minutes())
-
-    def work(cur: duckdb.DuckDBPyConnection) -> Item | None:
-        require_worker(db, cur, user_id, project_id)
-        claims = cur.execute(
-            "SELECT item_id, user_id, expires_at FROM claims WHERE project_id = ? "
-            "AND (user_id = ? OR expires_at <= ?)", [project_id, user_id, now]).fetchall()
-        if any(expires <= now for _, _, expires in claims):
-            _expire_claims(cur, project_id, now)
-        held = [item_id for item_id, holder, expires in claims
-                if holder == user_id and expires > now]
-        if held:
-            cur.execute("UPDATE claims SET expires_at = ? WHERE item_id = ? AND user_id = ?",
-                        [now + timeout, held[0], user_id])
-            row = cur.execute(f"SELECT {_ITEM_COLUMNS} FROM items WHERE id = ?",
-                              [held[0]]).fetchone()
-            return _item(row)
-        token = _token(user_id)
-        # Two statements, not UPDATE ... WHERE id = (subquery): DuckDB plans that as a join
-        # over the whole table, while a point update by primary key is cheap. The write
-        # lock makes the pair atomic.
-        candidate = cur.execute(
-            "SELECT id FROM items WHERE project_id = ? AND open_slots > 0"
-            " AND NOT contains(touched_by, ?) LIMIT 1", [project_id, token]).fetchone()
-        if candidate is None:
-            return None
-        row = cur.execute(
-            "UPDATE items SET open_slots = open_slots - 1, touched_by = touched_by || ? "
-            f"WHERE id = ? RETURNING {_ITEM_COLUMNS}", [token[1:], candidate[0]]).fetchone()
-        item = _item(row)
-        cur.execute("INSERT INTO claims VALUES (?, ?, ?, ?, ?)",
-                    [item.id, project_id, user_id, now, now + timeout])
-        log_event(cur, "claim", user_id, project_id, item.id)
-        return item
-
-    return db.write(work)
+    return db.write(lambda cur: _claim(db, cur, user_id, project_id, now))
 
 
 def get_item(db: Database, item_id: int) -> Item | None:
@@ -136,6 +137,49 @@ def _edit_distance(original: str | None, edited: str | None) -> int | None:
     return edit_distance(original or "", edited, limit_chars=MAX_EDIT_DISTANCE_CHARS)
 
 
+def _save(db: Database, cur: duckdb.DuckDBPyConnection, user_id: int, item_id: int,
+          label: Label, judgment: dict[str, Any] | None, shown_at: datetime | None,
+          active_ms: int | None, now: datetime) -> tuple[int, int]:
+    """Append the annotation inside the caller's transaction: (annotation id, project id)."""
+    project_id, original, has_claim = _item_project_and_claim(cur, user_id, item_id)
+    require_worker(db, cur, user_id, project_id)
+    previous = None
+    if not has_claim:
+        previous = cur.execute(
+            "SELECT id, version FROM annotations WHERE item_id = ? AND user_id = ? "
+            "ORDER BY version DESC LIMIT 1", [item_id, user_id]).fetchone()
+    edited = label.edited_response
+    if edited is not None and edited == (original or ""):
+        edited = None
+    version = previous[1] + 1 if previous else 1
+    annotation_id = cur.execute(
+        "INSERT INTO annotations (item_id, project_id, user_id, version, supersedes, is_safe,"
+        " categories, severity, note, edited_response, edit_distance, judgment, shown_at,"
+        " submitted_at, active_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "RETURNING id",
+        [item_id, project_id, user_id, version, previous[0] if previous else None,
+         label.is_safe, list(label.categories), label.severity, label.note or None, edited,
+         _edit_distance(original, edited), json.dumps(judgment) if judgment else None,
+         shown_at, now, active_ms]).fetchone()[0]
+    if version == 1:
+        if has_claim:
+            cur.execute("UPDATE items SET done_count = done_count + 1 WHERE id = ?", [item_id])
+            cur.execute("DELETE FROM claims WHERE item_id = ? AND user_id = ?",
+                        [item_id, user_id])
+        else:
+            token = _token(user_id)
+            cur.execute(
+                "UPDATE items SET done_count = done_count + 1,"
+                " open_slots = greatest(0, open_slots - 1),"
+                " touched_by = CASE WHEN contains(touched_by, ?) THEN touched_by"
+                "   ELSE touched_by || ? END WHERE id = ?", [token, token[1:], item_id])
+    log_event(cur, "submit" if version == 1 else "correct", user_id, project_id, item_id,
+              {"annotation_id": int(annotation_id), "version": version,
+               **({"late": True} if version == 1 and not has_claim else {})})
+    return int(annotation_id), project_id
+
+
+
 def save_annotation(db: Database, user_id: int, item_id: int, label: Label | None = None,
                     judgment: dict[str, Any] | None = None, shown_at: datetime | None = None,
                     active_ms: int | None = None, now: datetime | None = None) -> int:
@@ -148,43 +192,23 @@ def save_annotation(db: Database, user_id: int, item_id: int, label: Label | Non
     now = now or utcnow()
     label = label or Label(is_safe=None)
 
-    def work(cur: duckdb.DuckDBPyConnection) -> int:
-        project_id, original, has_claim = _item_project_and_claim(cur, user_id, item_id)
-        require_worker(db, cur, user_id, project_id)
-        previous = None
-        if not has_claim:
-            previous = cur.execute(
-                "SELECT id, version FROM annotations WHERE item_id = ? AND user_id = ? "
-                "ORDER BY version DESC LIMIT 1", [item_id, user_id]).fetchone()
-        edited = label.edited_response
-        if edited is not None and edited == (original or ""):
-            edited = None
-        version = previous[1] + 1 if previous else 1
-        annotation_id = cur.execute(
-            "INSERT INTO annotations (item_id, project_id, user_id, version, supersedes, is_safe,"
-            " categories, severity, note, edited_response, edit_distance, judgment, shown_at,"
-            " submitted_at, active_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-            "RETURNING id",
-            [item_id, project_id, user_id, version, previous[0] if previous else None,
-             label.is_safe, list(label.categories), label.severity, label.note or None, edited,
-             _edit_distance(original, edited), json.dumps(judgment) if judgment else None,
-             shown_at, now, active_ms]).fetchone()[0]
-        if version == 1:
-            if has_claim:
-                cur.execute("UPDATE items SET done_count = done_count + 1 WHERE id = ?", [item_id])
-                cur.execute("DELETE FROM claims WHERE item_id = ? AND user_id = ?",
-                            [item_id, user_id])
-            else:
-                token = _token(user_id)
-                cur.execute(
-                    "UPDATE items SET done_count = done_count + 1,"
-                    " open_slots = greatest(0, open_slots - 1),"
-                    " touched_by = CASE WHEN contains(touched_by, ?) THEN touched_by"
-                    "   ELSE touched_by || ? END WHERE id = ?", [token, token[1:], item_id])
-        log_event(cur, "submit" if version == 1 else "correct", user_id, project_id, item_id,
-                  {"annotation_id": int(annotation_id), "version": version,
-                   **({"late": True} if version == 1 and not has_claim else {})})
-        return int(annotation_id)
+    return db.write(lambda cur: _save(db, cur, user_id, item_id, label, judgment, shown_at,
+                                      active_ms, now)[0])
+
+
+def save_and_claim_next(db: Database, user_id: int, item_id: int, label: Label | None = None,
+                        judgment: dict[str, Any] | None = None, shown_at: datetime | None = None,
+                        active_ms: int | None = None,
+                        now: datetime | None = None) -> tuple[int, Item | None]:
+    """Submit and get the next item in one transaction (one commit instead of two): the
+    annotation id, and the next claimed item of the same project (None when none is left)."""
+    now = now or utcnow()
+    label = label or Label(is_safe=None)
+
+    def work(cur: duckdb.DuckDBPyConnection) -> tuple[int, Item | None]:
+        annotation_id, project_id = _save(db, cur, user_id, item_id, label, judgment, shown_at,
+                                          active_ms, now)
+        return annotation_id, _claim(db, cur, user_id, project_id, now)
 
     return db.write(work)
 

@@ -153,3 +153,11 @@ def test_edits_keep_the_original_and_store_the_distance(db, accounts, project):
     saved = work.latest_annotation(db, item.id, accounts["ann1"])
     assert saved.edited_response == item.response + "!!" and saved.edit_distance == 2
     assert work.get_item(db, item.id).response == item.response
+
+
+def test_save_and_claim_next_is_one_step(db, accounts, project):
+    item = work.claim_next_item(db, accounts["ann1"], project)
+    annotation_id, following = work.save_and_claim_next(db, accounts["ann1"], item.id, UNSAFE)
+    assert work.latest_annotation(db, item.id, accounts["ann1"]).id == annotation_id
+    assert following is not None and following.id != item.id
+    assert work.claim_next_item(db, accounts["ann1"], project).id == following.id  # it is held
