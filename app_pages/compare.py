@@ -26,14 +26,10 @@ rationale_rule = project.settings.get("rationale", DEFAULT_RATIONALE_RULE)
 ask_safety = bool(project.settings.get("per_response_safety", False))
 
 
-def on_submit(item: Item, draft: Draft, correcting: bool) -> None:
+def on_submit(item: Item, draft: Draft) -> None:
     judgment = to_judgment(draft, item.id, draft.choices["left"])
-    problems = judgment_problems(judgment, rationale_rule, ask_safety)
-    if problems:
-        draft.touch()
-        work.say(problems=problems)
-        return
-    work.save(item, draft, correcting, judgment=judgment.to_dict())
+    work.submit(item, draft, judgment_problems(judgment, rationale_rule, ask_safety),
+                judgment=judgment.to_dict())
 
 
 def prefill(draft: Draft, saved: AnnotationRecord) -> None:
@@ -49,7 +45,6 @@ def work_area() -> None:
     if opened is None:
         return
     item, draft, messages = opened
-    correcting = work.correcting
     draft.choices.setdefault("left", left_response(user.id, item.id))
     if not work.hint_gate(item, draft):
         return
@@ -59,7 +54,7 @@ def work_area() -> None:
     for problem in messages.get("problems", []):
         st.error(problem)
     preference_controls(item.id, draft, ask_safety, rationale_rule, project.taxonomy)
-    work.action_row(item, lambda: on_submit(item, draft, correcting))
+    work.action_row(item, lambda: on_submit(item, draft))
 
 
 work_area()

@@ -30,14 +30,9 @@ project = pick_project(db, user, "label", KEYBOARD)
 work = WorkSession(db, user, project, "label")
 
 
-def on_submit(item: Item, draft: Draft, correcting: bool) -> None:
+def on_submit(item: Item, draft: Draft) -> None:
     label = label_from(draft, item.id, item.response)
-    problems = label_problems(label, project.taxonomy)
-    if problems:
-        draft.touch()
-        work.say(problems=problems)
-        return
-    work.save(item, draft, correcting, label=label)
+    work.submit(item, draft, label_problems(label, project.taxonomy), label=label)
 
 
 def prefill(draft: Draft, saved: AnnotationRecord) -> None:
@@ -51,7 +46,6 @@ def work_area() -> None:
     if opened is None:
         return
     item, draft, messages = opened
-    correcting = work.correcting
     if not work.hint_gate(item, draft):
         return
     revealed, hidden_terms = work.masking(item, draft)
@@ -68,7 +62,7 @@ def work_area() -> None:
             else:
                 st.text_area("Edited response", value=item.response, key=f"edit_{item.id}",
                              height=160)
-    work.action_row(item, lambda: on_submit(item, draft, correcting))
+    work.action_row(item, lambda: on_submit(item, draft))
 
 
 work_area()

@@ -32,21 +32,17 @@ class Draft:
         self.moments.append(utcnow())
 
 
-def get_draft(item_id: int, prefill: Label | None = None) -> Draft:
+def get_draft(item_id: int) -> Draft:
     key = f"draft_{item_id}"
     if key not in st.session_state:
         now = utcnow()
-        draft = Draft(moments=[now], shown_at=now)
-        if prefill is not None:
-            draft.is_safe, draft.categories, draft.severity = (
-                prefill.is_safe, list(prefill.categories), prefill.severity)
-        st.session_state[key] = draft
+        st.session_state[key] = Draft(moments=[now], shown_at=now)
     return st.session_state[key]
 
 
 def drop_draft(item_id: int) -> None:
     for key in [k for k in st.session_state if isinstance(k, str) and k.endswith(f"_{item_id}")
-                and k.startswith(("draft_", "note_", "edit_", "reason_", "show_all_"))]:
+                and k.startswith(("draft_", "note_", "edit_", "reason_", "rationale_", "cats_"))]:
         del st.session_state[key]
 
 

@@ -120,9 +120,15 @@ class WorkSession:
             return None
         return item, get_draft(item.id), messages
 
-    def save(self, item: Item, draft: Draft, correcting: bool, **annotation) -> None:
-        """Save a label or judgment with its timing, then move on; errors go on screen.
-        A first submit claims the next item in the same transaction (one commit)."""
+    def submit(self, item: Item, draft: Draft, problems: list[str], **annotation) -> None:
+        """Submit callback of both work pages: show the rule `problems` if any, else save the
+        label or judgment with its timing and move on. A first submit claims the next item
+        in the same transaction (one commit)."""
+        if problems:
+            draft.touch()
+            self.say(problems=problems)
+            return
+        correcting = self.correcting
         now = utcnow()
         timing = {"shown_at": draft.shown_at, "active_ms": active_ms([*draft.moments, now]),
                   "now": now}

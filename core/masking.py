@@ -35,18 +35,14 @@ def _compile(terms: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile(rf"(?<![\w])(?:{alternatives})(?![\w])", re.IGNORECASE)
 
 
-def mask_pattern(extra_terms: Iterable[str] = ()) -> re.Pattern[str] | None:
-    """The compiled pattern for the repo's word list plus a project's own terms."""
-    return _compile(tuple(load_terms_cached()) + tuple(extra_terms))
-
-
 @lru_cache(maxsize=1)
 def _default_terms() -> tuple[str, ...]:
     return tuple(load_terms())
 
 
-def load_terms_cached() -> tuple[str, ...]:
-    return _default_terms()
+def mask_pattern(extra_terms: Iterable[str] = ()) -> re.Pattern[str] | None:
+    """The compiled pattern for the repo's word list plus a project's own terms."""
+    return _compile(_default_terms() + tuple(extra_terms))
 
 
 def _mask_word(match: re.Match[str]) -> str:

@@ -26,23 +26,3 @@ def record_event(db: Database, kind: str, user_id: int | None = None,
                  details: dict[str, Any] | None = None) -> None:
     """Append an event in its own transaction."""
     db.write(lambda cur: log_event(cur, kind, user_id, project_id, item_id, details))
-
-
-def recent_events(db: Database, limit: int = 100, kind: str | None = None,
-                  item_id: int | None = None) -> list[dict[str, Any]]:
-    where, params = [], []
-    if kind:
-        where.append("e.kind = ?")
-        params.append(kind)
-    if item_id is not None:
-        where.append("e.item_id = ?")
-        params.append(item_id)
-    sql = ("SELECT e.id, e.happened_at, u.username, e.kind, e.project_id, e.item_id, e.details "
-           "FROM events e LEFT JOIN users u ON u.id = e.user_id "
-           + (("WHERE " + " AND ".join(where)) if where else "")
-           + " ORDER BY e.id DESC LIMIT ?")
-    params.append(limit)
-    with db.read() as cur:
-        rows = cur.execute(sql, params).fetchall()
-    keys = ["id", "happened_at", "username", "kind", "project_id", "item_id", "details"]
-    return [dict(zip(keys, row)) for row in rows]

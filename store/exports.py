@@ -19,8 +19,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from store.db import Database, StoreError, utcnow
 from store.events import log_event
 from store.projects import _get as _get_project

@@ -8,6 +8,7 @@ the same file twice adds nothing.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pandas as pd
 
 from core.formats import (FIELDS, MAX_TEXT_BYTES, TEXT_FIELDS, FormatProblem, check_utf8,
                           csv_header, detect_format, source_preferred_side, split_hh_pair)
@@ -217,10 +219,6 @@ def _is_hh_layout(kind: str, column_types: dict[str, str], mapping: dict[str, st
 def _split_hh_pairs(cur: duckdb.DuckDBPyConnection, column_types: dict[str, str]) -> dict[str, str]:
     """Turn HH-RLHF `chosen`/`rejected` transcripts into the shared conversation plus
     responses A and B; which one the source preferred goes to metadata (never shown)."""
-    import json
-
-    import pandas as pd
-
     rows = cur.execute("SELECT _row, CAST(chosen AS VARCHAR), CAST(rejected AS VARCHAR) "
                        "FROM raw_rows ORDER BY _row").fetchall()
     parsed = []

@@ -7,9 +7,10 @@ from typing import Any
 
 import duckdb
 
+from core.preference import RATIONALE_RULES
 from core.roles import has_role
 from core.taxonomy import DEFAULT_TAXONOMY, Taxonomy, TaxonomyError, parse_taxonomy, taxonomy_from_json
-from store.db import Database, PermissionDenied, StoreError, utcnow
+from store.db import Database, StoreError, utcnow
 from store.events import log_event
 from store.users import User, require_role
 
@@ -131,7 +132,6 @@ SETTING_RULES = {
 
 
 def _check_settings(settings: dict[str, Any]) -> None:
-    from core.preference import RATIONALE_RULES
     unknown = set(settings) - set(SETTING_RULES) - {"demo"}
     if unknown:
         raise StoreError(f"unknown project setting(s): {', '.join(sorted(unknown))}")
@@ -210,24 +210,6 @@ def list_projects(db: Database) -> list[Project]:
     with db.read() as cur:
         rows = cur.execute(f"SELECT {_COLUMNS} FROM projects ORDER BY id").fetchall()
     return [_project(r) for r in rows]
-
-
-def can_work_on(cur: duckdb.DuckDBPyConnection, user: User, project_id: int) -> bool:
-    """Leads and admins work on any project; annotators on those assigned or open to all."""
-    if has_role(user.role, "lead"):
-        return True
-    row = cur.execute(
-        "SELECT p.open_to_all OR EXISTS (SELECT 1 FROM project_members m "
-        " WHERE m.project_id = p.id AND m.user_id = ?) FROM projects p WHERE p.id = ?",
-        [user.id, project_id]).fetchone()
-    return bool(row and row[0])
-
-
-def require_worker(cur: duckdb.DuckDBPyConnection, user_id: int, project_id: int) -> User:
-    user = require_role(cur, user_id, "annotator")
-    if not can_work_on(cur, user, project_id):
-        raise PermissionDenied("you are not assigned to this project")
-    return user
 
 
 def projects_for_user(db: Database, user: User, kind: str | None = None) -> list[Project]:

@@ -179,7 +179,6 @@ def _save(db: Database, cur: duckdb.DuckDBPyConnection, user_id: int, item_id: i
     return int(annotation_id), project_id
 
 
-
 def save_annotation(db: Database, user_id: int, item_id: int, label: Label | None = None,
                     judgment: dict[str, Any] | None = None, shown_at: datetime | None = None,
                     active_ms: int | None = None, now: datetime | None = None) -> int:
@@ -282,17 +281,6 @@ def annotation_history(db: Database, item_id: int, user_id: int | None = None) -
 def latest_annotation(db: Database, item_id: int, user_id: int) -> AnnotationRecord | None:
     history = annotation_history(db, item_id, user_id)
     return history[-1] if history else None
-
-
-def recent_items_done(db: Database, user_id: int, project_id: int,
-                      since: datetime, limit: int = 20) -> list[int]:
-    """Items this person annotated in the project since `since`, newest first."""
-    with db.read() as cur:
-        rows = cur.execute(
-            "SELECT item_id FROM annotations WHERE user_id = ? AND project_id = ? "
-            "AND submitted_at >= ? AND version = 1 ORDER BY id DESC LIMIT ?",
-            [user_id, project_id, since, limit]).fetchall()
-    return [r[0] for r in rows]
 
 
 def annotations_today(db: Database, user_id: int, project_id: int, now: datetime | None = None) -> int:

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import streamlit as st
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -50,3 +51,21 @@ def make_project(db: Database, accounts: dict[str, int], kind: str = "label", ov
                  name: str = "P", members: tuple[str, ...] = ("ann1", "ann2", "ann3")) -> int:
     return projects.create_project(db, accounts["lead"], name, kind, "Be careful.", None, overlap,
                                    [accounts[m] for m in members])
+
+
+# AppTest runs the app in this process: point it at a fresh file and drop cached handles.
+@pytest.fixture
+def app_env(tmp_path, monkeypatch):
+    db_path = tmp_path / "app.duckdb"
+    monkeypatch.setenv("SAFELABEL_DB", str(db_path))
+    monkeypatch.setenv("SAFELABEL_DEMO", "0")
+    monkeypatch.setenv("SAFELABEL_SETUP_TOKEN", SETUP_TOKEN)
+    st.cache_resource.clear()
+    yield db_path
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def app_db(app_env):
+    from components.db import get_db
+    return get_db()

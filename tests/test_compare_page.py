@@ -10,8 +10,7 @@ from store import projects, users, work
 from store.exports import export
 from store.imports import import_file
 from tests.conftest import PASSWORD
-from tests.helpers import write_jsonl
-from tests.test_pages import app_db, app_env, as_user  # noqa: F401 - fixtures
+from tests.helpers import as_user, write_jsonl
 
 
 @pytest.fixture

@@ -7,9 +7,8 @@ import pytest
 
 from store import projects, users, work
 from store.imports import import_file
-from tests.conftest import PASSWORD, table_counts
-from tests.helpers import write_jsonl
-from tests.test_pages import app_db, app_env, as_user  # noqa: F401 - fixtures
+from tests.conftest import PASSWORD
+from tests.helpers import as_user, write_jsonl
 
 
 @pytest.fixture

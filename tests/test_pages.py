@@ -2,42 +2,14 @@
 from __future__ import annotations
 
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from components.navigation import page_specs_for
 from core.accounts import MAX_FAILED_LOGINS
-from store import projects, users, work
+from store import projects, users
 from store.imports import import_file
-from tests.conftest import PASSWORD, ROOT, SETUP_TOKEN, table_counts
-from tests.helpers import write_jsonl
-
-
-@pytest.fixture
-def app_env(tmp_path, monkeypatch):
-    db_path = tmp_path / "app.duckdb"
-    monkeypatch.setenv("SAFELABEL_DB", str(db_path))
-    monkeypatch.setenv("SAFELABEL_DEMO", "0")
-    monkeypatch.setenv("SAFELABEL_SETUP_TOKEN", SETUP_TOKEN)
-    st.cache_resource.clear()
-    yield db_path
-    st.cache_resource.clear()
-
-
-@pytest.fixture
-def app_db(app_env):
-    from components.db import get_db
-    return get_db()
-
-
-def new_app() -> AppTest:
-    return AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
-
-
-def by_label(elements, label):
-    matches = [e for e in elements if e.label == label]
-    assert matches, f"no element labelled {label!r}"
-    return matches[0]
+from tests.conftest import PASSWORD, ROOT, SETUP_TOKEN
+from tests.helpers import as_user, by_label, new_app, write_jsonl
 
 
 def titles(at) -> list[str]:
@@ -49,17 +21,6 @@ def login(at: AppTest, username: str, password: str = PASSWORD) -> AppTest:
     by_label(at.text_input, "Username").input(username)
     by_label(at.text_input, "Password").input(password)
     return by_label(at.button, "Log in").click().run()
-
-
-def as_user(db, username: str) -> AppTest:
-    """An app whose session is already logged in (skips the form)."""
-    user = users.get_user_by_username(db, username)
-    at = new_app()
-    at.session_state["authentication_status"] = True
-    at.session_state["username"] = user.username
-    at.session_state["name"] = user.name
-    at.session_state["roles"] = [user.role]
-    return at
 
 
 @pytest.fixture
