@@ -20,6 +20,7 @@ import pandas as pd
 
 from core.formats import (FIELDS, MAX_TEXT_BYTES, TEXT_FIELDS, FormatProblem, check_utf8,
                           csv_header, detect_format, source_preferred_side, split_hh_pair)
+from core.severity_hint import hint_from_score_sql, item_text_sql, severity_score_sql
 from store.db import Database, StoreError, utcnow
 from store.events import log_event
 from store.projects import _get as _get_project
@@ -177,13 +178,19 @@ def import_file(db: Database, actor_id: int | None, project_id: int, path: str |
             import_id = int(import_row[0])
             overlap = wcur.execute("SELECT overlap FROM projects WHERE id = ?",
                                    [project_id]).fetchone()[0]
+            # The offline severity hint, for rows whose file gave none.
+            score = severity_score_sql(item_text_sql(),
+                                       project.settings.get("mask_terms", []))
             added = wcur.execute(
                 "INSERT INTO items (project_id, external_id, prompt, response, response_a,"
-                " response_b, messages, metadata, hint_category, hint_severity, import_id,"
-                " open_slots) "
+                " response_b, messages, metadata, hint_category, hint_severity, hint_source,"
+                " import_id, open_slots) "
                 "SELECT ?, s.external_id, s.prompt, s.response, s.response_a, s.response_b,"
-                " s.messages, s.metadata, s.hint_category, s.hint_severity, ?, ? "
-                "FROM (SELECT * FROM staged QUALIFY row_number() OVER"
+                " s.messages, s.metadata, s.hint_category,"
+                f" coalesce(s.hint_severity, {hint_from_score_sql('s._score')}),"
+                " CASE WHEN s.hint_severity IS NULL THEN 'scorer' ELSE 'import' END, ?, ? "
+                f"FROM (SELECT *, CASE WHEN hint_severity IS NULL THEN {score} END AS _score"
+                "      FROM staged QUALIFY row_number() OVER"
                 "      (PARTITION BY external_id ORDER BY _row) = 1) s "
                 "WHERE NOT EXISTS (SELECT 1 FROM items i WHERE i.project_id = ?"
                 "                  AND i.external_id = s.external_id) "
@@ -372,3 +379,26 @@ def _validate(cur: duckdb.DuckDBPyConnection, fields: dict[str, str], kind: str)
             first, second = dup[1]
             raise ImportProblem(f"rows {first} and {second} have the same id {dup[0]!r} "
                                 f"(column {fields['id']!r}). Nothing was imported.")
+
+
+def refresh_severity_hints(db: Database, actor_id: int | None, project_id: int) -> int:
+    """Recompute the offline severity hint of the project's items (after the word lists or
+    the project's extra terms changed). Hints that came from an imported column are kept.
+    Returns how many items were rescored."""
+    def work(cur: duckdb.DuckDBPyConnection) -> int:
+        if actor_id is not None:
+            require_role(cur, actor_id, "lead")
+        project = _get_project(cur, project_id)
+        if project is None:
+            raise StoreError("no such project")
+        score = severity_score_sql(item_text_sql(), project.settings.get("mask_terms", []))
+        changed = cur.execute(
+            f"UPDATE items SET hint_severity = {hint_from_score_sql('s._score')},"
+            " hint_source = 'scorer' "
+            f"FROM (SELECT id, {score} AS _score FROM items WHERE project_id = ?"
+            "      AND coalesce(hint_source, 'scorer') = 'scorer') s WHERE items.id = s.id",
+            [project_id]).fetchone()[0]
+        log_event(cur, "hints_refreshed", actor_id, project_id, details={"items": int(changed)})
+        return int(changed)
+
+    return db.write(work)

@@ -144,6 +144,38 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         PRIMARY KEY (user_id, key)
     );
     """),
+    (3, "wellbeing: exposures, check-ins, where a severity hint came from", """
+    -- 'import' (a column of the file) or 'scorer' (the offline explicitness score).
+    ALTER TABLE items ADD COLUMN hint_source VARCHAR;
+    UPDATE items SET hint_source = 'import' WHERE hint_severity IS NOT NULL;
+
+    -- Append-only: the time a person spent with an item (submitted, corrected, skipped or
+    -- flagged) at the severity it counts at (the label's, else the item's hint).
+    CREATE SEQUENCE exposure_ids START 1;
+    CREATE TABLE exposures (
+        id BIGINT NOT NULL DEFAULT nextval('exposure_ids'),
+        user_id INTEGER NOT NULL,
+        project_id INTEGER NOT NULL,
+        item_id BIGINT NOT NULL,
+        severity INTEGER,
+        hint_category VARCHAR,
+        outcome VARCHAR NOT NULL,
+        active_ms BIGINT NOT NULL,
+        started_at TIMESTAMP NOT NULL,
+        ended_at TIMESTAMP NOT NULL
+    );
+
+    -- Private mood check-ins; never exported, shown to leads only as the person allows.
+    CREATE SEQUENCE checkin_ids START 1;
+    CREATE TABLE checkins (
+        id BIGINT NOT NULL DEFAULT nextval('checkin_ids'),
+        user_id INTEGER NOT NULL,
+        checked_at TIMESTAMP NOT NULL,
+        valence INTEGER NOT NULL CHECK (valence BETWEEN 1 AND 9),
+        arousal INTEGER NOT NULL CHECK (arousal BETWEEN 1 AND 9),
+        moment VARCHAR NOT NULL
+    );
+    """),
 ]
 
 

@@ -17,9 +17,12 @@ import duckdb
 
 from core import config
 from core.labels import Label
+from core.wellbeing import effective_severity
 from store.access import require_worker
 from store.db import Database, StoreError, utcnow
 from store.events import log_event
+from store.wellbeing import (note_caps_reached, person_day, project_policy, record_exposure,
+                             status_from_day)
 
 MAX_EDIT_DISTANCE_CHARS = 200_000
 
@@ -78,8 +81,11 @@ def _claim(db: Database, cur: duckdb.DuckDBPyConnection, user_id: int, project_i
         "AND (user_id = ? OR expires_at <= ?)", [project_id, user_id, now]).fetchall()
     if any(expires <= now for _, _, expires in claims):
         _expire_claims(cur, project_id, now)
+    ceiling, benign = _routing(cur, user_id, project_id, now)
     held = [item_id for item_id, holder, expires in claims
             if holder == user_id and expires > now]
+    if held and ceiling is not None:
+        held = _drop_claims_above(cur, user_id, project_id, held, ceiling)
     if held:
         cur.execute("UPDATE claims SET expires_at = ? WHERE item_id = ? AND user_id = ?",
                     [now + timeout, held[0], user_id])
@@ -90,9 +96,12 @@ def _claim(db: Database, cur: duckdb.DuckDBPyConnection, user_id: int, project_i
     # Two statements, not UPDATE ... WHERE id = (subquery): DuckDB plans that as a join
     # over the whole table, while a point update by primary key is cheap. The write
     # lock makes the pair atomic.
-    candidate = cur.execute(
-        "SELECT id FROM items WHERE project_id = ? AND open_slots > 0"
-        " AND NOT contains(touched_by, ?) LIMIT 1", [project_id, token]).fetchone()
+    candidate = None
+    if benign:
+        # After a long run of severe items: something light first, when there is any.
+        candidate = _candidate(cur, project_id, token, benign)
+    if candidate is None:
+        candidate = _candidate(cur, project_id, token, ceiling)
     if candidate is None:
         return None
     row = cur.execute(
@@ -103,6 +112,53 @@ def _claim(db: Database, cur: duckdb.DuckDBPyConnection, user_id: int, project_i
                 [item.id, project_id, user_id, now, now + timeout])
     log_event(cur, "claim", user_id, project_id, item.id)
     return item
+
+
+def _routing(cur: duckdb.DuckDBPyConnection, user_id: int, project_id: int,
+             now: datetime) -> tuple[int | None, int | None]:
+    """(highest severity this person may be served today, or None for no limit; the
+    severity ceiling of a benign item to serve first, or None). Daily caps count exposure in
+    every project; the limits are the project's."""
+    policy = project_policy(cur, project_id)
+    day = person_day(cur, user_id, now)
+    status = status_from_day(day, policy, now)
+    if status.caps_reached:
+        note_caps_reached(cur, user_id, project_id, day, status.caps_reached)
+    benign = policy.harmful_severity - 1 if status.benign_next else None
+    if benign is not None and status.ceiling is not None:
+        benign = min(benign, status.ceiling)
+    return status.ceiling, benign
+
+
+def _candidate(cur: duckdb.DuckDBPyConnection, project_id: int, token: str,
+               ceiling: int | None) -> tuple | None:
+    # Items with no hint count as severity 0: the scorer gives every imported item one.
+    if ceiling is None:
+        return cur.execute(
+            "SELECT id FROM items WHERE project_id = ? AND open_slots > 0"
+            " AND NOT contains(touched_by, ?) LIMIT 1", [project_id, token]).fetchone()
+    return cur.execute(
+        "SELECT id FROM items WHERE project_id = ? AND open_slots > 0"
+        " AND NOT contains(touched_by, ?) AND coalesce(hint_severity, 0) <= ? LIMIT 1",
+        [project_id, token, ceiling]).fetchone()
+
+
+def _drop_claims_above(cur: duckdb.DuckDBPyConnection, user_id: int, project_id: int,
+                       held: list[int], ceiling: int) -> list[int]:
+    """A claim held from before a cap was reached goes back to the pool if it is now above
+    the person's ceiling (and may come back to them another day)."""
+    keep = []
+    for item_id in held:
+        severity = cur.execute("SELECT hint_severity FROM items WHERE id = ?", [item_id]).fetchone()[0]
+        if severity is not None and severity > ceiling:
+            cur.execute("DELETE FROM claims WHERE item_id = ? AND user_id = ?", [item_id, user_id])
+            cur.execute("UPDATE items SET open_slots = open_slots + 1,"
+                        " touched_by = replace(touched_by, ?, ',') WHERE id = ?",
+                        [_token(user_id), item_id])
+            log_event(cur, "claim_released", user_id, project_id, item_id, {"why": "daily cap"})
+        else:
+            keep.append(item_id)
+    return keep
 
 
 def claim_next_item(db: Database, user_id: int, project_id: int,
@@ -119,15 +175,23 @@ def get_item(db: Database, item_id: int) -> Item | None:
     return _item(row) if row else None
 
 
-def _item_project_and_claim(cur: duckdb.DuckDBPyConnection, user_id: int,
-                            item_id: int) -> tuple[int, str | None, bool]:
+@dataclass(frozen=True)
+class _Target:
+    project_id: int
+    response: str | None
+    has_claim: bool
+    hint_severity: int | None
+    hint_category: str | None
+
+
+def _item_project_and_claim(cur: duckdb.DuckDBPyConnection, user_id: int, item_id: int) -> _Target:
     row = cur.execute(
-        "SELECT i.project_id, i.response, c.user_id IS NOT NULL FROM items i "
-        "LEFT JOIN claims c ON c.item_id = i.id AND c.user_id = ? WHERE i.id = ?",
+        "SELECT i.project_id, i.response, c.user_id IS NOT NULL, i.hint_severity, i.hint_category"
+        " FROM items i LEFT JOIN claims c ON c.item_id = i.id AND c.user_id = ? WHERE i.id = ?",
         [user_id, item_id]).fetchone()
     if row is None:
         raise StoreError("no such item")
-    return int(row[0]), row[1], bool(row[2])
+    return _Target(int(row[0]), row[1], bool(row[2]), row[3], row[4])
 
 
 def _edit_distance(original: str | None, edited: str | None) -> int | None:
@@ -141,7 +205,8 @@ def _save(db: Database, cur: duckdb.DuckDBPyConnection, user_id: int, item_id: i
           label: Label, judgment: dict[str, Any] | None, shown_at: datetime | None,
           active_ms: int | None, now: datetime) -> tuple[int, int]:
     """Append the annotation inside the caller's transaction: (annotation id, project id)."""
-    project_id, original, has_claim = _item_project_and_claim(cur, user_id, item_id)
+    target = _item_project_and_claim(cur, user_id, item_id)
+    project_id, original, has_claim = target.project_id, target.response, target.has_claim
     require_worker(db, cur, user_id, project_id)
     previous = None
     if not has_claim:
@@ -173,6 +238,9 @@ def _save(db: Database, cur: duckdb.DuckDBPyConnection, user_id: int, item_id: i
                 " open_slots = greatest(0, open_slots - 1),"
                 " touched_by = CASE WHEN contains(touched_by, ?) THEN touched_by"
                 "   ELSE touched_by || ? END WHERE id = ?", [token, token[1:], item_id])
+    record_exposure(cur, user_id, project_id, item_id,
+                    effective_severity(label.severity, target.hint_severity), target.hint_category,
+                    "submit" if version == 1 else "correct", active_ms, shown_at, now)
     log_event(cur, "submit" if version == 1 else "correct", user_id, project_id, item_id,
               {"annotation_id": int(annotation_id), "version": version,
                **({"late": True} if version == 1 and not has_claim else {})})
@@ -212,12 +280,16 @@ def save_and_claim_next(db: Database, user_id: int, item_id: int, label: Label |
     return db.write(work)
 
 
-def skip_item(db: Database, user_id: int, item_id: int, reason: str = "") -> None:
-    """Give the item back to the pool for others (never to this person again). No penalty."""
-    _release(db, user_id, item_id, "skip", {"reason": reason.strip()} if reason.strip() else None)
+def skip_item(db: Database, user_id: int, item_id: int, reason: str = "",
+              shown_at: datetime | None = None, active_ms: int | None = None) -> None:
+    """Give the item back to the pool for others (never to this person again). No penalty.
+    The time spent with it still counts as exposure."""
+    _release(db, user_id, item_id, "skip", {"reason": reason.strip()} if reason.strip() else None,
+             timing=(shown_at, active_ms))
 
 
-def flag_item(db: Database, user_id: int, item_id: int, reason: str) -> None:
+def flag_item(db: Database, user_id: int, item_id: int, reason: str,
+              shown_at: datetime | None = None, active_ms: int | None = None) -> None:
     """Flag the item for a lead and move on; the slot returns to the pool."""
     reason = (reason or "").strip()
     if not reason:
@@ -227,14 +299,18 @@ def flag_item(db: Database, user_id: int, item_id: int, reason: str) -> None:
         cur.execute("INSERT INTO flags (item_id, project_id, user_id, reason, flagged_at) "
                     "VALUES (?, ?, ?, ?, ?)", [item_id, project_id, user_id, reason, utcnow()])
 
-    _release(db, user_id, item_id, "flag", {"reason": reason}, extra)
+    _release(db, user_id, item_id, "flag", {"reason": reason}, extra, timing=(shown_at, active_ms))
 
 
 def _release(db: Database, user_id: int, item_id: int, kind: str,
-             details: dict[str, Any] | None, extra=None) -> None:
+             details: dict[str, Any] | None, extra=None,
+             timing: tuple[datetime | None, int | None] = (None, None)) -> None:
     def work(cur: duckdb.DuckDBPyConnection) -> None:
-        project_id, _, has_claim = _item_project_and_claim(cur, user_id, item_id)
+        target = _item_project_and_claim(cur, user_id, item_id)
+        project_id, has_claim = target.project_id, target.has_claim
         require_worker(db, cur, user_id, project_id)
+        record_exposure(cur, user_id, project_id, item_id, target.hint_severity,
+                        target.hint_category, kind, timing[1], timing[0], utcnow())
         if has_claim:
             cur.execute("DELETE FROM claims WHERE item_id = ? AND user_id = ?", [item_id, user_id])
             cur.execute("UPDATE items SET open_slots = open_slots + 1 WHERE id = ?", [item_id])

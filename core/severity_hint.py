@@ -1,0 +1,89 @@
+"""The offline severity hint: how explicit an item's text looks, from two word lists.
+
+Computed when items are imported (and on demand, "refresh"), so masking, dimming, warnings
+and routing work with no model download and no cloud service. It is a heuristic for
+routing and warnings, not a label: explicit terms (the masking list plus a project's own
+terms) count 1, severe terms (violence, sexual violence, self-harm, weapons) count 3, and
+the total maps to a severity hint from 0 to 4.
+
+The same pattern runs in DuckDB (RE2, `regexp_extract_all`) for bulk imports and in Python
+for tests; RE2 has no look-behind, so word boundaries are `\\b` on word-character ends.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+from core.masking import load_terms
+
+SEVERE_WORD_LIST = Path(__file__).with_name("wordlists") / "severe_terms.txt"
+SEVERE_WEIGHT = 3
+# Lowest score for hints 1, 2, 3 and 4.
+THRESHOLDS = (1, 3, 6, 9)
+
+
+def _term_regex(term: str) -> str:
+    body = re.escape(term.strip()).replace("\\ ", " ")
+    start = r"\b" if re.match(r"\w", term.strip()[0]) else ""
+    end = r"\b" if re.match(r"\w", term.strip()[-1]) else ""
+    return f"{start}{body}{end}"
+
+
+def terms_regex(terms: Iterable[str]) -> str | None:
+    """One case-insensitive alternation, valid in both Python `re` and RE2."""
+    cleaned = sorted({t.strip() for t in terms if t and t.strip()}, key=len, reverse=True)
+    if not cleaned:
+        return None
+    return "(?i)(?:" + "|".join(_term_regex(t) for t in cleaned) + ")"
+
+
+def explicit_regex(extra_terms: Iterable[str] = ()) -> str | None:
+    from core.masking import _default_terms
+    return terms_regex([*_default_terms(), *extra_terms])
+
+
+def severe_regex() -> str | None:
+    return terms_regex(load_terms(SEVERE_WORD_LIST))
+
+
+def hint_from_score(score: int) -> int:
+    return sum(1 for threshold in THRESHOLDS if score >= threshold)
+
+
+def score_text(text: str, extra_terms: Iterable[str] = ()) -> int:
+    explicit, severe = explicit_regex(extra_terms), severe_regex()
+    return ((len(re.findall(explicit, text)) if explicit else 0)
+            + SEVERE_WEIGHT * (len(re.findall(severe, text)) if severe else 0))
+
+
+def severity_hint(text: str, extra_terms: Iterable[str] = ()) -> int:
+    """The hint (0-4) for one text."""
+    return hint_from_score(score_text(text, extra_terms))
+
+
+def _sql_literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def severity_score_sql(text_expr: str, extra_terms: Iterable[str] = ()) -> str:
+    """A DuckDB expression giving the score of the text in `text_expr`."""
+    parts = []
+    for regex, weight in ((explicit_regex(extra_terms), 1), (severe_regex(), SEVERE_WEIGHT)):
+        if regex:
+            parts.append(f"{weight} * len(regexp_extract_all({text_expr}, {_sql_literal(regex)}))")
+    return "(" + (" + ".join(parts) or "0") + ")"
+
+
+def hint_from_score_sql(score_expr: str) -> str:
+    """A DuckDB expression mapping a score column to the hint (0-4)."""
+    cases = " ".join(f"WHEN {score_expr} >= {t} THEN {n}"
+                     for n, t in reversed(list(enumerate(THRESHOLDS, start=1))))
+    return f"(CASE {cases} ELSE 0 END)"
+
+
+def item_text_sql(alias: str = "") -> str:
+    """The item's text as one string, in SQL, for scoring (`alias` qualifies the columns)."""
+    a = f"{alias}." if alias else ""
+    return (f"concat_ws(' ', {a}prompt, {a}response, {a}response_a, {a}response_b,"
+            f" CAST({a}messages AS VARCHAR))")

@@ -1,0 +1,197 @@
+"""Wellbeing records: exposures, breaks, caps and private mood check-ins.
+
+Exposures are appended with every submit, correction, skip and flag (inside that write's
+transaction). Breaks and caps are events. The rules themselves live in core.wellbeing; this
+module only fetches one person's day and hands it over.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import duckdb
+
+from core.roles import has_role
+from core.wellbeing import (CHECKIN_MOMENTS, Exposure, WellbeingPolicy, break_due, caps_reached,
+                            day_start, last_break, minutes_by_severity, minutes_until_break,
+                            mood_problems, policy_from_settings, since_last_break,
+                            trailing_run, wants_benign_item)
+from store.db import Database, StoreError, utcnow
+from store.events import log_event
+
+SHARE_CHECKINS_PREF = "share_checkins"
+BREAK_EVENTS = ("break_taken", "break_ended", "break_postponed", "break_due", "cap_reached")
+
+
+def record_exposure(cur: duckdb.DuckDBPyConnection, user_id: int, project_id: int, item_id: int,
+                    severity: int | None, hint_category: str | None, outcome: str,
+                    active_ms: int | None, started_at: datetime | None, ended_at: datetime) -> None:
+    """Append inside the caller's transaction."""
+    cur.execute(
+        "INSERT INTO exposures (user_id, project_id, item_id, severity, hint_category, outcome,"
+        " active_ms, started_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [user_id, project_id, item_id, severity, hint_category, outcome, int(active_ms or 0),
+         started_at or ended_at, ended_at])
+
+
+def project_policy(cur: duckdb.DuckDBPyConnection, project_id: int) -> WellbeingPolicy:
+    row = cur.execute("SELECT settings FROM projects WHERE id = ?", [project_id]).fetchone()
+    return policy_from_settings(json.loads(row[0]) if row and row[0] else {})
+
+
+@dataclass(frozen=True)
+class Day:
+    """One person's day so far: exposures (every project) and break/cap events."""
+    exposures: list[Exposure]
+    events: list[tuple[str, datetime, dict[str, Any]]]
+
+    def last(self, kind: str) -> tuple[datetime, dict[str, Any]] | None:
+        found = [(at, details) for k, at, details in self.events if k == kind]
+        return found[-1] if found else None
+
+
+def person_day(cur: duckdb.DuckDBPyConnection, user_id: int, now: datetime) -> Day:
+    start = day_start(now)
+    exposures = [Exposure(*row) for row in cur.execute(
+        "SELECT severity, active_ms, started_at, ended_at, project_id FROM exposures "
+        "WHERE user_id = ? AND ended_at >= ? ORDER BY ended_at, id", [user_id, start]).fetchall()]
+    events = [(kind, at, json.loads(details) if details else {}) for kind, at, details in cur.execute(
+        "SELECT kind, happened_at, details FROM events WHERE user_id = ? AND happened_at >= ?"
+        f" AND kind IN ({', '.join('?' * len(BREAK_EVENTS))}) ORDER BY happened_at, id",
+        [user_id, start, *BREAK_EVENTS]).fetchall()]
+    return Day(exposures, events)
+
+
+@dataclass(frozen=True)
+class WellbeingStatus:
+    """What the work page and the queue need to know about a person right now."""
+    minutes_by_severity: dict[int | None, float]
+    minutes_until_break: float
+    run: int                         # items in a row at the run severity since the last break
+    break_due: str | None            # 'exposure', 'run' or None
+    benign_next: bool
+    caps_reached: list[int]          # lowest severity of each daily cap reached
+    ceiling: int | None              # highest severity still served today
+    last_break_at: datetime | None
+    on_break_until: datetime | None
+
+
+def status_from_day(day: Day, policy: WellbeingPolicy, now: datetime) -> WellbeingStatus:
+    taken = day.last("break_taken")
+    ended = day.last("break_ended")
+    breaks_at = [at for kind, at, _ in day.events if kind == "break_taken"]
+    recent = since_last_break(day.exposures, breaks_at, policy)
+    postponed = day.last("break_postponed")
+    on_break_until = None
+    if taken and not (ended and ended[0] >= taken[0]):
+        until = taken[0] + timedelta(minutes=int(taken[1].get("minutes", policy.break_minutes)))
+        on_break_until = until if until > now else None
+    reached = caps_reached(day.exposures, policy)
+    return WellbeingStatus(
+        minutes_by_severity=minutes_by_severity(day.exposures),
+        minutes_until_break=minutes_until_break(recent, policy),
+        run=trailing_run([e.severity for e in recent], policy.run_severity),
+        break_due=break_due(recent, policy, now, postponed[0] if postponed else None),
+        benign_next=wants_benign_item(recent, policy),
+        caps_reached=reached,
+        ceiling=min(reached) - 1 if reached else None,
+        last_break_at=last_break(day.exposures, breaks_at, policy),
+        on_break_until=on_break_until)
+
+
+def wellbeing_status(db: Database, user_id: int, project_id: int,
+                     now: datetime | None = None) -> WellbeingStatus:
+    now = now or utcnow()
+    with db.read() as cur:
+        return status_from_day(person_day(cur, user_id, now), project_policy(cur, project_id), now)
+
+
+def _break_event(db: Database, kind: str, user_id: int, project_id: int | None,
+                 details: dict[str, Any]) -> None:
+    db.write(lambda cur: log_event(cur, kind, user_id, project_id, details=details))
+
+
+def take_break(db: Database, user_id: int, project_id: int | None, minutes: int,
+               reason: str = "self") -> None:
+    if not 1 <= int(minutes) <= 60:
+        raise StoreError("a break is 1 to 60 minutes")
+    _break_event(db, "break_taken", user_id, project_id, {"minutes": int(minutes), "reason": reason})
+
+
+def end_break(db: Database, user_id: int, project_id: int | None, started_at: datetime) -> None:
+    taken = (utcnow() - started_at).total_seconds() / 60
+    _break_event(db, "break_ended", user_id, project_id, {"minutes_taken": round(taken, 1)})
+
+
+def postpone_break(db: Database, user_id: int, project_id: int | None, reason: str) -> None:
+    _break_event(db, "break_postponed", user_id, project_id, {"reason": reason})
+
+
+def note_break_due(db: Database, user_id: int, project_id: int | None, reason: str) -> None:
+    """The prompt was shown (for "breaks taken versus due")."""
+    _break_event(db, "break_due", user_id, project_id, {"reason": reason})
+
+
+def note_caps_reached(cur: duckdb.DuckDBPyConnection, user_id: int, project_id: int,
+                      day: Day, reached: list[int]) -> None:
+    """Log each cap the first time it is reached in a day (inside the caller's transaction)."""
+    logged = {details.get("severity") for kind, _, details in day.events if kind == "cap_reached"}
+    for severity in reached:
+        if severity not in logged:
+            log_event(cur, "cap_reached", user_id, project_id, details={"severity": severity})
+
+
+# -- check-ins ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CheckIn:
+    user_id: int
+    checked_at: datetime
+    valence: int
+    arousal: int
+    moment: str
+
+
+def record_checkin(db: Database, user_id: int, valence: int, arousal: int, moment: str,
+                   now: datetime | None = None) -> None:
+    """A person records their own mood. Bad values change nothing."""
+    problems = mood_problems(valence, arousal)
+    if moment not in CHECKIN_MOMENTS:
+        problems.append(f"moment must be one of {', '.join(CHECKIN_MOMENTS)}")
+    if problems:
+        raise StoreError("; ".join(problems))
+    db.write(lambda cur: cur.execute(
+        "INSERT INTO checkins (user_id, checked_at, valence, arousal, moment) VALUES (?, ?, ?, ?, ?)",
+        [user_id, now or utcnow(), valence, arousal, moment]))
+
+
+def last_checkin_at(db: Database, user_id: int) -> datetime | None:
+    with db.read() as cur:
+        return cur.execute("SELECT max(checked_at) FROM checkins WHERE user_id = ?",
+                           [user_id]).fetchone()[0]
+
+
+def shares_checkins(cur: duckdb.DuckDBPyConnection, user_id: int) -> bool:
+    row = cur.execute("SELECT value FROM preferences WHERE user_id = ? AND key = ?",
+                      [user_id, SHARE_CHECKINS_PREF]).fetchone()
+    return bool(json.loads(row[0])) if row else False
+
+
+def visible_checkins(db: Database, viewer_id: int, user_id: int,
+                     since: datetime | None = None) -> list[CheckIn]:
+    """A person's check-ins as `viewer_id` may see them: their own always; a lead's view of
+    someone else only when that person chose to share. Anyone else gets an error."""
+    with db.read() as cur:
+        if viewer_id != user_id:
+            row = cur.execute("SELECT role FROM users WHERE id = ? AND active", [viewer_id]).fetchone()
+            if row is None or not has_role(row[0], "lead"):
+                raise StoreError("check-ins are private to the person who made them")
+            if not shares_checkins(cur, user_id):
+                return []
+        rows = cur.execute(
+            "SELECT user_id, checked_at, valence, arousal, moment FROM checkins WHERE user_id = ?"
+            " AND checked_at >= ? ORDER BY checked_at",
+            [user_id, since or datetime(1970, 1, 1)]).fetchall()
+    return [CheckIn(*row) for row in rows]
