@@ -3,6 +3,7 @@ import streamlit as st
 
 from components.auth import authenticate, logout_button
 from components.db import announce_setup_token, get_db
+from components.support import support_in_sidebar
 from components.navigation import logged_out_pages, pages_for, setup_pages
 from store.users import needs_first_admin
 
@@ -17,6 +18,7 @@ if needs_first_admin(db):
 user, authenticator = authenticate(db)
 if user is not None:
     st.sidebar.text(f"Signed in as {user.username} ({user.role})")
+    support_in_sidebar(db)
 if user is None or logout_button(authenticator, db):
     st.navigation(logged_out_pages(), position="hidden").run()
     st.stop()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from components.auth import require_role
+from components.checkin import checkin_prompt, end_of_day, sidebar_checkin
 from components.db import get_db
 from components.item_view import show_pair
 from components.judgment import Draft
@@ -49,12 +50,24 @@ def work_area() -> None:
     if not work.hint_gate(item, draft):
         return
     revealed, hidden_terms = work.masking(item, draft)
-    show_pair(item, work.pattern, revealed, draft.choices["left"])
-    work.reveal_button(item, draft, hidden_terms, revealed)
+    dimmed = work.dimmed(item, draft)
+    show_pair(item, work.pattern, revealed, draft.choices["left"], dimmed)
+    if dimmed:
+        work.unblur_button(item, draft)
+    else:
+        work.reveal_button(item, draft, hidden_terms, revealed)
     for problem in messages.get("problems", []):
         st.error(problem)
     preference_controls(item.id, draft, ask_safety, rationale_rule, project.taxonomy)
     work.action_row(item, lambda: on_submit(item, draft))
 
 
-work_area()
+sidebar_checkin(db, user)
+work.my_day()
+if end_of_day(db, user):
+    st.stop()
+checkin_prompt(db, user, work.policy)
+if work.on_break():
+    work.break_screen()
+else:
+    work_area()

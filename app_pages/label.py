@@ -8,6 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from components.auth import require_role
+from components.checkin import checkin_prompt, end_of_day, sidebar_checkin
 from components.db import get_db
 from components.item_view import show_item
 from components.judgment import Draft, judgment_controls, label_from
@@ -49,8 +50,12 @@ def work_area() -> None:
     if not work.hint_gate(item, draft):
         return
     revealed, hidden_terms = work.masking(item, draft)
-    show_item(item, work.pattern, revealed)
-    work.reveal_button(item, draft, hidden_terms, revealed)
+    dimmed = work.dimmed(item, draft)
+    show_item(item, work.pattern, revealed, dimmed)
+    if dimmed:
+        work.unblur_button(item, draft)
+    else:
+        work.reveal_button(item, draft, hidden_terms, revealed)
     for problem in messages.get("problems", []):
         st.error(problem)
     judgment_controls(item.id, draft, project.taxonomy)
@@ -65,4 +70,12 @@ def work_area() -> None:
     work.action_row(item, lambda: on_submit(item, draft))
 
 
-work_area()
+sidebar_checkin(db, user)
+work.my_day()
+if end_of_day(db, user):
+    st.stop()
+checkin_prompt(db, user, work.policy)
+if work.on_break():
+    work.break_screen()
+else:
+    work_area()

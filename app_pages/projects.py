@@ -9,8 +9,10 @@ from components.db import get_db
 from core.taxonomy import DEFAULT_TAXONOMY
 from store.db import StoreError
 from core.preference import DEFAULT_RATIONALE_RULE, RATIONALE_RULES
+from core.wellbeing import POLICY_LABELS, POLICY_RANGES, policy_from_settings
 from store.projects import (create_project, list_projects, member_ids, project_progress,
                             set_members, update_project, update_project_settings)
+from store.imports import refresh_severity_hints
 from store.users import list_users
 
 user = require_role("lead")
@@ -79,6 +81,14 @@ with edit_tab:
                                 index=RATIONALE_RULES.index(settings.get("rationale", DEFAULT_RATIONALE_RULE)))
             per_response = st.checkbox("Ask safe/unsafe for each response (compare projects)",
                                        value=bool(settings.get("per_response_safety", False)))
+            st.markdown("**Wellbeing** (minutes are active minutes; caps are per person per day)")
+            policy = policy_from_settings(settings)
+            chosen = {}
+            columns = st.columns(3)
+            for n, (name, (low, high)) in enumerate(POLICY_RANGES.items()):
+                chosen[name] = columns[n % 3].number_input(
+                    POLICY_LABELS[name], min_value=low, max_value=high,
+                    value=getattr(policy, name), key=f"wb_{name}_{pid}")
             if st.form_submit_button("Save changes", type="primary"):
                 try:
                     update_project(db, user.id, pid, guidelines, taxonomy, int(overlap), open_to_all)
@@ -86,8 +96,19 @@ with edit_tab:
                     update_project_settings(db, user.id, pid, {
                         "mask_terms": [t.strip() for t in extra_terms.splitlines() if t.strip()],
                         "hide_text_at_severity": int(hide_at), "rationale": rule,
-                        "per_response_safety": per_response})
+                        "per_response_safety": per_response,
+                        "wellbeing": {k: int(v) for k, v in chosen.items()}})
                 except StoreError as exc:
                     st.error(f"Not saved: {exc}")
                 else:
                     st.success("Saved.")
+        if st.button("Recompute severity hints", key=f"rescore_{pid}",
+                     help="Rescore every item whose hint came from the offline scorer (after "
+                          "changing the word lists or the extra words to mask). Hints from an "
+                          "imported column are kept."):
+            try:
+                changed = refresh_severity_hints(db, user.id, pid)
+            except StoreError as exc:
+                st.error(f"Not recomputed: {exc}")
+            else:
+                st.success(f"Recomputed the severity hint of {changed:,} items.")

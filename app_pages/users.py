@@ -8,6 +8,7 @@ from components.auth import require_role
 from components.db import get_db
 from core.roles import ROLES
 from store.db import StoreError
+from store.settings import set_support_info, support_info
 from store.users import create_user, list_users, set_active, set_password, set_role
 
 admin = require_role("admin")
@@ -65,3 +66,17 @@ with change_tab:
                 st.success("Done.")
             except StoreError as exc:
                 st.error(str(exc))
+
+st.subheader("Support")
+st.caption("Shown on every page behind the Support button in the sidebar.")
+support_text, support_url = support_info(db)
+with st.form("support"):
+    text = st.text_area("Support text", value=support_text)
+    url = st.text_input("Support link (https://, http:// or mailto:)", value=support_url or "")
+    if st.form_submit_button("Save support"):
+        try:
+            set_support_info(db, admin.id, text, url)
+        except StoreError as exc:
+            st.error(f"Not saved: {exc}")
+        else:
+            st.success("Support text saved.")

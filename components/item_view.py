@@ -46,9 +46,22 @@ def masked_term_count(item: Item, pattern: re.Pattern[str] | None) -> int:
     return sum(count_masked(text, pattern) for _, text in item_texts(item))
 
 
-def show_item(item: Item, pattern: re.Pattern[str] | None, revealed: bool) -> None:
-    """Prompt (or transcript) and response, masked unless `revealed`."""
-    with st.container(border=True, key=f"item_{item.id}"):
+# Blur is CSS on elements that hold escaped plain text (st.text), never on item HTML.
+DIM_CSS = ("<style>[class*='st-key-dim_'] [data-testid='stText']"
+           " { filter: blur(6px); user-select: none; }</style>")
+
+
+def item_box(item: Item, dimmed: bool):
+    """The bordered box the item is drawn in; blurred while `dimmed`."""
+    if dimmed:
+        st.html(DIM_CSS)
+    return st.container(border=True, key=f"{'dim' if dimmed else 'item'}_{item.id}")
+
+
+def show_item(item: Item, pattern: re.Pattern[str] | None, revealed: bool,
+              dimmed: bool = False) -> None:
+    """Prompt (or transcript) and response, masked unless `revealed`, blurred if `dimmed`."""
+    with item_box(item, dimmed):
         for n, (label, text) in enumerate(item_texts(item)):
             if label.startswith("RESPONSE") and n:
                 st.divider()
@@ -56,13 +69,14 @@ def show_item(item: Item, pattern: re.Pattern[str] | None, revealed: bool) -> No
             plain_text(label, shown, f"{item.id}_{n}")
 
 
-def show_pair(item: Item, pattern: re.Pattern[str] | None, revealed: bool, left: str) -> None:
+def show_pair(item: Item, pattern: re.Pattern[str] | None, revealed: bool, left: str,
+              dimmed: bool = False) -> None:
     """The prompt (or transcript) on top, then the two responses side by side in the order
     this person sees them: `left` ("a" or "b") is shown as A on the left."""
     def text(value: str | None) -> str:
         return (value or "") if revealed else mask_text(value or "", pattern)[0]
 
-    with st.container(border=True, key=f"item_{item.id}"):
+    with item_box(item, dimmed):
         for n, (label, body) in enumerate(item_texts(item)):
             if not label.startswith("RESPONSE"):
                 plain_text(label, text(body), f"{item.id}_{n}")

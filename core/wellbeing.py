@@ -50,6 +50,16 @@ POLICY_RANGES: dict[str, tuple[int, int]] = {
 }
 
 
+POLICY_LABELS: dict[str, str] = {
+    "harmful_severity": "Harmful from severity", "break_after_minutes": "Break after (min)",
+    "break_minutes": "Break length (min)", "postpone_minutes": "Postpone by (min)",
+    "run_severity": "Run counts severity from", "run_length": "Run length (items)",
+    "cap_severity_4_minutes": "Daily cap, severity 4 (min)",
+    "cap_severity_3_minutes": "Daily cap, severity 3+ (min)",
+    "checkin_every_minutes": "Check-in every (min)", "dim_at_severity": "Blur text from severity",
+}
+
+
 def policy_problems(values: Mapping[str, Any]) -> list[str]:
     """Why these wellbeing settings are not acceptable (empty when they are)."""
     problems = []

@@ -9,6 +9,7 @@ import duckdb
 
 from core.preference import RATIONALE_RULES
 from core.roles import has_role
+from core.wellbeing import policy_problems
 from core.taxonomy import DEFAULT_TAXONOMY, Taxonomy, TaxonomyError, parse_taxonomy, taxonomy_from_json
 from store.db import Database, StoreError, utcnow
 from store.events import log_event
@@ -128,6 +129,7 @@ SETTING_RULES = {
     "per_response_safety": "true or false",
     "mask_terms": "a list of extra terms to mask",
     "hide_text_at_severity": "a whole number from 0 to 9",
+    "wellbeing": "breaks, caps, dimming and check-in timing (core.wellbeing.POLICY_RANGES)",
 }
 
 
@@ -145,6 +147,12 @@ def _check_settings(settings: dict[str, Any]) -> None:
     level = settings.get("hide_text_at_severity", 3)
     if not isinstance(level, int) or isinstance(level, bool) or not 0 <= level <= 9:
         raise StoreError("hide_text_at_severity must be a whole number from 0 to 9")
+    policy = settings.get("wellbeing", {})
+    if not isinstance(policy, dict):
+        raise StoreError("wellbeing settings must be a mapping of names to numbers")
+    problems = policy_problems(policy)
+    if problems:
+        raise StoreError("; ".join(problems))
 
 
 def update_project_settings(db: Database, actor_id: int, project_id: int,

@@ -76,6 +76,7 @@ class WellbeingStatus:
     ceiling: int | None              # highest severity still served today
     last_break_at: datetime | None
     on_break_until: datetime | None
+    break_started_at: datetime | None = None
 
 
 def status_from_day(day: Day, policy: WellbeingPolicy, now: datetime) -> WellbeingStatus:
@@ -98,7 +99,8 @@ def status_from_day(day: Day, policy: WellbeingPolicy, now: datetime) -> Wellbei
         caps_reached=reached,
         ceiling=min(reached) - 1 if reached else None,
         last_break_at=last_break(day.exposures, breaks_at, policy),
-        on_break_until=on_break_until)
+        on_break_until=on_break_until,
+        break_started_at=taken[0] if on_break_until else None)
 
 
 def wellbeing_status(db: Database, user_id: int, project_id: int,

@@ -271,3 +271,25 @@ def test_hints_computed_at_import_and_refreshable(db, accounts, tmp_path):
     projects.update_project_settings(db, accounts["lead"], pid, {"mask_terms": ["zorblax"]})
     assert refresh_severity_hints(db, accounts["lead"], pid) == 2   # the imported hint is kept
     assert hints() == {"calm": 1, "grim": 4, "given": 2}
+
+
+def test_wellbeing_settings_are_validated(db, accounts):
+    pid = make_project(db, accounts, name="Settings")
+    projects.update_project_settings(db, accounts["lead"], pid, {"wellbeing": {"run_length": 5}})
+    before = table_counts(db)
+    with pytest.raises(StoreError, match="break minutes must be a whole number from 5 to 10"):
+        projects.update_project_settings(db, accounts["lead"], pid, {"wellbeing": {"break_minutes": 45}})
+    assert table_counts(db) == before
+    assert projects.get_project(db, pid).settings["wellbeing"] == {"run_length": 5}
+
+
+def test_support_link_rules(db, accounts):
+    from store.settings import DEFAULT_SUPPORT_TEXT, set_support_info, support_info
+    assert support_info(db) == (DEFAULT_SUPPORT_TEXT, None)
+    for bad in ("javascript:alert(1)", "https://x y"):
+        with pytest.raises(StoreError):
+            set_support_info(db, accounts["admin"], "Call us", bad)
+    with pytest.raises(StoreError):
+        set_support_info(db, accounts["lead"], "Call us", "https://ok.example")   # admins only
+    set_support_info(db, accounts["admin"], "Call us", "mailto:care@example.org")
+    assert support_info(db) == ("Call us", "mailto:care@example.org")
