@@ -87,6 +87,17 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rescore(args: argparse.Namespace) -> int:
+    from store.imports import refresh_severity_hints
+
+    db = _open(args)
+    project = _project(db, args.project)
+    changed = refresh_severity_hints(db, None, project.id)
+    print(f"Recomputed the offline severity hint of {changed} items "
+          "(hints from an imported column are kept).")
+    return 0
+
+
 def cmd_stats(args: argparse.Namespace) -> int:
     db = _open(args)
     project = _project(db, args.project)
@@ -168,6 +179,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--min-strength", type=int, default=1)
     p.add_argument("--margin", action="store_true", help="add a margin column to TRL pairs")
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("rescore", help="recompute the offline severity hints of a project's items")
+    p.add_argument("--project", required=True)
+    p.set_defaults(func=cmd_rescore)
 
     p = sub.add_parser("stats", help="items, annotations and done count of a project")
     p.add_argument("--project", required=True)

@@ -39,13 +39,21 @@ def write_items(path: Path, count: int) -> None:
 
 
 def prefill_annotations(db, project_id: int, user_id: int, count: int) -> None:
-    """Mark the first `count` items done by one person, in bulk, as if labeled earlier."""
+    """Mark the first `count` items done by one person, in bulk, as if labeled earlier
+    (annotations and exposures)."""
     def work_(cur):
         cur.execute(
             "INSERT INTO annotations (item_id, project_id, user_id, version, is_safe, categories,"
             " severity, submitted_at, active_ms) "
             "SELECT id, project_id, ?, 1, true, [], 0, now()::TIMESTAMP, 5000 FROM items "
             "WHERE project_id = ? ORDER BY id LIMIT ?", [user_id, project_id, count])
+        # Their exposure records, spread over the past year (one person's day stays small).
+        cur.execute(
+            "INSERT INTO exposures (user_id, project_id, item_id, severity, outcome, active_ms,"
+            " started_at, ended_at) SELECT user_id, project_id, item_id, severity, 'submit',"
+            " active_ms, submitted_at - INTERVAL 1 DAY * (1 + id % 365) - INTERVAL 5 SECOND,"
+            " submitted_at - INTERVAL 1 DAY * (1 + id % 365) FROM annotations WHERE project_id = ?",
+            [project_id])
         cur.execute("UPDATE items SET done_count = 1, open_slots = 0, touched_by = ',' || ? || ','"
                     " WHERE project_id = ? AND id <= (SELECT min(id) FROM items WHERE project_id = ?) + ? - 1",
                     [user_id, project_id, project_id, count])

@@ -34,6 +34,8 @@ def test_cli_end_to_end(tmp_path):
     assert "added 0 items, skipped 12" in again.stdout
     stats = run_cli(db_path, "stats", "--project", "Pilot")
     assert "items:       12" in stats.stdout and "done:        0" in stats.stdout
+    rescore = run_cli(db_path, "rescore", "--project", "Pilot")
+    assert rescore.returncode == 0 and "severity hint of 12 items" in rescore.stdout
 
 
 def test_cli_reports_bad_input_without_a_traceback(tmp_path):
