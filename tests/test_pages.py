@@ -77,9 +77,10 @@ def test_repeated_failures_lock_the_account(app_db, team):
 def test_navigation_per_role():
     def titles_for(role):
         return {spec.title for spec in page_specs_for(role)}
-    assert titles_for("annotator") == {"Label", "Compare"}
-    assert titles_for("lead") == {"Label", "Compare", "Projects", "Import", "Export"}
-    assert titles_for("admin") == {"Label", "Compare", "Projects", "Import", "Export", "Users"}
+    assert titles_for("annotator") == {"Label", "Compare", "Dashboard"}
+    assert titles_for("lead") == {"Label", "Compare", "Dashboard", "Projects", "Import", "Export"}
+    assert titles_for("admin") == {"Label", "Compare", "Dashboard", "Projects", "Import", "Export",
+                                   "Users"}
 
 
 @pytest.mark.parametrize("page", ["app_pages/users.py", "app_pages/projects.py",
