@@ -1,0 +1,73 @@
+"""Wellbeing in Chromium: the blur really blurs (CSS on escaped text) until V, the session
+check-in can be declined, and the support text is one click away."""
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from store import projects, users
+from store.bootstrap import open_app_database
+from store.imports import import_file
+from store.settings import set_support_info
+from tests.browser import CHROMIUM_ARGS, chromium_path, query_copy, streamlit_server, wait_idle
+from tests.conftest import PASSWORD
+from tests.helpers import write_jsonl
+
+DIM_PROMPT = "<b>a graphic prompt</b> shown blurred"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("wellbeing-browser")
+    db_path = tmp / "wellbeing.duckdb"
+    db = open_app_database(db_path, demo=False)
+    admin = users.create_user(db, None, "admin", "Admin", PASSWORD, "admin")
+    ann = users.create_user(db, admin, "reader", "Reader", PASSWORD, "annotator")
+    set_support_info(db, admin, "Talk to Sam, any time: 555-0199", "https://care.example/")
+    pid = projects.create_project(db, admin, "Careful", "label", "", None, 1, [ann])
+    import_file(db, admin, pid, write_jsonl(tmp / "items.jsonl", [
+        {"id": "dim", "prompt": DIM_PROMPT, "response": "a severe response", "hint_severity": 2},
+        {"id": "calm", "prompt": "a calm prompt", "response": "a calm response", "hint_severity": 0}]))
+    db.close()
+    with streamlit_server(db_path, {"SAFELABEL_DEMO": "0", "SAFELABEL_BCRYPT_ROUNDS": "4"}) as running:
+        yield running.url, db_path
+
+
+def test_blur_checkin_and_support(server):
+    url, db_path = server
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        page = browser.new_context(viewport={"width": 1400, "height": 1100}).new_page()
+        page.goto(url)
+        wait_idle(page)
+        page.get_by_label("Username", exact=True).fill("reader")
+        page.get_by_role("textbox", name="Password").fill(PASSWORD)
+        page.keyboard.press("Enter")
+        wait_idle(page)
+        page.wait_for_timeout(1500)   # the cookie component's extra rerun (see test_browser_label)
+
+        # The session-start check-in, declined.
+        expect(page.get_by_text("How are you feeling right now?")).to_be_visible()
+        page.get_by_role("button", name="Not now").click()
+        wait_idle(page)
+        expect(page.get_by_text("How are you feeling right now?")).to_have_count(0)
+
+        # Severity hint 2: the literal text is on the page, blurred, until V.
+        blurred = page.locator('[class*="st-key-dim_"] [data-testid="stText"]').filter(has_text=DIM_PROMPT)
+        expect(blurred).to_have_count(1)
+        assert "blur" in blurred.evaluate("e => getComputedStyle(e).filter")
+        assert page.locator('[class*="st-key-dim_"] b').count() == 0
+        page.get_by_role("heading", name="Label", exact=True).first.click()
+        page.keyboard.press("v")
+        wait_idle(page)
+        shown = page.locator('[class*="st-key-item_"] [data-testid="stText"]').filter(has_text=DIM_PROMPT)
+        expect(shown).to_have_count(1)
+        assert shown.evaluate("e => getComputedStyle(e).filter") == "none"
+        assert query_copy(db_path, "SELECT count(*) FROM events WHERE kind = 'reveal' "
+                                   "AND details->>'what' = 'dim'") == [(1,)]
+
+        # Support, one click away.
+        page.get_by_role("button", name="Support").click()
+        expect(page.get_by_text("Talk to Sam, any time: 555-0199")).to_be_visible()
+        expect(page.get_by_role("link", name="Open support")).to_have_attribute("href", "https://care.example/")
+        browser.close()
