@@ -149,14 +149,16 @@ class WorkSession:
             if correcting:
                 save_annotation(self.db, self.user.id, item.id, **timing, **annotation)
             else:
+                seen: dict = {}
                 _, following = save_and_claim_next(self.db, self.user.id, item.id, **timing,
-                                                   **annotation)
+                                                   **annotation, seen=seen)
         except StoreError as exc:
             self.say(problems=[str(exc)])
             return
         self.finished(item, correcting)
         if not correcting:
             self.state["current"] = following
+            self.state["status"] = seen.get("status")
 
     def finished(self, item: Item, correcting: bool) -> None:
         """After a successful save: move on (or back to the current item)."""

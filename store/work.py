@@ -17,12 +17,12 @@ import duckdb
 
 from core import config
 from core.labels import Label
-from core.wellbeing import effective_severity
+from core.wellbeing import WellbeingPolicy, effective_severity
 from store.access import require_worker
 from store.db import Database, StoreError, utcnow
 from store.events import log_event
-from store.wellbeing import (note_caps_reached, person_day, project_policy, record_exposure,
-                             status_from_day)
+from store.wellbeing import (WellbeingStatus, note_caps_reached, person_day, project_policy,
+                             record_exposure, status_from_day)
 
 MAX_EDIT_DISTANCE_CHARS = 200_000
 
@@ -73,7 +73,7 @@ def _expire_claims(cur: duckdb.DuckDBPyConnection, project_id: int, now: datetim
 
 
 def _claim(db: Database, cur: duckdb.DuckDBPyConnection, user_id: int, project_id: int,
-           now: datetime) -> Item | None:
+           now: datetime, seen: dict | None = None) -> Item | None:
     timeout = timedelta(minutes=config.claim_timeout_minutes())
     require_worker(db, cur, user_id, project_id)
     claims = cur.execute(
@@ -81,7 +81,11 @@ def _claim(db: Database, cur: duckdb.DuckDBPyConnection, user_id: int, project_i
         "AND (user_id = ? OR expires_at <= ?)", [project_id, user_id, now]).fetchall()
     if any(expires <= now for _, _, expires in claims):
         _expire_claims(cur, project_id, now)
-    ceiling, benign = _routing(cur, user_id, project_id, now)
+    policy = project_policy(cur, project_id)
+    status = _routing_status(cur, user_id, project_id, policy, now)
+    if seen is not None:
+        seen["status"] = status
+    ceiling, benign = _limits(status, policy)
     held = [item_id for item_id, holder, expires in claims
             if holder == user_id and expires > now]
     if held and ceiling is not None:
@@ -114,16 +118,20 @@ def _claim(db: Database, cur: duckdb.DuckDBPyConnection, user_id: int, project_i
     return item
 
 
-def _routing(cur: duckdb.DuckDBPyConnection, user_id: int, project_id: int,
-             now: datetime) -> tuple[int | None, int | None]:
-    """(highest severity this person may be served today, or None for no limit; the
-    severity ceiling of a benign item to serve first, or None). Daily caps count exposure in
-    every project; the limits are the project's."""
-    policy = project_policy(cur, project_id)
+def _routing_status(cur: duckdb.DuckDBPyConnection, user_id: int, project_id: int,
+                    policy: WellbeingPolicy, now: datetime) -> WellbeingStatus:
+    """The person's wellbeing state as the queue sees it; a cap reached is logged once a day.
+    Daily caps count exposure in every project; the limits are the project's."""
     day = person_day(cur, user_id, now)
     status = status_from_day(day, policy, now)
     if status.caps_reached:
         note_caps_reached(cur, user_id, project_id, day, status.caps_reached)
+    return status
+
+
+def _limits(status: WellbeingStatus, policy: WellbeingPolicy) -> tuple[int | None, int | None]:
+    """(highest severity this person may be served today, None for no limit; the severity
+    ceiling of a benign item to serve first, or None)."""
     benign = policy.harmful_severity - 1 if status.benign_next else None
     if benign is not None and status.ceiling is not None:
         benign = min(benign, status.ceiling)
@@ -265,17 +273,19 @@ def save_annotation(db: Database, user_id: int, item_id: int, label: Label | Non
 
 def save_and_claim_next(db: Database, user_id: int, item_id: int, label: Label | None = None,
                         judgment: dict[str, Any] | None = None, shown_at: datetime | None = None,
-                        active_ms: int | None = None,
-                        now: datetime | None = None) -> tuple[int, Item | None]:
+                        active_ms: int | None = None, now: datetime | None = None,
+                        seen: dict | None = None) -> tuple[int, Item | None]:
     """Submit and get the next item in one transaction (one commit instead of two): the
-    annotation id, and the next claimed item of the same project (None when none is left)."""
+    annotation id, and the next claimed item of the same project (None when none is left).
+    `seen`, when given, receives the wellbeing status the queue routed by (so the page need
+    not read it again)."""
     now = now or utcnow()
     label = label or Label(is_safe=None)
 
     def work(cur: duckdb.DuckDBPyConnection) -> tuple[int, Item | None]:
         annotation_id, project_id = _save(db, cur, user_id, item_id, label, judgment, shown_at,
                                           active_ms, now)
-        return annotation_id, _claim(db, cur, user_id, project_id, now)
+        return annotation_id, _claim(db, cur, user_id, project_id, now, seen)
 
     return db.write(work)
 
