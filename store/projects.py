@@ -169,6 +169,7 @@ def update_project_settings(db: Database, actor_id: int, project_id: int,
         log_event(cur, "project_settings", actor_id, project_id, details=changes)
 
     db.write(work)
+    db.access_changed()   # cached wellbeing policies (store/wellbeing.project_policy)
 
 
 def _replace_members(cur: duckdb.DuckDBPyConnection, project_id: int, user_ids: list[int]) -> None:

@@ -36,9 +36,18 @@ def record_exposure(cur: duckdb.DuckDBPyConnection, user_id: int, project_id: in
          started_at or ended_at, ended_at])
 
 
-def project_policy(cur: duckdb.DuckDBPyConnection, project_id: int) -> WellbeingPolicy:
+def project_policy(cur: duckdb.DuckDBPyConnection, project_id: int,
+                   db: Database | None = None) -> WellbeingPolicy:
+    """The project's wellbeing policy; with `db`, cached like permissions (project settings
+    changes bump `Database.access_generation`)."""
+    key = ("policy", project_id)
+    if db is not None and key in db.access_cache:
+        return db.access_cache[key]
     row = cur.execute("SELECT settings FROM projects WHERE id = ?", [project_id]).fetchone()
-    return policy_from_settings(json.loads(row[0]) if row and row[0] else {})
+    policy = policy_from_settings(json.loads(row[0]) if row and row[0] else {})
+    if db is not None:
+        db.access_cache[key] = policy
+    return policy
 
 
 @dataclass(frozen=True)

@@ -81,7 +81,7 @@ def _claim(db: Database, cur: duckdb.DuckDBPyConnection, user_id: int, project_i
         "AND (user_id = ? OR expires_at <= ?)", [project_id, user_id, now]).fetchall()
     if any(expires <= now for _, _, expires in claims):
         _expire_claims(cur, project_id, now)
-    policy = project_policy(cur, project_id)
+    policy = project_policy(cur, project_id, db)
     status = _routing_status(cur, user_id, project_id, policy, now)
     if seen is not None:
         seen["status"] = status

@@ -293,3 +293,14 @@ def test_support_link_rules(db, accounts):
         set_support_info(db, accounts["lead"], "Call us", "https://ok.example")   # admins only
     set_support_info(db, accounts["admin"], "Call us", "mailto:care@example.org")
     assert support_info(db) == ("Call us", "mailto:care@example.org")
+
+
+def test_a_lead_raising_the_cap_takes_effect_at_once(db, accounts, severe_project):
+    ann = accounts["ann1"]
+    add_exposure(db, ann, severe_project, 1, 4, 100, utcnow() - timedelta(minutes=1))
+    assert work.claim_next_item(db, ann, severe_project).hint_severity == 1   # policy now cached
+    projects.update_project_settings(db, accounts["lead"], severe_project,
+                                     {"wellbeing": {"cap_severity_4_minutes": 120}})
+    item = work.claim_next_item(db, ann, severe_project)
+    work.skip_item(db, ann, item.id)
+    assert work.claim_next_item(db, ann, severe_project).hint_severity == 4
