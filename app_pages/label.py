@@ -8,7 +8,6 @@ from __future__ import annotations
 import streamlit as st
 
 from components.auth import require_role
-from components.checkin import checkin_prompt, end_of_day, sidebar_checkin
 from components.db import get_db
 from components.item_view import show_item
 from components.judgment import Draft, judgment_controls, label_from
@@ -70,12 +69,4 @@ def work_area() -> None:
     work.action_row(item, lambda: on_submit(item, draft))
 
 
-sidebar_checkin(db, user)
-work.my_day()
-if end_of_day(db, user):
-    st.stop()
-checkin_prompt(db, user, work.policy)
-if work.on_break():
-    work.break_screen()
-else:
-    work_area()
+work.run(work_area)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from components.checkin import checkin_prompt, end_of_day, sidebar_checkin
 from components.item_view import masked_term_count
 from components.judgment import Draft, drop_draft, get_draft
 from core import keys
@@ -75,6 +76,19 @@ class WorkSession:
         pages = st.session_state.setdefault(page, {})
         self.state = pages.setdefault(project.id, {"current": None, "done": [], "view": None,
                                                    "today": None, "messages": {}})
+
+    def run(self, work_area: Callable[[], None]) -> None:
+        """The page body: wellbeing in the sidebar, then the end-of-day screen, a due
+        check-in, and the break timer or the work area (a fragment)."""
+        sidebar_checkin(self.db, self.user)
+        self.my_day()
+        if end_of_day(self.db, self.user):
+            return
+        checkin_prompt(self.db, self.user, self.policy)
+        if self.on_break():
+            self.break_screen()
+        else:
+            work_area()
 
     # -- queue and navigation -------------------------------------------------------------
     def current_item(self) -> Item | None:

@@ -69,3 +69,13 @@ def app_env(tmp_path, monkeypatch):
 def app_db(app_env):
     from components.db import get_db
     return get_db()
+
+
+@pytest.fixture
+def team(app_db) -> dict[str, int]:
+    """Accounts in the app's database: an admin, a lead and two annotators ("ann", "ann2")."""
+    admin = users.create_user(app_db, None, "admin", "Admin", PASSWORD, "admin")
+    return {"admin": admin,
+            "lead": users.create_user(app_db, admin, "lead", "Lead", PASSWORD, "lead"),
+            "ann": users.create_user(app_db, admin, "ann", "Ann", PASSWORD, "annotator"),
+            "ann2": users.create_user(app_db, admin, "ann2", "Ann Two", PASSWORD, "annotator")}

@@ -6,18 +6,10 @@ import json
 import pytest
 
 from core.preference import left_response
-from store import projects, users, work
+from store import projects, work
 from store.exports import export
 from store.imports import import_file
-from tests.conftest import PASSWORD
 from tests.helpers import as_user, write_jsonl
-
-
-@pytest.fixture
-def team(app_db):
-    admin = users.create_user(app_db, None, "admin", "Admin", PASSWORD, "admin")
-    return {"admin": admin, "lead": users.create_user(app_db, admin, "lead", "Lead", PASSWORD, "lead"),
-            "ann": users.create_user(app_db, admin, "ann", "Ann", PASSWORD, "annotator")}
 
 
 def make_pairs(app_db, team, tmp_path, rule: str, n: int = 3) -> int:

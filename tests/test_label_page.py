@@ -11,15 +11,6 @@ from tests.conftest import PASSWORD
 from tests.helpers import as_user, write_jsonl
 
 
-@pytest.fixture
-def team(app_db):
-    admin = users.create_user(app_db, None, "admin", "Admin", PASSWORD, "admin")
-    return {"admin": admin,
-            "lead": users.create_user(app_db, admin, "lead", "Lead", PASSWORD, "lead"),
-            "ann": users.create_user(app_db, admin, "ann", "Ann", PASSWORD, "annotator"),
-            "ann2": users.create_user(app_db, admin, "ann2", "Ann Two", PASSWORD, "annotator")}
-
-
 ROWS = [
     {"id": "x1", "prompt": "<script>alert(1)</script> **bold** :red[x]",
      "response": "<img src=x onerror=alert(1)>"},

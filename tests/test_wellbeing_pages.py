@@ -4,25 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import pytest
-
 from components.navigation import page_specs_for
-from store import projects, users, wellbeing
+from store import projects, wellbeing
 from store.db import utcnow
 from store.imports import import_file
 from store.preferences import set_preference
 from store.settings import set_support_info
-from tests.conftest import PASSWORD
 from tests.helpers import as_user, write_jsonl
-
-
-@pytest.fixture
-def team(app_db):
-    admin = users.create_user(app_db, None, "admin", "Admin", PASSWORD, "admin")
-    return {"admin": admin,
-            "lead": users.create_user(app_db, admin, "lead", "Lead", PASSWORD, "lead"),
-            "ann": users.create_user(app_db, admin, "ann", "Ann", PASSWORD, "annotator"),
-            "ann2": users.create_user(app_db, admin, "ann2", "Ann Two", PASSWORD, "annotator")}
 
 
 def make(app_db, team, tmp_path, name, rows, kind="label"):
