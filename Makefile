@@ -35,6 +35,7 @@ test: $(VENV)/.installed-dev chromium
 bench: $(VENV)/.installed-dev
 	$(PY) bench/bench_store.py
 	$(PY) bench/bench_export.py
+	$(PY) bench/bench_dashboard.py
 
 bench-browser: $(VENV)/.installed-dev chromium
 	$(PY) bench/bench_browser.py
