@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from components.breaks import Breaks
 from components.checkin import checkin_prompt, end_of_day, sidebar_checkin
 from components.item_view import masked_term_count
 from components.judgment import Draft, drop_draft, get_draft
@@ -20,8 +21,7 @@ from store.events import record_event
 from store.preferences import get_preference, set_preference
 from store.projects import Project, project_progress, projects_for_user
 from store.users import User
-from store.wellbeing import (WellbeingStatus, end_break, note_break_due, postpone_break,
-                             take_break, wellbeing_status)
+from store.wellbeing import WellbeingStatus
 from store.work import (AnnotationRecord, Item, annotations_today, claim_next_item, flag_item,
                         get_item, latest_annotation, save_and_claim_next, save_annotation,
                         skip_item)
@@ -76,17 +76,18 @@ class WorkSession:
         pages = st.session_state.setdefault(page, {})
         self.state = pages.setdefault(project.id, {"current": None, "done": [], "view": None,
                                                    "today": None, "messages": {}})
+        self.breaks = Breaks(db, user, project, self.policy, self.state)
 
     def run(self, work_area: Callable[[], None]) -> None:
         """The page body: wellbeing in the sidebar, then the end-of-day screen, a due
         check-in, and the break timer or the work area (a fragment)."""
         sidebar_checkin(self.db, self.user)
-        self.my_day()
+        self.breaks.my_day()
         if end_of_day(self.db, self.user):
             return
         checkin_prompt(self.db, self.user, self.policy)
-        if self.on_break():
-            self.break_screen()
+        if self.breaks.on_break():
+            self.breaks.break_screen()
         else:
             work_area()
 
@@ -116,7 +117,7 @@ class WorkSession:
         """Start a fragment run: progress line, break prompt, notices, and the item to show
         (the current claim, or an earlier item being corrected, its draft pre-filled by
         `prefill`). None when nothing is left (a message says so)."""
-        status = self.status()
+        status = self.breaks.status()
         if status.on_break_until is not None:
             st.rerun()   # a break just started: the page draws the break screen instead
         self.progress_line(status)
@@ -137,13 +138,13 @@ class WorkSession:
                     f"(version {saved.version if saved else '?'}). Saving adds a new version; "
                     "the old one is kept.")
             return item, draft, messages
-        self.break_prompt(status)
+        self.breaks.break_prompt(status)
         item = self.current_item()
         if item is None:
             self.nothing_left(status)
             return None
         if status.caps_reached:
-            st.info(self._cap_words(status) + " Only lighter items are served to you for the "
+            st.info(self.breaks.cap_words(status) + " Only lighter items are served to you for the "
                     "rest of today.", icon=":material/health_and_safety:")
         return item, get_draft(item.id), messages
 
@@ -172,7 +173,7 @@ class WorkSession:
         self.finished(item, correcting)
         if not correcting:
             self.state["current"] = following
-            self.state["status"] = seen.get("status")
+            self.breaks.routed(seen.get("status"))
 
     def finished(self, item: Item, correcting: bool) -> None:
         """After a successful save: move on (or back to the current item)."""
@@ -183,7 +184,7 @@ class WorkSession:
             return
         self.state["done"].append(item.id)
         self.state["current"] = None
-        self.state["status"] = None
+        self.breaks.forget()
         if self.state["today"] is not None:
             self.state["today"] += 1
         self.say(f"Saved item {item.external_id}.")
@@ -199,7 +200,7 @@ class WorkSession:
                   st.session_state.get(f"reason_{item.id}", "") or "", **self._timing(item))
         drop_draft(item.id)
         self.state["current"] = None
-        self.state["status"] = None
+        self.breaks.forget()
         self.say("Skipped. Skipping is never counted against you.")
 
     def flag(self, item: Item) -> None:
@@ -211,7 +212,7 @@ class WorkSession:
             return
         drop_draft(item.id)
         self.state["current"] = None
-        self.state["status"] = None
+        self.breaks.forget()
         self.say("Flagged for a lead. Thank you.")
 
     def go_back(self) -> None:
@@ -233,87 +234,6 @@ class WorkSession:
         record_event(self.db, "reveal", self.user.id, self.project.id, item.id,
                      {"what": what, **({"terms": count} if count else {})})
 
-    # -- wellbeing -----------------------------------------------------------------------
-    def status(self) -> WellbeingStatus:
-        """Exposure, break and cap state; read once per item (reset after each submit)."""
-        if self.state.get("status") is None:
-            self.state["status"] = wellbeing_status(self.db, self.user.id, self.project.id)
-        return self.state["status"]
-
-    def on_break(self) -> bool:
-        return self.status().on_break_until is not None
-
-    def _take_break(self, minutes: int, reason: str) -> None:
-        take_break(self.db, self.user.id, self.project.id, minutes, reason)
-        self.state["status"] = None
-
-    def _postpone(self, reason: str) -> None:
-        postpone_break(self.db, self.user.id, self.project.id, reason)
-        self.state["status"] = None
-
-    def _end_break(self) -> None:
-        started = self.status().break_started_at
-        if started is not None:
-            end_break(self.db, self.user.id, self.project.id, started)
-        self.state["status"] = None
-
-    def _cap_words(self, status: WellbeingStatus) -> str:
-        caps = dict(self.policy.caps())
-        reached = ", ".join(f"{caps[s]} minutes at severity {s}{'+' if s < 4 else ''}"
-                            for s in status.caps_reached)
-        return f"You have reached today's limit ({reached})."
-
-    def break_prompt(self, status: WellbeingStatus) -> None:
-        """A break prompt when one is due: take it (timer) or postpone it, both recorded."""
-        reason = status.break_due
-        if reason is None:
-            return
-        episode = (reason, status.last_break_at)
-        if self.state.get("break_due_noted") != episode:
-            note_break_due(self.db, self.user.id, self.project.id, reason)
-            self.state["break_due_noted"] = episode
-        minutes = self.policy.break_minutes
-        if reason == "run":
-            text = (f"You have just read {status.run} severe items in a row. A short break helps, "
-                    "and the next item will be a lighter one when there is one.")
-        else:
-            text = (f"You have spent {self.policy.break_after_minutes} minutes or more with harmful "
-                    f"content since your last break. Time for a {minutes}-minute break: "
-                    "step away from the screen.")
-        with st.container(border=True, key="break_prompt"):
-            st.warning(text, icon=":material/self_care:")
-            take_col, short_col, later_col, _ = st.columns([1.3, 1.1, 1.4, 2])
-            take_col.button(f"Take a {minutes}-minute break", type="primary", key="take_break",
-                            on_click=self._take_break, args=(minutes, reason))
-            if minutes > 5:
-                short_col.button("5 minutes", key="take_short_break",
-                                 on_click=self._take_break, args=(5, reason))
-            later_col.button(f"Later ({self.policy.postpone_minutes} min)", key="postpone_break",
-                             on_click=self._postpone, args=(reason,))
-
-    def break_screen(self) -> None:
-        """The break timer (the page calls this instead of the work area while on a break)."""
-        @st.fragment(run_every=10)
-        def timer() -> None:
-            until = self.status().on_break_until
-            if until is None:
-                return
-            left = (until - utcnow()).total_seconds()
-            st.subheader("On a break")
-            st.text("Look away from the screen, stand up, drink some water. "
-                    "The queue keeps your place.")
-            total = max(1.0, (until - self.status().break_started_at).total_seconds())
-            if left > 0:
-                st.progress(min(1.0, max(0.0, 1 - left / total)),
-                            text=f"About {int(left // 60)} min {int(left % 60):02d} s left "
-                                 f"(until {until:%H:%M} UTC)")
-            else:
-                st.success("Break over whenever you are ready.")
-            st.button("Back to work", key="end_break", type="primary" if left <= 0 else "secondary",
-                      on_click=self._end_break)
-
-        timer()
-
     def _severe(self, item: Item, label_severity: int | None = None) -> bool:
         levels = [v for v in (item.hint_severity, label_severity) if v is not None]
         return bool(levels) and max(levels) >= self.policy.dim_at_severity
@@ -327,21 +247,6 @@ class WorkSession:
                   on_click=self.reveal, args=(item, draft, "dim"),
                   help="The text is blurred because of its severity. Skipping is always fine.")
 
-    def my_day(self) -> None:
-        """Sidebar: today's exposure and the next break (updated on page loads)."""
-        status = self.status()
-        harmful = sum(m for s, m in status.minutes_by_severity.items()
-                      if s is not None and s >= self.policy.harmful_severity)
-        with st.sidebar.expander("My day", icon=":material/favorite:"):
-            st.text(f"Harmful content today: {harmful:.0f} min")
-            for level in sorted(s for s in status.minutes_by_severity if s is not None):
-                st.text(f"  severity {level}: {status.minutes_by_severity[level]:.0f} min")
-            st.text(f"Next break in about {status.minutes_until_break:.0f} min of harmful content")
-            if status.caps_reached:
-                st.text(self._cap_words(status))
-            st.button("Take a break now", key="self_break",
-                      on_click=self._take_break, args=(self.policy.break_minutes, "self"))
-
     # -- drawing ---------------------------------------------------------------------------
     def progress_line(self, status: WellbeingStatus) -> None:
         if self.state["today"] is None:
@@ -354,7 +259,7 @@ class WorkSession:
     def nothing_left(self, status: WellbeingStatus) -> None:
         done = len(self.state["done"])
         if status.caps_reached:
-            st.info(self._cap_words(status) + " There is nothing lighter left for you in this "
+            st.info(self.breaks.cap_words(status) + " There is nothing lighter left for you in this "
                     "project today. Thank you for your work; please look after yourself.",
                     icon=":material/health_and_safety:")
         else:
