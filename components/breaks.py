@@ -91,7 +91,7 @@ class Breaks:
         def timer() -> None:
             until = self.status().on_break_until
             if until is None:
-                return
+                st.rerun()   # the break ended in this fragment: redraw the whole page
             left = (until - utcnow()).total_seconds()
             st.subheader("On a break")
             st.text("Look away from the screen, stand up, drink some water. "

@@ -1,6 +1,9 @@
 """Wellbeing in Chromium: the blur really blurs (CSS on escaped text) until V, the session
-check-in can be declined, and the support text is one click away."""
+check-in can be declined, the support text is one click away, and a break taken from the
+prompt shows the timer and gives the work back."""
 from __future__ import annotations
+
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
@@ -8,7 +11,9 @@ from playwright.sync_api import expect, sync_playwright
 from store import projects, users
 from store.bootstrap import open_app_database
 from store.imports import import_file
+from store.db import utcnow
 from store.settings import set_support_info
+from store.wellbeing import record_exposure
 from tests.browser import CHROMIUM_ARGS, chromium_path, query_copy, streamlit_server, wait_idle
 from tests.conftest import PASSWORD
 from tests.helpers import write_jsonl
@@ -28,6 +33,10 @@ def server(tmp_path_factory):
     import_file(db, admin, pid, write_jsonl(tmp / "items.jsonl", [
         {"id": "dim", "prompt": DIM_PROMPT, "response": "a severe response", "hint_severity": 2},
         {"id": "calm", "prompt": "a calm prompt", "response": "a calm response", "hint_severity": 0}]))
+    # 55 minutes of harmful exposure earlier today: a break is due.
+    end = utcnow() - timedelta(minutes=1)
+    db.write(lambda cur: record_exposure(cur, ann, pid, 1, 3, None, "submit", 55 * 60_000,
+                                         end - timedelta(minutes=55), end))
     db.close()
     with streamlit_server(db_path, {"SAFELABEL_DEMO": "0", "SAFELABEL_BCRYPT_ROUNDS": "4"}) as running:
         yield running.url, db_path
@@ -70,4 +79,19 @@ def test_blur_checkin_and_support(server):
         page.get_by_role("button", name="Support").click()
         expect(page.get_by_text("Talk to Sam, any time: 555-0199")).to_be_visible()
         expect(page.get_by_role("link", name="Open support")).to_have_attribute("href", "https://care.example/")
+        page.keyboard.press("Escape")
+
+        # The break prompt (due since the fixture's 55 minutes): take it, then come back.
+        page.get_by_role("button", name="Take a 10-minute break").click()
+        wait_idle(page)
+        expect(page.get_by_text("On a break")).to_be_visible()
+        expect(page.get_by_text(DIM_PROMPT)).to_have_count(0)
+        page.get_by_role("button", name="Back to work").click()
+        wait_idle(page)
+        expect(page.get_by_text("On a break")).to_have_count(0)
+        expect(page.get_by_text(DIM_PROMPT).first).to_be_visible()
+        expect(page.get_by_role("button", name="Take a 10-minute break")).to_have_count(0)
+        kinds = [k for (k,) in query_copy(db_path, "SELECT kind FROM events WHERE kind LIKE "
+                                                   "'break%' ORDER BY id")]
+        assert kinds == ["break_due", "break_taken", "break_ended"]
         browser.close()
