@@ -103,3 +103,25 @@ def query_copy(db_path: Path, sql: str) -> list[tuple]:
         db.close()
         copy.unlink()
         copy.with_name(copy.name + ".wal").unlink(missing_ok=True)
+
+
+def log_in(page, username: str, password: str, attempts: int = 3) -> None:
+    """Fill the login form on the current page and submit it; wait until the app is past
+    it. On a loaded machine the first submit can land while the cookie component's extra
+    rerun redraws the form, so the form is submitted again if it is still there."""
+    from playwright.sync_api import expect
+
+    heading = page.get_by_role("heading", name="Log in to SafeLabel")
+    for attempt in range(attempts):
+        page.get_by_label("Username", exact=True).fill(username)
+        page.get_by_role("textbox", name="Password").fill(password)
+        page.get_by_role("button", name="Log in").click()
+        wait_idle(page)
+        try:
+            expect(heading).to_have_count(0, timeout=10_000)
+            break
+        except AssertionError:
+            if attempt == attempts - 1:
+                raise
+    page.wait_for_timeout(1000)   # the cookie component's extra rerun after a login
+    wait_idle(page)

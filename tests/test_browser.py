@@ -6,6 +6,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from store.db import open_database
 from tests.browser import CHROMIUM_ARGS, chromium_path, streamlit_server, wait_idle
+from tests.browser import log_in as submit_login
 from tests.conftest import PASSWORD, SETUP_TOKEN
 from tests.helpers import write_jsonl
 
@@ -25,10 +26,7 @@ def fill(page, label: str, value: str) -> None:
 def log_in(page, url: str, username: str) -> None:
     page.goto(url)
     wait_idle(page)
-    fill(page, "Username", username)
-    page.get_by_role("textbox", name="Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    wait_idle(page)
+    submit_login(page, username, PASSWORD)
 
 
 def go_to(page, title: str) -> None:

@@ -7,7 +7,7 @@ from core.preference import left_response
 from store import projects, users
 from store.bootstrap import open_app_database
 from store.imports import import_file
-from tests.browser import CHROMIUM_ARGS, chromium_path, query_copy, streamlit_server, wait_idle
+from tests.browser import CHROMIUM_ARGS, chromium_path, log_in, query_copy, streamlit_server, wait_idle
 from tests.conftest import PASSWORD
 from tests.helpers import write_jsonl
 
@@ -30,12 +30,7 @@ def test_one_comparison_with_the_keyboard(tmp_path):
         page = browser.new_page(viewport={"width": 1400, "height": 1100})
         page.goto(server.url + "/compare")
         wait_idle(page)
-        page.get_by_label("Username", exact=True).fill("cmp")
-        page.get_by_role("textbox", name="Password").fill(PASSWORD)
-        page.keyboard.press("Enter")
-        wait_idle(page)
-        page.wait_for_timeout(1500)
-        wait_idle(page)
+        log_in(page, "cmp", PASSWORD)
         expect(page.get_by_role("heading", name="Compare", exact=True).first).to_be_visible()
         expect(page.get_by_text("Which reply is kinder?", exact=True).first).to_be_visible()
         page.get_by_role("heading", name="Compare", exact=True).first.click()

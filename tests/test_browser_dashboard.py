@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from store.bootstrap import open_app_database
-from tests.browser import CHROMIUM_ARGS, chromium_path, streamlit_server, wait_idle
+from tests.browser import CHROMIUM_ARGS, chromium_path, log_in, streamlit_server, wait_idle
 from tests.conftest import PASSWORD, ROOT
 from tests.test_dashboard import CHARTS_FOR_LEAD, make_team, seed_every_panel
 
@@ -34,10 +34,7 @@ def test_lead_dashboard_renders_every_chart(server):
             page.on("pageerror", lambda exc: errors.append(str(exc)))
             page.goto(f"{server}/dashboard")      # a deep link: opens after the login
             wait_idle(page)
-            page.get_by_label("Username", exact=True).fill("lead")
-            page.get_by_role("textbox", name="Password").fill(PASSWORD)
-            page.keyboard.press("Enter")
-            wait_idle(page)
+            log_in(page, "lead", PASSWORD)
             expect(page.get_by_role("heading", name="Dashboard", exact=True).first).to_be_visible(
                 timeout=30_000)
             # Every chart container holds a plotly plot whose main SVG has drawn its traces.

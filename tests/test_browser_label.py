@@ -7,7 +7,7 @@ from playwright.sync_api import expect, sync_playwright
 from store import projects, users
 from store.bootstrap import open_app_database
 from store.imports import import_file
-from tests.browser import CHROMIUM_ARGS, chromium_path, query_copy, streamlit_server, wait_idle
+from tests.browser import CHROMIUM_ARGS, chromium_path, log_in, query_copy, streamlit_server, wait_idle
 from tests.conftest import PASSWORD
 from tests.helpers import write_jsonl
 
@@ -43,10 +43,7 @@ def page(server):
         page.dialogs = dialogs
         page.goto(url)
         wait_idle(page)
-        page.get_by_label("Username", exact=True).fill("keys")
-        page.get_by_role("textbox", name="Password").fill(PASSWORD)
-        page.keyboard.press("Enter")
-        wait_idle(page)
+        log_in(page, "keys", PASSWORD)
         yield page
         browser.close()
 

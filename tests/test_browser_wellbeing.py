@@ -14,7 +14,7 @@ from store.imports import import_file
 from store.db import utcnow
 from store.settings import set_support_info
 from store.wellbeing import record_exposure
-from tests.browser import CHROMIUM_ARGS, chromium_path, query_copy, streamlit_server, wait_idle
+from tests.browser import CHROMIUM_ARGS, chromium_path, log_in, query_copy, streamlit_server, wait_idle
 from tests.conftest import PASSWORD
 from tests.helpers import write_jsonl
 
@@ -49,11 +49,7 @@ def test_blur_checkin_and_support(server):
         page = browser.new_context(viewport={"width": 1400, "height": 1100}).new_page()
         page.goto(url)
         wait_idle(page)
-        page.get_by_label("Username", exact=True).fill("reader")
-        page.get_by_role("textbox", name="Password").fill(PASSWORD)
-        page.keyboard.press("Enter")
-        wait_idle(page)
-        page.wait_for_timeout(1500)   # the cookie component's extra rerun (see test_browser_label)
+        log_in(page, "reader", PASSWORD)
 
         # The session-start check-in, declined.
         expect(page.get_by_text("How are you feeling right now?")).to_be_visible()
