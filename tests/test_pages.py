@@ -162,8 +162,6 @@ def test_label_page_shows_item_text_literally(app_db, team, label_project):
     assert not any("script" in m.value for m in at.markdown)
 
 
-
-
 def test_lead_edits_work_page_settings(app_db, team):
     pid = projects.create_project(app_db, team["lead"], "Settings", "compare", "", None, 1, [])
     at = as_user(app_db, "lead").run()
@@ -171,10 +169,17 @@ def test_lead_edits_work_page_settings(app_db, team):
     at.selectbox(key="edit_project").set_value(pid).run()
     by_label(at.text_area, "Extra words to mask (one per line)").input("zorblax\nfoo-bar")
     by_label(at.selectbox, "Rationale required (compare projects)").set_value("always")
+    by_label(at.number_input, "Daily cap, severity 4 (min)").set_value(60)
+    by_label(at.number_input, "Break length (min)").set_value(5)
     at = by_label(at.button, "Save changes").click().run()
     assert not at.error, [e.value for e in at.error]
     settings = projects.get_project(app_db, pid).settings
     assert settings["mask_terms"] == ["zorblax", "foo-bar"] and settings["rationale"] == "always"
+    assert settings["wellbeing"]["cap_severity_4_minutes"] == 60
+    assert settings["wellbeing"]["break_minutes"] == 5
+    assert settings["wellbeing"]["run_length"] == 8          # untouched values keep the default
+    at = at.button(key=f"rescore_{pid}").click().run()
+    assert any("Recomputed the severity hint of 0 items" in s.value for s in at.success)
 
 
 def test_bad_project_settings_are_refused(app_db, team):
