@@ -110,8 +110,9 @@ with left:
     chart_block(throughput, "throughput", lambda df: bars(
         df, "username", "items_per_hour", "Items per active hour", "annotator",
         "items per hour", categorical_x=True),
-        caption="Active time is measured on the server: the time between a person's actions "
-                "on an item, each gap capped at 2 minutes. Corrections add time but no items.")
+        caption="Active time: the time between a person's actions on an item, each gap capped "
+                "at 2 minutes, less any time the page was hidden. Corrections add time but no "
+                "items.")
 with right:
     chart_block(data["active_time_histogram"], "active_time", lambda df: bars(
         df, "active_time", "items", "Active time per item", "active time per item (seconds)",

@@ -11,8 +11,10 @@ from datetime import datetime
 import streamlit as st
 
 from core import keys
+from core.active_time import visible_active_ms
 from core.labels import Label
 from core.taxonomy import Taxonomy
+from components.visibility import hidden_ms
 from store.db import utcnow
 
 
@@ -26,17 +28,22 @@ class Draft:
     text_shown: bool = False
     revealed: bool = False
     shown_at: datetime | None = None
+    hidden_ms_at_shown: int = 0    # the tab's hidden time when the item was shown
     choices: dict = field(default_factory=dict)  # compare page: scores, overall, safety
 
     def touch(self) -> None:
         self.moments.append(utcnow())
+
+    def active_ms(self, until: datetime) -> int:
+        """Active time on the item up to `until`, without time the page was hidden."""
+        return visible_active_ms([*self.moments, until], hidden_ms() - self.hidden_ms_at_shown)
 
 
 def get_draft(item_id: int) -> Draft:
     key = f"draft_{item_id}"
     if key not in st.session_state:
         now = utcnow()
-        st.session_state[key] = Draft(moments=[now], shown_at=now)
+        st.session_state[key] = Draft(moments=[now], shown_at=now, hidden_ms_at_shown=hidden_ms())
     return st.session_state[key]
 
 

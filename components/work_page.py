@@ -11,9 +11,9 @@ import streamlit as st
 from components.breaks import Breaks
 from components.checkin import checkin_prompt, end_of_day, sidebar_checkin
 from components.item_view import masked_term_count
+from components.visibility import track_page_visibility
 from components.judgment import Draft, drop_draft, get_draft
 from core import keys
-from core.active_time import active_ms
 from core.masking import mask_pattern
 from core.wellbeing import policy_from_settings
 from store.db import Database, StoreError, utcnow
@@ -81,6 +81,7 @@ class WorkSession:
     def run(self, work_area: Callable[[], None]) -> None:
         """The page body: wellbeing in the sidebar, then the end-of-day screen, a due
         check-in, and the break timer or the work area (a fragment)."""
+        track_page_visibility()
         sidebar_checkin(self.db, self.user)
         self.breaks.my_day()
         if end_of_day(self.db, self.user):
@@ -158,8 +159,7 @@ class WorkSession:
             return
         correcting = self.correcting
         now = utcnow()
-        timing = {"shown_at": draft.shown_at, "active_ms": active_ms([*draft.moments, now]),
-                  "now": now}
+        timing = {"shown_at": draft.shown_at, "active_ms": draft.active_ms(now), "now": now}
         try:
             if correcting:
                 save_annotation(self.db, self.user.id, item.id, **timing, **annotation)
@@ -193,7 +193,7 @@ class WorkSession:
     def _timing(item: Item) -> dict:
         """When the item was shown and the active time so far (exposure counts skips too)."""
         draft = get_draft(item.id)
-        return {"shown_at": draft.shown_at, "active_ms": active_ms([*draft.moments, utcnow()])}
+        return {"shown_at": draft.shown_at, "active_ms": draft.active_ms(utcnow())}
 
     def skip(self, item: Item) -> None:
         skip_item(self.db, self.user.id, item.id,

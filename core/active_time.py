@@ -20,3 +20,15 @@ def active_ms(moments: Iterable[datetime], idle_cap: timedelta = IDLE_CAP) -> in
     for earlier, later in zip(ordered, ordered[1:]):
         total += min(later - earlier, idle_cap)
     return int(total.total_seconds() * 1000)
+
+
+def visible_active_ms(moments: Iterable[datetime], hidden_ms: int,
+                      idle_cap: timedelta = IDLE_CAP) -> int:
+    """Active time while the page was visible: the capped gaps between actions, but never
+    more than the time from first to last moment minus the `hidden_ms` the page spent hidden
+    in between (another tab, a minimised window)."""
+    ordered = sorted(moments)
+    if not ordered:
+        return 0
+    span_ms = int((ordered[-1] - ordered[0]).total_seconds() * 1000)
+    return max(0, min(active_ms(ordered, idle_cap), span_ms - max(0, int(hidden_ms))))

@@ -91,3 +91,37 @@ def test_blur_checkin_and_support(server):
                                                    "'break%' ORDER BY id")]
         assert kinds == ["break_due", "break_taken", "break_ended"]
         browser.close()
+
+
+HIDE = """hidden => {
+    Object.defineProperty(document, "hidden", {configurable: true, get: () => hidden});
+    document.dispatchEvent(new Event("visibilitychange"));
+}"""
+
+
+def test_time_with_the_tab_hidden_is_not_active_time(server):
+    url, db_path = server
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        page = browser.new_context(viewport={"width": 1400, "height": 1100}).new_page()
+        page.goto(url)
+        wait_idle(page)
+        log_in(page, "reader", PASSWORD)
+        if page.get_by_role("button", name="Not now").count():
+            page.get_by_role("button", name="Not now").click()
+            wait_idle(page)
+        page.evaluate(HIDE, True)          # another tab for four seconds
+        page.wait_for_timeout(4000)
+        page.evaluate(HIDE, False)
+        wait_idle(page)
+        page.get_by_role("heading", name="Label", exact=True).first.click()
+        page.keyboard.press("g")
+        wait_idle(page)
+        page.keyboard.press("Enter")
+        wait_idle(page)
+        browser.close()
+    rows = query_copy(db_path, "SELECT active_ms, date_diff('millisecond', shown_at, submitted_at)"
+                               " FROM annotations")
+    assert len(rows) == 1
+    active, shown_for = rows[0]
+    assert shown_for > 4000 and active < shown_for - 3000, rows

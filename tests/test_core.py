@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from core import keys
-from core.active_time import IDLE_CAP, active_ms
+from core.active_time import IDLE_CAP, active_ms, visible_active_ms
 from core.labels import Label, label_problems
 from core.masking import load_terms, mask_pattern, mask_text
 from core.taxonomy import DEFAULT_TAXONOMY
@@ -94,3 +94,17 @@ def test_keys_are_distinct_and_avoid_streamlit_reserved_ones():
     assert len(everything) == len(set(k.lower() for k in everything))
     assert not {"c", "r"} & {k.lower() for k in everything}
     assert len(keys.CATEGORY_KEYS) >= len(DEFAULT_TAXONOMY.categories)
+
+
+def test_time_with_the_page_hidden_is_not_active():
+    t0 = datetime(2026, 11, 29, 9, 0)
+    moments = [t0, t0 + timedelta(seconds=50), t0 + timedelta(seconds=60)]
+    assert visible_active_ms(moments, 0) == 60_000
+    # 45 s of the minute in another tab: at most 15 s were active.
+    assert visible_active_ms(moments, 45_000) == 15_000
+    # A hidden total larger than the span (counted from before the item) gives 0, not less.
+    assert visible_active_ms(moments, 90_000) == 0
+    # The idle cap still applies when the page stayed visible.
+    away = [t0, t0 + timedelta(minutes=30)]
+    assert visible_active_ms(away, 0) == int(IDLE_CAP.total_seconds() * 1000)
+    assert visible_active_ms([], 0) == 0
