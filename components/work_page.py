@@ -252,9 +252,10 @@ class WorkSession:
         if self.state["today"] is None:
             self.state["today"] = annotations_today(self.db, self.user.id, self.project.id)
         progress = _cached_progress(self.db, self.db.path, self.project.id)
+        due = (f"break due in about {status.minutes_until_break:.0f} min of harmful content"
+               if status.minutes_until_break >= 1 else "break due now")
         st.text(f"{self.state['today']} done today · {progress.items_left:,} of "
-                f"{progress.items:,} items left in {self.project.name} · break due in about "
-                f"{status.minutes_until_break:.0f} min of harmful content")
+                f"{progress.items:,} items left in {self.project.name} · {due}")
 
     def nothing_left(self, status: WellbeingStatus) -> None:
         done = len(self.state["done"])

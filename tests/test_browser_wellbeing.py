@@ -15,10 +15,11 @@ from store.db import utcnow
 from store.settings import set_support_info
 from store.wellbeing import record_exposure
 from tests.browser import CHROMIUM_ARGS, chromium_path, log_in, query_copy, streamlit_server, wait_idle
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, ROOT
 from tests.helpers import write_jsonl
 
 DIM_PROMPT = "<b>a graphic prompt</b> shown blurred"
+SCREENSHOTS = ROOT / "tests" / "screenshots"   # for people to look at (not committed)
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +59,8 @@ def test_blur_checkin_and_support(server):
         expect(page.get_by_text("How are you feeling right now?")).to_have_count(0)
 
         # Severity hint 2: the literal text is on the page, blurred, until V.
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / "label_wellbeing.png"), full_page=True)
         blurred = page.locator('[class*="st-key-dim_"] [data-testid="stText"]').filter(has_text=DIM_PROMPT)
         expect(blurred).to_have_count(1)
         assert "blur" in blurred.evaluate("e => getComputedStyle(e).filter")
