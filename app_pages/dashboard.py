@@ -155,9 +155,11 @@ run_severity = DEFAULT_POLICY.run_severity
 if is_lead:
     # PRODUCT.md: per person to themselves, in aggregate to leads, never over fewer than
     # MIN_GROUP_SIZE people (store.dashboard.TEAM_WELLBEING applies the floor).
-    st.caption(f"Team figures only, for days (and categories) with at least {MIN_GROUP_SIZE} "
-               "people at work; each person sees their own on this page. Exposure is active "
-               "time with an item, at the label's severity or else the item's hint.")
+    st.caption(f"Team figures only, where at least {MIN_GROUP_SIZE} people are behind each "
+               "figure (day, severity, category); each person sees their own on this page. "
+               "They ignore the people and project filters, so that nobody can be singled out. "
+               "Exposure is active time with an item, at the label's severity or else the "
+               "item's hint.")
     left, right = st.columns(2)
     with left:
         chart_block(data["exposure_by_day"], "exposure", lambda df: bars(
@@ -254,7 +256,7 @@ if is_lead:
         chart_block(dashboard.team_mood_by_day(db, f, user.id), "team_mood", lambda df: lines(
             df, "day", ["mean_valence", "mean_arousal"], "Team mood (daily mean)", DAY_AXIS,
             "score (1-9)", names=["mood (pleasant)", "energy (agitated)"], y_range=MOOD_RANGE,
-            x_range=range_days))
+            x_range=range_days), download=False)
     with right:
         # Shared to be seen, not to leave SafeLabel: check-ins are never exported
         # (PRODUCT.md), so this table has no download.
@@ -268,4 +270,5 @@ else:
     st.caption("Only you see your check-ins, unless you chose to share them with leads.")
     chart_block(dashboard.visible_checkins(db, f, user.id), "my_mood", lambda df: lines(
         df, "checked_at", ["valence", "arousal"], "Your check-ins", "time (UTC)", "score (1-9)",
-        names=["mood (pleasant)", "energy (agitated)"], y_range=MOOD_RANGE, x_range=range_times))
+        names=["mood (pleasant)", "energy (agitated)"], y_range=MOOD_RANGE, x_range=range_times),
+        caption="Shown here only: check-ins are never downloaded or exported.", download=False)

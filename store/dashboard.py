@@ -403,8 +403,13 @@ def skip_rate_by_category(db: Database, f: DashboardFilter) -> pd.DataFrame:
 
 # -- wellbeing for leads: team aggregates, never over fewer than MIN_GROUP_SIZE people ---------
 # PRODUCT.md: the wellbeing panel is per person to themselves and in aggregate to leads. A day
-# (or category) is shown only when at least MIN_GROUP_SIZE people had exposure in it, so no
-# figure is one or two identifiable people's.
+# (or category, or severity) is shown only when at least MIN_GROUP_SIZE people had exposure in
+# it, so no figure is one or two identifiable people's. Like team mood, these ignore the people
+# and project filters: two narrowed views that differ by one person could be subtracted.
+
+
+def _whole_team(f: DashboardFilter) -> DashboardFilter:
+    return replace(f, project_ids=None, user_ids=None)
 
 def _group_days(f: DashboardFilter, params: list[Any]) -> str:
     """A CTE `group_days(day, people)`: days in the filter with enough people at work."""
@@ -416,7 +421,8 @@ def _group_days(f: DashboardFilter, params: list[Any]) -> str:
 
 
 def team_exposure_by_day(db: Database, f: DashboardFilter) -> pd.DataFrame:
-    """Team exposure minutes per day and severity, on days with enough people."""
+    """Team exposure minutes per day and severity, where enough people saw that severity."""
+    f = _whole_team(f)
     params: list[Any] = []
     days = _group_days(f, params)
     where = _scope(f, "e.ended_at", params, project="e.project_id", user="e.user_id")
@@ -428,13 +434,15 @@ def team_exposure_by_day(db: Database, f: DashboardFilter) -> pd.DataFrame:
                any_value(g.people) AS people
         FROM exposures e JOIN group_days g ON g.day = CAST(e.ended_at AS DATE)
         WHERE {where}
-        GROUP BY ALL ORDER BY day, severity""", params)
+        GROUP BY ALL HAVING count(DISTINCT e.user_id) >= ? ORDER BY day, severity""",
+        [*params, MIN_GROUP_SIZE])
 
 
 def team_longest_runs(db: Database, f: DashboardFilter,
                       min_severity: int = DEFAULT_POLICY.run_severity) -> pd.DataFrame:
     """Per day: the longest run of harmful items anyone had, and the mean of people's longest
     runs, on days with enough people."""
+    f = _whole_team(f)
     params: list[Any] = []
     per_person = _longest_runs_sql(f, params, min_severity)
     params.append(MIN_GROUP_SIZE)
@@ -451,6 +459,7 @@ def team_time_since_break(db: Database, f: DashboardFilter,
                           now: datetime | None = None) -> pd.DataFrame:
     """How many people last took a break under an hour ago, 1-2 hours ago, longer ago, or
     never; nothing when the group is smaller than MIN_GROUP_SIZE."""
+    f = _whole_team(f)
     params: list[Any] = []
     per_person = _since_break_sql(f, params, now or utcnow())
     params.append(MIN_GROUP_SIZE)
@@ -469,6 +478,7 @@ def team_time_since_break(db: Database, f: DashboardFilter,
 
 def team_breaks_taken_vs_due(db: Database, f: DashboardFilter) -> pd.DataFrame:
     """Per day: breaks taken and prompted across the team, on days with enough people."""
+    f = _whole_team(f)
     params: list[Any] = []
     days = _group_days(f, params)
     where = _scope(f, "e.happened_at", params, project=None, user="e.user_id")
@@ -484,6 +494,7 @@ def team_breaks_taken_vs_due(db: Database, f: DashboardFilter) -> pd.DataFrame:
 
 def team_caps_reached(db: Database, f: DashboardFilter) -> pd.DataFrame:
     """Per day and cap: how many people reached it, on days with enough people."""
+    f = _whole_team(f)
     params: list[Any] = []
     days = _group_days(f, params)
     where = _scope(f, "e.happened_at", params, project=None, user="e.user_id")
@@ -498,6 +509,7 @@ def team_caps_reached(db: Database, f: DashboardFilter) -> pd.DataFrame:
 
 def team_reveal_rate(db: Database, f: DashboardFilter) -> pd.DataFrame:
     """Per day: the team's reveals per exposure, on days with enough people."""
+    f = _whole_team(f)
     params: list[Any] = []
     days = _group_days(f, params)
     reveals = _scope(f, "happened_at", params)
@@ -518,6 +530,7 @@ def team_reveal_rate(db: Database, f: DashboardFilter) -> pd.DataFrame:
 
 def team_skip_rate_by_category(db: Database, f: DashboardFilter) -> pd.DataFrame:
     """`skip_rate_by_category`, only for categories that enough people met."""
+    f = _whole_team(f)
     params: list[Any] = []
     where = _scope(f, "ended_at", params)
     params.append(MIN_GROUP_SIZE)

@@ -311,16 +311,18 @@ def test_team_wellbeing_for_leads_needs_three_people(db, accounts):
 
     expose(db, ann3, p, 0, at(D0, 10), category="S1")
     expose(db, ann3, p, 0, now - timedelta(minutes=5))
+    # Per severity too: only severities that 3 people met (today's severity 2 met 2 of them).
+    assert rows(dash.team_exposure_by_day(db, f), "day", "severity", "minutes", "people") == []
+    expose(db, accounts["ann3"], p, 2, now - timedelta(minutes=4))
     assert rows(dash.team_exposure_by_day(db, f), "day", "severity", "minutes", "people") == [
-        (D0, "0", 1.0, 3), (D0, "1", 1.0, 3), (D0, "3", 3.0, 3), (D0, "4", 2.0, 3),
-        (TODAY, "0", 1.0, 3), (TODAY, "2", 2.0, 3)]
+        (TODAY, "2", 3.0, 3)]
     assert rows(dash.team_longest_runs(db, f), "day", "people", "longest_run",
                 "mean_longest_run") == [(D0, 3, 3, 1.3), (TODAY, 3, 0, 0.0)]
     assert rows(dash.team_breaks_taken_vs_due(db, f), "day", "taken", "due") == [
         (D0, 1, 1), (TODAY, 1, 0)]
     assert rows(dash.team_caps_reached(db, f), "day", "severity", "people_at_cap") == [(D0, 4, 1)]
     assert rows(dash.team_reveal_rate(db, f), "day", "reveals", "exposures",
-                "reveal_rate") == [(D0, 1, 6, 0.167), (TODAY, 0, 3, 0.0)]
+                "reveal_rate") == [(D0, 1, 6, 0.167), (TODAY, 0, 4, 0.0)]
     assert rows(dash.team_skip_rate_by_category(db, f), "category", "people", "skips") == [
         ("S1", 3, 1), ("none", 3, 0)]
     assert rows(dash.team_time_since_break(db, f, now=now), "since_last_break", "people") == [
@@ -328,9 +330,10 @@ def test_team_wellbeing_for_leads_needs_three_people(db, accounts):
     # No names anywhere in a lead's wellbeing frames.
     assert all("username" not in frame.columns and "user_id" not in frame.columns
                for frame in (q(db, f) for q in dash.TEAM_WELLBEING.values()))
-    # Narrowing to two people drops below the floor again.
-    two = everything(user_ids=(ann1, ann2))
-    assert all(q(db, two).empty for q in dash.TEAM_WELLBEING.values())
+    # The people and project filters do not narrow the group (no differencing two views).
+    two = everything(user_ids=(ann1, ann2), project_ids=(p,))
+    for query in dash.TEAM_WELLBEING.values():
+        pd.testing.assert_frame_equal(query(db, two), query(db, f))
 
 
 def test_chart_labels_from_people_are_shown_literally():
@@ -495,9 +498,10 @@ def test_lead_sees_every_panel_with_charts_tables_and_downloads(app_db, team, tm
         layout = json.loads(chart.proto.spec)["layout"]
         assert layout["xaxis"]["title"]["text"] and layout["yaxis"]["title"]["text"]
     assert len(at.dataframe) == CHARTS_FOR_LEAD
-    # Every table has its CSV except other people's individual check-ins (never exported).
+    # Every table has its CSV except mood (check-ins are never exported, PRODUCT.md).
     downloads = {b.key for b in at.download_button}
-    assert len(downloads) == CHARTS_FOR_LEAD - 1 and "csv_shared_mood" not in downloads
+    assert len(downloads) == CHARTS_FOR_LEAD - 2
+    assert not downloads & {"csv_shared_mood", "csv_team_mood"}
     assert not [i for i in at.info if i.value == "No data for these filters yet."]
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Done / total (slots)"] == "6 / 24"
