@@ -151,6 +151,30 @@ def since_last_break(exposures: Sequence[Exposure], breaks_at: Iterable[datetime
     return [e for e in ordered if latest is None or e.ended_at > latest]
 
 
+# A break ended sooner than this is not a rest: it counts as putting the break off.
+MIN_BREAK_MINUTES = 5
+# Breaks and runs look back this far (across midnight); caps count the UTC day only.
+LOOKBACK = timedelta(hours=12)
+
+
+def rested_breaks(taken: Sequence[datetime], ended: Sequence[datetime]
+                  ) -> tuple[list[datetime], list[datetime]]:
+    """(start of every break that counts, end of every break cut short). A break counts when
+    it lasted MIN_BREAK_MINUTES or more, or has not been ended (running, or the person simply
+    stayed away)."""
+    rested, cut_short = [], []
+    starts = sorted(taken)
+    for n, start in enumerate(starts):
+        following = starts[n + 1] if n + 1 < len(starts) else None
+        end = min((e for e in ended if e >= start and (following is None or e < following)),
+                  default=None)
+        if end is not None and end - start < timedelta(minutes=MIN_BREAK_MINUTES):
+            cut_short.append(end)
+        else:
+            rested.append(start)
+    return rested, cut_short
+
+
 def trailing_run(severities: Sequence[int | None], min_severity: int) -> int:
     """How many of the most recent items in a row are at or above `min_severity`."""
     run = 0

@@ -14,10 +14,10 @@ from typing import Any
 import duckdb
 
 from core.roles import has_role
-from core.wellbeing import (CHECKIN_MOMENTS, Exposure, WellbeingPolicy, break_due, caps_reached,
-                            day_start, last_break, minutes_by_severity, minutes_until_break,
-                            mood_problems, policy_from_settings, since_last_break,
-                            trailing_run, wants_benign_item)
+from core.wellbeing import (CHECKIN_MOMENTS, LOOKBACK, Exposure, WellbeingPolicy, break_due,
+                            caps_reached, day_start, last_break, minutes_by_severity,
+                            minutes_until_break, mood_problems, policy_from_settings,
+                            rested_breaks, since_last_break, trailing_run, wants_benign_item)
 from store.db import Database, StoreError, utcnow
 from store.events import log_event
 
@@ -55,6 +55,13 @@ class Day:
     """One person's day so far: exposures (every project) and break/cap events."""
     exposures: list[Exposure]
     events: list[tuple[str, datetime, dict[str, Any]]]
+    start: datetime = datetime(1970, 1, 1)     # the UTC day's start (caps count from here)
+
+    def today(self) -> list[Exposure]:
+        return [e for e in self.exposures if e.ended_at >= self.start]
+
+    def times(self, kind: str) -> list[datetime]:
+        return [at for k, at, _ in self.events if k == kind]
 
     def last(self, kind: str) -> tuple[datetime, dict[str, Any]] | None:
         found = [(at, details) for k, at, details in self.events if k == kind]
@@ -62,18 +69,20 @@ class Day:
 
 
 def person_day(cur: duckdb.DuckDBPyConnection, user_id: int, now: datetime) -> Day:
-    start = day_start(now)
+    """The person's recent exposures and break events: the UTC day so far (for caps) and at
+    least the last LOOKBACK hours (breaks and runs do not restart at midnight)."""
+    since = min(day_start(now), now - LOOKBACK)
     # Sorted here, not in SQL: a DuckDB ORDER BY costs more than the query on a day's rows.
     exposures = sorted((Exposure(*row) for row in cur.execute(
         "SELECT severity, active_ms, started_at, ended_at, project_id FROM exposures "
-        "WHERE user_id = ? AND ended_at >= ?", [user_id, start]).fetchall()),
+        "WHERE user_id = ? AND ended_at >= ?", [user_id, since]).fetchall()),
         key=lambda e: e.ended_at)
     events = sorted(((kind, at, json.loads(details) if details else {}) for kind, at, details in
                      cur.execute(
         "SELECT kind, happened_at, details FROM events WHERE user_id = ? AND happened_at >= ?"
         f" AND kind IN ({', '.join('?' * len(BREAK_EVENTS))})",
-        [user_id, start, *BREAK_EVENTS]).fetchall()), key=lambda e: e[1])
-    return Day(exposures, events)
+        [user_id, since, *BREAK_EVENTS]).fetchall()), key=lambda e: e[1])
+    return Day(exposures, events, day_start(now))
 
 
 @dataclass(frozen=True)
@@ -94,19 +103,20 @@ class WellbeingStatus:
 def status_from_day(day: Day, policy: WellbeingPolicy, now: datetime) -> WellbeingStatus:
     taken = day.last("break_taken")
     ended = day.last("break_ended")
-    breaks_at = [at for kind, at, _ in day.events if kind == "break_taken"]
+    breaks_at, cut_short = rested_breaks(day.times("break_taken"), day.times("break_ended"))
     recent = since_last_break(day.exposures, breaks_at, policy)
-    postponed = day.last("break_postponed")
+    postponed = max([*day.times("break_postponed"), *cut_short], default=None)
     on_break_until = None
     if taken and not (ended and ended[0] >= taken[0]):
         until = taken[0] + timedelta(minutes=int(taken[1].get("minutes", policy.break_minutes)))
         on_break_until = until if until > now else None
-    reached = caps_reached(day.exposures, policy)
+    today = day.today()
+    reached = caps_reached(today, policy)
     return WellbeingStatus(
-        minutes_by_severity=minutes_by_severity(day.exposures),
+        minutes_by_severity=minutes_by_severity(today),
         minutes_until_break=minutes_until_break(recent, policy),
         run=trailing_run([e.severity for e in recent], policy.run_severity),
-        break_due=break_due(recent, policy, now, postponed[0] if postponed else None),
+        break_due=break_due(recent, policy, now, postponed),
         benign_next=wants_benign_item(recent, policy),
         caps_reached=reached,
         ceiling=min(reached) - 1 if reached else None,
@@ -151,7 +161,8 @@ def note_break_due(db: Database, user_id: int, project_id: int | None, reason: s
 def note_caps_reached(cur: duckdb.DuckDBPyConnection, user_id: int, project_id: int,
                       day: Day, reached: list[int]) -> None:
     """Log each cap the first time it is reached in a day (inside the caller's transaction)."""
-    logged = {details.get("severity") for kind, _, details in day.events if kind == "cap_reached"}
+    logged = {details.get("severity") for kind, at, details in day.events
+              if kind == "cap_reached" and at >= day.start}
     for severity in reached:
         if severity not in logged:
             log_event(cur, "cap_reached", user_id, project_id, details={"severity": severity})

@@ -304,3 +304,32 @@ def test_a_lead_raising_the_cap_takes_effect_at_once(db, accounts, severe_projec
     item = work.claim_next_item(db, ann, severe_project)
     work.skip_item(db, ann, item.id)
     assert work.claim_next_item(db, ann, severe_project).hint_severity == 4
+
+
+def test_breaks_and_runs_do_not_restart_at_midnight(db, accounts, severe_project):
+    ann = accounts["ann1"]
+    midnight = wb.day_start(utcnow())
+    add_exposure(db, ann, severe_project, 1, 3, 40, midnight - timedelta(minutes=1))
+    add_exposure(db, ann, severe_project, 2, 3, 12, midnight + timedelta(minutes=12))
+    status = wellbeing.wellbeing_status(db, ann, severe_project, now=midnight + timedelta(minutes=13))
+    assert status.break_due == "exposure"                      # 52 minutes across midnight
+    assert status.minutes_by_severity == {3: pytest.approx(12)}   # the day (and caps) restart
+
+
+def test_rested_breaks_and_breaks_cut_short():
+    five = timedelta(minutes=5)
+    rested, short = wb.rested_breaks([T0, T0 + 2 * five], [T0 + timedelta(minutes=1), T0 + 4 * five])
+    assert rested == [T0 + 2 * five] and short == [T0 + timedelta(minutes=1)]
+    assert wb.rested_breaks([T0], []) == ([T0], [])            # running, or never came back
+
+
+def test_a_break_ended_at_once_is_a_postponement_not_a_rest(db, accounts, severe_project):
+    ann = accounts["ann1"]
+    now = utcnow()
+    add_exposure(db, ann, severe_project, 1, 3, 55, now - timedelta(minutes=30))
+    wellbeing.take_break(db, ann, severe_project, 10, "exposure")
+    wellbeing.end_break(db, ann, severe_project, now)
+    status = wellbeing.wellbeing_status(db, ann, severe_project)
+    assert status.break_due is None and status.minutes_until_break == 0   # put off, not reset
+    later = utcnow() + timedelta(minutes=11)
+    assert wellbeing.wellbeing_status(db, ann, severe_project, now=later).break_due == "exposure"
