@@ -61,7 +61,9 @@ def work_area() -> None:
     st.text_input("Note (optional)", key=f"note_{item.id}")
     if item.response is not None:
         with st.expander("Edit / rewrite the response (the original is kept)"):
-            if hidden_terms and not revealed:
+            if dimmed:
+                st.text("Unblur the text first (V): the editor holds the full text.")
+            elif hidden_terms and not revealed:
                 st.text("Reveal the masked words first: the editor holds the full text.")
             else:
                 st.text_area("Edited response", value=item.response, key=f"edit_{item.id}",

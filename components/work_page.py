@@ -189,11 +189,12 @@ class WorkSession:
             self.state["today"] += 1
         self.say(f"Saved item {item.external_id}.")
 
-    @staticmethod
-    def _timing(item: Item) -> dict:
-        """When the item was shown and the active time so far (exposure counts skips too)."""
+    def _timing(self, item: Item) -> dict:
+        """When the item was shown, the active time so far and whether its text could be read
+        (exposure counts skips and flags too)."""
         draft = get_draft(item.id)
-        return {"shown_at": draft.shown_at, "active_ms": draft.active_ms(utcnow())}
+        return {"shown_at": draft.shown_at, "active_ms": draft.active_ms(utcnow()),
+                "text_seen": draft.text_shown or not self._severe(item)}
 
     def skip(self, item: Item) -> None:
         skip_item(self.db, self.user.id, item.id,

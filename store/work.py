@@ -291,15 +291,18 @@ def save_and_claim_next(db: Database, user_id: int, item_id: int, label: Label |
 
 
 def skip_item(db: Database, user_id: int, item_id: int, reason: str = "",
-              shown_at: datetime | None = None, active_ms: int | None = None) -> None:
+              shown_at: datetime | None = None, active_ms: int | None = None,
+              text_seen: bool = True) -> None:
     """Give the item back to the pool for others (never to this person again). No penalty.
-    The time spent with it still counts as exposure."""
+    The time spent with it still counts as exposure, at the item's hint when its text was
+    seen (`text_seen=False`: skipped from behind the warning or the blur, severity unknown)."""
     _release(db, user_id, item_id, "skip", {"reason": reason.strip()} if reason.strip() else None,
-             timing=(shown_at, active_ms))
+             timing=(shown_at, active_ms), text_seen=text_seen)
 
 
 def flag_item(db: Database, user_id: int, item_id: int, reason: str,
-              shown_at: datetime | None = None, active_ms: int | None = None) -> None:
+              shown_at: datetime | None = None, active_ms: int | None = None,
+              text_seen: bool = True) -> None:
     """Flag the item for a lead and move on; the slot returns to the pool."""
     reason = (reason or "").strip()
     if not reason:
@@ -309,18 +312,21 @@ def flag_item(db: Database, user_id: int, item_id: int, reason: str,
         cur.execute("INSERT INTO flags (item_id, project_id, user_id, reason, flagged_at) "
                     "VALUES (?, ?, ?, ?, ?)", [item_id, project_id, user_id, reason, utcnow()])
 
-    _release(db, user_id, item_id, "flag", {"reason": reason}, extra, timing=(shown_at, active_ms))
+    _release(db, user_id, item_id, "flag", {"reason": reason}, extra, timing=(shown_at, active_ms),
+             text_seen=text_seen)
 
 
 def _release(db: Database, user_id: int, item_id: int, kind: str,
              details: dict[str, Any] | None, extra=None,
-             timing: tuple[datetime | None, int | None] = (None, None)) -> None:
+             timing: tuple[datetime | None, int | None] = (None, None),
+             text_seen: bool = True) -> None:
     def work(cur: duckdb.DuckDBPyConnection) -> None:
         target = _item_project_and_claim(cur, user_id, item_id)
         project_id, has_claim = target.project_id, target.has_claim
         require_worker(db, cur, user_id, project_id)
-        record_exposure(cur, user_id, project_id, item_id, target.hint_severity,
-                        target.hint_category, kind, timing[1], timing[0], utcnow())
+        record_exposure(cur, user_id, project_id, item_id,
+                        target.hint_severity if text_seen else None, target.hint_category, kind,
+                        timing[1], timing[0], utcnow())
         if has_claim:
             cur.execute("DELETE FROM claims WHERE item_id = ? AND user_id = ?", [item_id, user_id])
             cur.execute("UPDATE items SET open_slots = open_slots + 1 WHERE id = ?", [item_id])

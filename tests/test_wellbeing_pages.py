@@ -167,3 +167,22 @@ def test_support_is_on_every_page_and_admin_sets_it(app_db, team, tmp_path):
             at = as_user(app_db, name)
             at.switch_page(spec.path).run()
             assert "Call Dana on 555-0100" in all_text(at), spec.path
+
+
+def test_skipping_from_behind_the_warning_is_not_severe_exposure(app_db, team, tmp_path):
+    make(app_db, team, tmp_path, "Gate", severe_rows(2, 0))
+    at = as_user(app_db, "ann").run()
+    checked_in(at)
+    gate_skip = next(b for b in at.button if b.key.startswith("skip_gate_"))
+    gate_skip.click().run()
+    with app_db.read() as cur:
+        assert cur.execute("SELECT outcome, severity FROM exposures").fetchall() == [("skip", None)]
+
+
+def test_the_editor_waits_for_the_blur_to_be_lifted(app_db, team, tmp_path):
+    make(app_db, team, tmp_path, "Dim", [{"id": "d", "prompt": "p", "response": "blurred reply",
+                                          "hint_severity": 2}])
+    at = as_user(app_db, "ann").run()
+    checked_in(at)
+    assert not [t for t in at.text_area if t.key.startswith("edit_")]
+    assert "Unblur the text first (V): the editor holds the full text." in all_text(at)
