@@ -15,6 +15,7 @@ from components.visibility import track_page_visibility
 from components.judgment import Draft, drop_draft, get_draft
 from core import keys
 from core.masking import mask_pattern
+from core.text import markdown_literal
 from core.wellbeing import policy_from_settings
 from store.db import Database, StoreError, utcnow
 from store.events import record_event
@@ -135,7 +136,7 @@ class WorkSession:
                     prefill(draft, saved)
                 # Text the person judged severe starts dimmed again.
                 draft.text_shown = not self._severe(item, saved.severity if saved else None)
-            st.info(f"Correcting item {item.external_id}, which you did earlier "
+            st.info(f"Correcting item {markdown_literal(item.external_id)}, which you did earlier "
                     f"(version {saved.version if saved else '?'}). Saving adds a new version; "
                     "the old one is kept.")
             return item, draft, messages
@@ -180,14 +181,15 @@ class WorkSession:
         drop_draft(item.id)
         if correcting:
             self.state["view"] = None
-            self.say(f"Correction saved for item {item.external_id} (the earlier version is kept).")
+            self.say(f"Correction saved for item {markdown_literal(item.external_id)} "
+                     "(the earlier version is kept).")
             return
         self.state["done"].append(item.id)
         self.state["current"] = None
         self.breaks.forget()
         if self.state["today"] is not None:
             self.state["today"] += 1
-        self.say(f"Saved item {item.external_id}.")
+        self.say(f"Saved item {markdown_literal(item.external_id)}.")
 
     def _timing(self, item: Item) -> dict:
         """When the item was shown, the active time so far and whether its text could be read
@@ -274,7 +276,8 @@ class WorkSession:
         """Show any hint above the text; True when the text may be shown now."""
         parts = []
         if item.hint_category:
-            parts.append(f"category hint {self.project.taxonomy.category_label(item.hint_category)}")
+            parts.append("category hint "
+                         + markdown_literal(self.project.taxonomy.category_label(item.hint_category)))
         if item.hint_severity is not None:
             parts.append(f"severity hint {self.project.taxonomy.severity_label(item.hint_severity)}")
         gated = (not self.correcting and not draft.text_shown and item.hint_severity is not None

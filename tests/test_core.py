@@ -108,3 +108,10 @@ def test_time_with_the_page_hidden_is_not_active():
     away = [t0, t0 + timedelta(minutes=30)]
     assert visible_active_ms(away, 0) == int(IDLE_CAP.total_seconds() * 1000)
     assert visible_active_ms([], 0) == 0
+
+
+def test_markdown_literal_escapes_every_active_character():
+    from core.text import markdown_literal
+    assert markdown_literal("**x** :red[y] <b>$1$</b> a_b") == (
+        r"\*\*x\*\* \:red\[y\] \<b\>\$1\$\</b\> a\_b")
+    assert markdown_literal("plain words 42") == "plain words 42"

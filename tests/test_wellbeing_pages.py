@@ -186,3 +186,12 @@ def test_the_editor_waits_for_the_blur_to_be_lifted(app_db, team, tmp_path):
     checked_in(at)
     assert not [t for t in at.text_area if t.key.startswith("edit_")]
     assert "Unblur the text first (V): the editor holds the full text." in all_text(at)
+
+
+def test_a_hint_category_from_the_file_is_shown_literally(app_db, team, tmp_path):
+    make(app_db, team, tmp_path, "Odd", [{"id": "o", "prompt": "p", "response": "r",
+                                          "hint_category": "**S1** :red[x]"}])
+    at = as_user(app_db, "ann").run()
+    checked_in(at)
+    assert [w.value for w in at.warning if "Heads-up" in w.value] == [
+        r"Heads-up: category hint \*\*S1\*\* \:red\[x\] · severity hint 0 none."]
