@@ -62,15 +62,28 @@ def checkin_form(db: Database, user: User, moment: str, key: str, dismissible: b
         st.rerun()
 
 
-def checkin_prompt(db: Database, user: User, policy: WellbeingPolicy) -> None:
-    """At session start and every `checkin_every_minutes`: an inline check-in."""
+def checkin_is_due(db: Database, user: User, policy: WellbeingPolicy) -> bool:
+    """No check-in (or "not now") in this session for `checkin_every_minutes`."""
     if "checkin_last" not in st.session_state:
         st.session_state["checkin_last"] = last_checkin_at(db, user.id)
     closed: datetime | None = st.session_state.get("checkin_closed_at")
     latest = max([t for t in (st.session_state["checkin_last"], closed) if t], default=None)
-    if checkin_due(latest, utcnow(), policy):
-        moment = "start" if closed is None else "hourly"
+    return checkin_due(latest, utcnow(), policy)
+
+
+def checkin_prompt(db: Database, user: User, policy: WellbeingPolicy) -> None:
+    """At session start and every `checkin_every_minutes`: an inline check-in (page level)."""
+    due = checkin_is_due(db, user, policy)
+    st.session_state["checkin_on_screen"] = due
+    if due:
+        moment = "start" if st.session_state.get("checkin_closed_at") is None else "hourly"
         checkin_form(db, user, moment, key="due")
+
+
+def checkin_waiting(db: Database, user: User, policy: WellbeingPolicy) -> bool:
+    """True when a check-in fell due while only the work fragment reran (continuous work):
+    the caller reruns the whole page so that the prompt appears."""
+    return not st.session_state.get("checkin_on_screen") and checkin_is_due(db, user, policy)
 
 
 def sidebar_checkin(db: Database, user: User) -> None:

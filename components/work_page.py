@@ -9,7 +9,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from components.breaks import Breaks
-from components.checkin import checkin_prompt, end_of_day, sidebar_checkin
+from components.checkin import checkin_prompt, checkin_waiting, end_of_day, sidebar_checkin
 from components.item_view import masked_term_count
 from components.visibility import track_page_visibility
 from components.judgment import Draft, drop_draft, get_draft
@@ -122,6 +122,8 @@ class WorkSession:
         status = self.breaks.status()
         if status.on_break_until is not None:
             st.rerun()   # a break just started: the page draws the break screen instead
+        if checkin_waiting(self.db, self.user, self.policy):
+            st.rerun()   # the hourly check-in is due: the page draws it above the work
         self.progress_line(status)
         messages = self.take_messages()
         if messages.get("notice"):

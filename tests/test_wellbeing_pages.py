@@ -195,3 +195,15 @@ def test_a_hint_category_from_the_file_is_shown_literally(app_db, team, tmp_path
     checked_in(at)
     assert [w.value for w in at.warning if "Heads-up" in w.value] == [
         r"Heads-up: category hint \*\*S1\*\* \:red\[x\] · severity hint 0 none."]
+
+
+def test_the_check_in_comes_back_after_an_hour(app_db, team, tmp_path):
+    make(app_db, team, tmp_path, "Work", severe_rows(0, 2))
+    at = as_user(app_db, "ann").run()
+    checked_in(at)
+    assert "valence_due" not in [s.key for s in at.slider]
+    at.session_state["checkin_closed_at"] = utcnow() - timedelta(minutes=61)
+    at.run()
+    at.button(key="FormSubmitter:checkin_due-Save check-in").click().run()
+    with app_db.read() as cur:
+        assert cur.execute("SELECT moment FROM checkins").fetchall() == [("hourly",)]
