@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from store.db import Database, open_database
-from store.imports import import_file
+from store.imports import import_file, score_unscored_items
 from store.projects import insert_project, list_projects
 from store.settings import cookie_key, get_setting, set_setting
 from core.taxonomy import DEFAULT_TAXONOMY
@@ -49,6 +49,7 @@ def seed_demo(db: Database) -> bool:
 def open_app_database(path: str | Path, demo: bool) -> Database:
     db = open_database(path)
     cookie_key(db)
+    score_unscored_items(db)
     if demo:
         seed_demo(db)
     return db

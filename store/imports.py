@@ -381,6 +381,18 @@ def _validate(cur: duckdb.DuckDBPyConnection, fields: dict[str, str], kind: str)
                                 f"(column {fields['id']!r}). Nothing was imported.")
 
 
+def _rescore(cur: duckdb.DuckDBPyConnection, project_id: int, extra_terms: list[str],
+             only_unscored: bool) -> int:
+    score = severity_score_sql(item_text_sql(), extra_terms)
+    which = ("hint_source IS NULL" if only_unscored
+             else "coalesce(hint_source, 'scorer') = 'scorer'")
+    return int(cur.execute(
+        f"UPDATE items SET hint_severity = {hint_from_score_sql('s._score')},"
+        " hint_source = 'scorer' "
+        f"FROM (SELECT id, {score} AS _score FROM items WHERE project_id = ? AND {which}) s"
+        " WHERE items.id = s.id", [project_id]).fetchone()[0])
+
+
 def refresh_severity_hints(db: Database, actor_id: int | None, project_id: int) -> int:
     """Recompute the offline severity hint of the project's items (after the word lists or
     the project's extra terms changed). Hints that came from an imported column are kept.
@@ -391,14 +403,27 @@ def refresh_severity_hints(db: Database, actor_id: int | None, project_id: int) 
         project = _get_project(cur, project_id)
         if project is None:
             raise StoreError("no such project")
-        score = severity_score_sql(item_text_sql(), project.settings.get("mask_terms", []))
-        changed = cur.execute(
-            f"UPDATE items SET hint_severity = {hint_from_score_sql('s._score')},"
-            " hint_source = 'scorer' "
-            f"FROM (SELECT id, {score} AS _score FROM items WHERE project_id = ?"
-            "      AND coalesce(hint_source, 'scorer') = 'scorer') s WHERE items.id = s.id",
-            [project_id]).fetchone()[0]
-        log_event(cur, "hints_refreshed", actor_id, project_id, details={"items": int(changed)})
-        return int(changed)
+        changed = _rescore(cur, project_id, project.settings.get("mask_terms", []), False)
+        log_event(cur, "hints_refreshed", actor_id, project_id, details={"items": changed})
+        return changed
 
     return db.write(work)
+
+
+def score_unscored_items(db: Database) -> int:
+    """Give a severity hint to items imported before hints existed (schema version 3): run at
+    start-up, so caps, routing and the blur work on old projects too. Returns the count."""
+    with db.read() as cur:
+        pending = [r[0] for r in cur.execute(
+            "SELECT DISTINCT project_id FROM items WHERE hint_source IS NULL").fetchall()]
+    total = 0
+    for project_id in pending:
+        def work(cur: duckdb.DuckDBPyConnection, project_id=project_id) -> int:
+            project = _get_project(cur, project_id)
+            extra = project.settings.get("mask_terms", []) if project else []
+            changed = _rescore(cur, project_id, extra, True)
+            log_event(cur, "hints_refreshed", None, project_id,
+                      details={"items": changed, "why": "scored at start-up"})
+            return changed
+        total += db.write(work)
+    return total

@@ -333,3 +333,23 @@ def test_a_break_ended_at_once_is_a_postponement_not_a_rest(db, accounts, severe
     assert status.break_due is None and status.minutes_until_break == 0   # put off, not reset
     later = utcnow() + timedelta(minutes=11)
     assert wellbeing.wellbeing_status(db, ann, severe_project, now=later).break_due == "exposure"
+
+
+def test_items_from_before_hints_existed_are_scored_at_start_up(db, accounts, tmp_path):
+    from store.bootstrap import open_app_database
+    from store.imports import score_unscored_items
+    pid = make_project(db, accounts, name="Old")
+    import_file(db, accounts["lead"], pid, write_jsonl(tmp_path / "old.jsonl", [
+        {"id": "a", "prompt": "how to kill", "response": "murder and rape"},
+        {"id": "b", "prompt": "x", "response": "y", "hint_severity": 1}]))
+    # As a version-2 database would have them: no hint unless the file gave one.
+    db.write(lambda cur: cur.execute("UPDATE items SET hint_severity = NULL, hint_source = NULL "
+                                     "WHERE external_id = 'a'"))
+    path = db.path
+    db.close()
+    reopened = open_app_database(path, demo=False)
+    with reopened.read() as cur:
+        assert dict(cur.execute("SELECT external_id, hint_severity FROM items").fetchall()) == {
+            "a": 4, "b": 1}
+    assert score_unscored_items(reopened) == 0          # nothing left to do next time
+    reopened.close()
