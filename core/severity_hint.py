@@ -6,8 +6,11 @@ routing and warnings, not a label: explicit terms (the masking list plus a proje
 terms) count 1, severe terms (violence, sexual violence, self-harm, weapons) count 3, and
 the total maps to a severity hint from 0 to 4.
 
-The same pattern runs in DuckDB (RE2, `regexp_extract_all`) for bulk imports and in Python
-for tests; RE2 has no look-behind, so word boundaries are `\\b` on word-character ends.
+The pattern runs in DuckDB (RE2, `regexp_extract_all`) for bulk imports and in Python for
+single texts; RE2 has no look-behind, so word boundaries are `\\b` on word-character ends.
+RE2's `\\b` knows ASCII letters only: in SQL a term that starts or ends with another letter
+("ублюдок", "café") has no boundary on that side, so it may also count inside a longer word
+(erring towards a higher hint, never missing the term).
 """
 from __future__ import annotations
 
@@ -23,28 +26,32 @@ SEVERE_WEIGHT = 3
 THRESHOLDS = (1, 3, 6, 9)
 
 
-def _term_regex(term: str) -> str:
-    body = re.escape(term.strip()).replace("\\ ", " ")
-    start = r"\b" if re.match(r"\w", term.strip()[0]) else ""
-    end = r"\b" if re.match(r"\w", term.strip()[-1]) else ""
-    return f"{start}{body}{end}"
+def _boundary(char: str, re2: bool) -> str:
+    word = re.match(r"\w", char) is not None
+    return r"\b" if word and (not re2 or char.isascii()) else ""
 
 
-def terms_regex(terms: Iterable[str]) -> str | None:
-    """One case-insensitive alternation, valid in both Python `re` and RE2."""
+def _term_regex(term: str, re2: bool) -> str:
+    term = term.strip()
+    body = re.escape(term).replace("\\ ", " ")
+    return f"{_boundary(term[0], re2)}{body}{_boundary(term[-1], re2)}"
+
+
+def terms_regex(terms: Iterable[str], re2: bool = False) -> str | None:
+    """One case-insensitive alternation for Python `re`, or (`re2`) for DuckDB's RE2."""
     cleaned = sorted({t.strip() for t in terms if t and t.strip()}, key=len, reverse=True)
     if not cleaned:
         return None
-    return "(?i)(?:" + "|".join(_term_regex(t) for t in cleaned) + ")"
+    return "(?i)(?:" + "|".join(_term_regex(t, re2) for t in cleaned) + ")"
 
 
-def explicit_regex(extra_terms: Iterable[str] = ()) -> str | None:
+def explicit_regex(extra_terms: Iterable[str] = (), re2: bool = False) -> str | None:
     from core.masking import _default_terms
-    return terms_regex([*_default_terms(), *extra_terms])
+    return terms_regex([*_default_terms(), *extra_terms], re2)
 
 
-def severe_regex() -> str | None:
-    return terms_regex(load_terms(SEVERE_WORD_LIST))
+def severe_regex(re2: bool = False) -> str | None:
+    return terms_regex(load_terms(SEVERE_WORD_LIST), re2)
 
 
 def hint_from_score(score: int) -> int:
@@ -69,7 +76,8 @@ def _sql_literal(value: str) -> str:
 def severity_score_sql(text_expr: str, extra_terms: Iterable[str] = ()) -> str:
     """A DuckDB expression giving the score of the text in `text_expr`."""
     parts = []
-    for regex, weight in ((explicit_regex(extra_terms), 1), (severe_regex(), SEVERE_WEIGHT)):
+    for regex, weight in ((explicit_regex(extra_terms, re2=True), 1),
+                          (severe_regex(re2=True), SEVERE_WEIGHT)):
         if regex:
             parts.append(f"{weight} * len(regexp_extract_all({text_expr}, {_sql_literal(regex)}))")
     return "(" + (" + ".join(parts) or "0") + ")"

@@ -353,3 +353,15 @@ def test_items_from_before_hints_existed_are_scored_at_start_up(db, accounts, tm
             "a": 4, "b": 1}
     assert score_unscored_items(reopened) == 0          # nothing left to do next time
     reopened.close()
+
+
+def test_non_ascii_project_terms_score_at_import(db, accounts, tmp_path):
+    pid = make_project(db, accounts, name="Cyrillic")
+    projects.update_project_settings(db, accounts["lead"], pid, {"mask_terms": ["ублюдок", "café"]})
+    import_file(db, accounts["lead"], pid, write_jsonl(tmp_path / "c.jsonl", [
+        {"id": "ru", "prompt": "ты ублюдок", "response": "ok"},
+        {"id": "fr", "prompt": "un café noir", "response": "ok"}]))
+    with db.read() as cur:
+        assert dict(cur.execute("SELECT external_id, hint_severity FROM items").fetchall()) == {
+            "ru": 1, "fr": 1}
+    assert severity_hint("ты ублюдок", ["ублюдок"]) == 1
