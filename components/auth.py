@@ -102,6 +102,12 @@ def require_role(needed: str) -> User:
     return user
 
 
+PERSONAL_KEYS = ("sl_user", "_sl_login_recorded", "label", "compare", "pref_show_masked",
+                 "finishing", "page_hidden_ms", "break_due_noted")
+PERSONAL_PREFIXES = ("draft_", "note_", "edit_", "reason_", "rationale_", "cats_", "checkin_",
+                     "share_checkins_", "valence_", "arousal_", "dash_", "show_all_")
+
+
 def logout_button(authenticator: stauth.Authenticate, db: Database) -> bool:
     """Render the log-out button; True when the person has just logged out.
 
@@ -112,7 +118,10 @@ def logout_button(authenticator: stauth.Authenticate, db: Database) -> bool:
         if user:
             from store.events import record_event
             record_event(db, "logout", user.id)
-        for key in ("sl_user", "_sl_login_recorded"):
+        # Everything this person left in the session (work state, drafts, wellbeing status,
+        # check-in and sharing toggles, filters) goes: the next login may be someone else.
+        for key in [k for k in st.session_state if isinstance(k, str) and (
+                k in PERSONAL_KEYS or k.startswith(PERSONAL_PREFIXES))]:
             st.session_state.pop(key, None)
 
     authenticator.logout("Log out", location="sidebar", key="sl_logout_button", callback=on_logout)

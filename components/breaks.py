@@ -63,9 +63,10 @@ class Breaks:
         if reason is None:
             return
         episode = (reason, status.last_break_at)
-        if self.state.get("break_due_noted") != episode:
+        # Once per due break and person (not per project page): "breaks due" stays honest.
+        if st.session_state.get("break_due_noted") != episode:
             note_break_due(self.db, self.user.id, self.project.id, reason)
-            self.state["break_due_noted"] = episode
+            st.session_state["break_due_noted"] = episode
         minutes = self.policy.break_minutes
         if reason == "run":
             text = (f"You have just read {status.run} severe items in a row. A short break helps, "

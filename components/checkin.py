@@ -25,8 +25,8 @@ def _sharing_toggle(db: Database, user: User, key: str) -> None:
     def on_change() -> None:
         set_preference(db, user.id, SHARE_CHECKINS_PREF, bool(st.session_state[state_key]))
 
-    if state_key not in st.session_state:
-        st.session_state[state_key] = bool(get_preference(db, user.id, SHARE_CHECKINS_PREF, False))
+    # Read on every run: the same choice has a toggle in several places.
+    st.session_state[state_key] = bool(get_preference(db, user.id, SHARE_CHECKINS_PREF, False))
     st.toggle("Share my check-ins with leads", key=state_key, on_change=on_change,
               help="Off by default: only you see them. Leads otherwise see team averages "
                    "for groups of three or more people.")
