@@ -43,14 +43,20 @@ def server(tmp_path_factory):
         yield running.url, db_path
 
 
+def reader_page(p, url: str):
+    """(browser, page) logged in as the reader."""
+    browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+    page = browser.new_context(viewport={"width": 1400, "height": 1100}).new_page()
+    page.goto(url)
+    wait_idle(page)
+    log_in(page, "reader", PASSWORD)
+    return browser, page
+
+
 def test_blur_checkin_and_support(server):
     url, db_path = server
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        page = browser.new_context(viewport={"width": 1400, "height": 1100}).new_page()
-        page.goto(url)
-        wait_idle(page)
-        log_in(page, "reader", PASSWORD)
+        browser, page = reader_page(p, url)
 
         # The session-start check-in, declined.
         expect(page.get_by_text("How are you feeling right now?")).to_be_visible()
@@ -105,11 +111,7 @@ HIDE = """hidden => {
 def test_time_with_the_tab_hidden_is_not_active_time(server):
     url, db_path = server
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        page = browser.new_context(viewport={"width": 1400, "height": 1100}).new_page()
-        page.goto(url)
-        wait_idle(page)
-        log_in(page, "reader", PASSWORD)
+        browser, page = reader_page(p, url)
         if page.get_by_role("button", name="Not now").count():
             page.get_by_role("button", name="Not now").click()
             wait_idle(page)
