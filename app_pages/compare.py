@@ -48,15 +48,8 @@ def work_area() -> None:
     draft.choices.setdefault("left", left_response(user.id, item.id))
     if not work.hint_gate(item, draft):
         return
-    revealed, hidden_terms = work.masking(item, draft)
-    dimmed = work.dimmed(item, draft)
-    show_pair(item, work.pattern, revealed, draft.choices["left"], dimmed)
-    if dimmed:
-        work.unblur_button(item, draft)
-    else:
-        work.reveal_button(item, draft, hidden_terms, revealed)
-    for problem in messages.get("problems", []):
-        st.error(problem)
+    work.show_text(item, draft, messages, lambda revealed, dimmed: show_pair(
+        item, work.pattern, revealed, draft.choices["left"], dimmed))
     preference_controls(item.id, draft, ask_safety, rationale_rule, project.taxonomy)
     work.action_row(item, lambda: on_submit(item, draft))
 

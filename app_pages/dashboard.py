@@ -53,8 +53,8 @@ if is_lead:
     people = {u.id: u.username for u in list_users(db)}
     chosen_people = columns[1].multiselect("People (empty = everyone)", list(people),
                                            format_func=people.get, key="dash_people")
-dates = columns[-1].date_input("Dates (UTC)",
-                               value=(today - timedelta(days=DEFAULT_DAYS - 1), today),
+default_range = dashboard.last_days(DEFAULT_DAYS, today)
+dates = columns[-1].date_input("Dates (UTC)", value=(default_range.start, default_range.end),
                                max_value=today, format="YYYY-MM-DD", key="dash_dates")
 # While a range is being picked the widget holds only its first day.
 start, end = (dates[0], dates[-1]) if dates else (today, today)
@@ -160,12 +160,17 @@ if is_lead:
                "They ignore the people and project filters, so that nobody can be singled out. "
                "Exposure is active time with an item, at the label's severity or else the "
                "item's hint.")
-    left, right = st.columns(2)
-    with left:
-        chart_block(data["exposure_by_day"], "exposure", lambda df: bars(
-            df, "day", "minutes", "Team exposure minutes by severity", DAY_AXIS,
-            "active minutes", color="severity", legend_title="severity", stacked=True,
-            days=days))
+else:
+    st.caption("Exposure is active time with an item, at the label's severity or else the item's "
+               "hint. Breaks, break prompts and caps are a person's whatever the project.")
+left, right = st.columns(2)
+with left:
+    # Same columns for both: a lead's frame is the team's (store.dashboard.TEAM_WELLBEING).
+    chart_block(data["exposure_by_day"], "exposure", lambda df: bars(
+        df, "day", "minutes", "Team exposure minutes by severity" if is_lead
+        else "Exposure minutes by severity", DAY_AXIS, "active minutes", color="severity",
+        legend_title="severity", stacked=True, days=days))
+if is_lead:
     with right:
         chart_block(data["longest_harmful_runs"], "runs", lambda df: bars(
             df, "day", "longest_run", f"Longest run of items at severity {run_severity}+",
@@ -196,18 +201,7 @@ if is_lead:
             df, "day", "reveal_rate", "Reveals per item seen", DAY_AXIS,
             "reveals per exposure", days=days),
             caption="Masked words, blurred or hidden text shown on request, per exposure.")
-    chart_block(data["skip_rate_by_category"], "skip_rate", lambda df: bars(
-        df.assign(percent=100 * df["skip_rate"]), "category", "percent",
-        "Skip rate by hint category", "hazard hint category", "skipped (% of exposures)",
-        categorical_x=True))
 else:
-    st.caption("Exposure is active time with an item, at the label's severity or else the item's "
-               "hint. Breaks, break prompts and caps are a person's whatever the project.")
-    left, right = st.columns(2)
-    with left:
-        chart_block(data["exposure_by_day"], "exposure", lambda df: bars(
-            df, "day", "minutes", "Exposure minutes by severity", DAY_AXIS, "active minutes",
-            color="severity", legend_title="severity", stacked=True, days=days))
     with right:
         chart_block(data["longest_harmful_runs"], "runs", lambda df: bars(
             df, "day", "longest_run", f"Longest run of items at severity {run_severity}+",
@@ -238,11 +232,10 @@ else:
             df, "username", "reveal_rate", "Reveals per item seen", "person",
             "reveals per exposure", categorical_x=True),
             caption="Masked words or hidden text shown on request, per exposure.")
-    chart_block(data["skip_rate_by_category"], "skip_rate", lambda df: bars(
-        df.assign(percent=100 * df["skip_rate"]), "category", "percent",
-        "Skip rate by hint category", "hazard hint category", "skipped (% of exposures)",
-        categorical_x=True))
-
+chart_block(data["skip_rate_by_category"], "skip_rate", lambda df: bars(
+    df.assign(percent=100 * df["skip_rate"]), "category", "percent",
+    "Skip rate by hint category", "hazard hint category", "skipped (% of exposures)",
+    categorical_x=True))
 
 st.subheader("Mood")
 # Never cached: the check-in table is small, and when someone stops sharing, that must hold

@@ -9,9 +9,9 @@ import streamlit as st
 
 from components.auth import require_role
 from components.db import get_db
+from components.project_picker import choose_project
 from store.db import StoreError
 from store.exports import AXES, COMPARE_ONLY, LABEL_ONLY, ExportFilter, export
-from store.projects import list_projects
 from store.users import list_users
 
 DESCRIPTIONS = {
@@ -30,13 +30,7 @@ db = get_db()
 st.title("Export")
 st.caption("Exports never contain wellbeing data (check-ins, exposure, reveals or breaks).")
 
-projects = {p.id: p for p in list_projects(db)}
-if not projects:
-    st.info("No projects yet.")
-    st.stop()
-project_id = st.selectbox("Project", list(projects),
-                          format_func=lambda pid: f"{projects[pid].name} ({projects[pid].kind})")
-project = projects[project_id]
+project = choose_project(db, "Project", "No projects yet.")
 kinds = [k for k in DESCRIPTIONS
          if not (k in COMPARE_ONLY and project.kind != "compare")
          and not (k in LABEL_ONLY and project.kind != "label")]

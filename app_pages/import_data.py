@@ -10,9 +10,9 @@ import streamlit as st
 
 from components.auth import require_role
 from components.db import get_db
+from components.project_picker import choose_project
 from core.formats import FIELDS, FormatProblem, detect_format
 from store.imports import ImportProblem, import_file, read_preview
-from store.projects import list_projects
 
 NONE = "(none)"
 
@@ -20,12 +20,7 @@ user = require_role("lead")
 db = get_db()
 st.title("Import items")
 
-projects = {p.id: p for p in list_projects(db)}
-if not projects:
-    st.info("Create a project first, on the Projects page.")
-    st.stop()
-project_id = st.selectbox("Into project", list(projects),
-                          format_func=lambda pid: f"{projects[pid].name} ({projects[pid].kind})")
+project = choose_project(db, "Into project", "Create a project first, on the Projects page.")
 upload = st.file_uploader("File (CSV, JSONL, JSON or Parquet)",
                           type=["csv", "jsonl", "ndjson", "json", "parquet"])
 st.caption("Columns named id, prompt, response (or response_a / response_b), messages, "
@@ -72,7 +67,7 @@ for n, (field, meaning) in enumerate(FIELDS.items()):
 if st.button("Import", type="primary"):
     bar = st.progress(0.0, text="starting")
     try:
-        result = import_file(db, user.id, project_id, path, fmt, mapping, file_name=upload.name,
+        result = import_file(db, user.id, project.id, path, fmt, mapping, file_name=upload.name,
                              progress=lambda fraction, text: bar.progress(fraction, text=text))
     except ImportProblem as exc:
         bar.empty()

@@ -48,15 +48,9 @@ def work_area() -> None:
     item, draft, messages = opened
     if not work.hint_gate(item, draft):
         return
-    revealed, hidden_terms = work.masking(item, draft)
-    dimmed = work.dimmed(item, draft)
-    show_item(item, work.pattern, revealed, dimmed)
-    if dimmed:
-        work.unblur_button(item, draft)
-    else:
-        work.reveal_button(item, draft, hidden_terms, revealed)
-    for problem in messages.get("problems", []):
-        st.error(problem)
+    revealed, hidden_terms, dimmed = work.show_text(
+        item, draft, messages,
+        lambda revealed, dimmed: show_item(item, work.pattern, revealed, dimmed))
     judgment_controls(item.id, draft, project.taxonomy)
     st.text_input("Note (optional)", key=f"note_{item.id}")
     if item.response is not None:

@@ -306,6 +306,22 @@ class WorkSession:
                          {"what": "terms", "terms": hidden, "by": "preference"})
         return draft.revealed or prefer, hidden
 
+    def show_text(self, item: Item, draft: Draft, messages: dict,
+                  draw: Callable[[bool, bool], None]) -> tuple[bool, int, bool]:
+        """The item as `draw(revealed, dimmed)` draws it, masked and blurred as this person and
+        project want, the matching reveal button (V), and the last submit's problems.
+        Returns (revealed, masked term count, dimmed)."""
+        revealed, hidden_terms = self.masking(item, draft)
+        dimmed = self.dimmed(item, draft)
+        draw(revealed, dimmed)
+        if dimmed:
+            self.unblur_button(item, draft)
+        else:
+            self.reveal_button(item, draft, hidden_terms, revealed)
+        for problem in messages.get("problems", []):
+            st.error(problem)
+        return revealed, hidden_terms, dimmed
+
     def reveal_button(self, item: Item, draft: Draft, hidden: int, revealed: bool) -> None:
         if hidden and not revealed:
             st.button(f"Reveal {hidden} masked word{'s' if hidden > 1 else ''}",

@@ -10,11 +10,11 @@ Evidence and defaults: PRODUCT.md, "Wellbeing". A day is a UTC calendar day.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any
 
-# Leads never see mood aggregates over fewer people than this.
+# Leads never see team figures (mood, wellbeing) over fewer people than this (store/dashboard.py).
 MIN_GROUP_SIZE = 3
 MOOD_SCALE = range(1, 10)   # 9-point valence and arousal (self-assessment manikin style)
 CHECKIN_MOMENTS = ("start", "end", "hourly", "sidebar")
@@ -78,10 +78,6 @@ def policy_from_settings(settings: Mapping[str, Any] | None) -> WellbeingPolicy:
     chosen = dict((settings or {}).get("wellbeing") or {})
     known = {f.name for f in fields(WellbeingPolicy)}
     return WellbeingPolicy(**{k: v for k, v in chosen.items() if k in known})
-
-
-def policy_dict(policy: WellbeingPolicy) -> dict[str, int]:
-    return asdict(policy)
 
 
 @dataclass(frozen=True)
@@ -221,11 +217,6 @@ def checkin_due(last_checkin_at: datetime | None, now: datetime, policy: Wellbei
     """A check-in is offered when there has been none for `checkin_every_minutes`."""
     return (last_checkin_at is None
             or now - last_checkin_at >= timedelta(minutes=policy.checkin_every_minutes))
-
-
-def may_show_group(people: int) -> bool:
-    """Team aggregates of private data are shown only for groups of at least MIN_GROUP_SIZE."""
-    return people >= MIN_GROUP_SIZE
 
 
 def mood_problems(valence: Any, arousal: Any) -> list[str]:

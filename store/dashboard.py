@@ -26,6 +26,7 @@ import pandas as pd
 from core.roles import has_role
 from core.wellbeing import DEFAULT_POLICY, MIN_GROUP_SIZE
 from store.db import Database, utcnow
+from store.users import get_user
 from store.wellbeing import SHARE_CHECKINS_PREF
 
 # Active time per item histogram: bins this wide, everything from OVERFLOW_SECONDS up in one.
@@ -579,9 +580,8 @@ def all_aggregates(db: Database, f: DashboardFilter, workers: int | None = None,
 # -- mood (private) ---------------------------------------------------------------------------
 
 def _is_lead(db: Database, user_id: int) -> bool:
-    with db.read() as cur:
-        row = cur.execute("SELECT role FROM users WHERE id = ? AND active", [user_id]).fetchone()
-    return row is not None and has_role(row[0], "lead")
+    user = get_user(db, user_id)
+    return user is not None and user.active and has_role(user.role, "lead")
 
 
 # The people who chose to share their check-ins (one parameter: the preference key).

@@ -13,7 +13,6 @@ from typing import Any
 
 import duckdb
 
-from core.roles import has_role
 from core.wellbeing import (CHECKIN_MOMENTS, LOOKBACK, Exposure, WellbeingPolicy, break_due,
                             caps_reached, day_start, last_break, minutes_by_severity,
                             minutes_until_break, mood_problems, policy_from_settings,
@@ -129,7 +128,8 @@ def wellbeing_status(db: Database, user_id: int, project_id: int,
                      now: datetime | None = None) -> WellbeingStatus:
     now = now or utcnow()
     with db.read() as cur:
-        return status_from_day(person_day(cur, user_id, now), project_policy(cur, project_id), now)
+        return status_from_day(person_day(cur, user_id, now),
+                               project_policy(cur, project_id, db), now)
 
 
 def _break_event(db: Database, kind: str, user_id: int, project_id: int | None,
@@ -170,15 +170,6 @@ def note_caps_reached(cur: duckdb.DuckDBPyConnection, user_id: int, project_id: 
 
 # -- check-ins ---------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class CheckIn:
-    user_id: int
-    checked_at: datetime
-    valence: int
-    arousal: int
-    moment: str
-
-
 def record_checkin(db: Database, user_id: int, valence: int, arousal: int, moment: str,
                    now: datetime | None = None) -> None:
     """A person records their own mood. Bad values change nothing."""
@@ -196,27 +187,3 @@ def last_checkin_at(db: Database, user_id: int) -> datetime | None:
     with db.read() as cur:
         return cur.execute("SELECT max(checked_at) FROM checkins WHERE user_id = ?",
                            [user_id]).fetchone()[0]
-
-
-def shares_checkins(cur: duckdb.DuckDBPyConnection, user_id: int) -> bool:
-    row = cur.execute("SELECT value FROM preferences WHERE user_id = ? AND key = ?",
-                      [user_id, SHARE_CHECKINS_PREF]).fetchone()
-    return bool(json.loads(row[0])) if row else False
-
-
-def visible_checkins(db: Database, viewer_id: int, user_id: int,
-                     since: datetime | None = None) -> list[CheckIn]:
-    """A person's check-ins as `viewer_id` may see them: their own always; a lead's view of
-    someone else only when that person chose to share. Anyone else gets an error."""
-    with db.read() as cur:
-        if viewer_id != user_id:
-            row = cur.execute("SELECT role FROM users WHERE id = ? AND active", [viewer_id]).fetchone()
-            if row is None or not has_role(row[0], "lead"):
-                raise StoreError("check-ins are private to the person who made them")
-            if not shares_checkins(cur, user_id):
-                return []
-        rows = cur.execute(
-            "SELECT user_id, checked_at, valence, arousal, moment FROM checkins WHERE user_id = ?"
-            " AND checked_at >= ? ORDER BY checked_at",
-            [user_id, since or datetime(1970, 1, 1)]).fetchall()
-    return [CheckIn(*row) for row in rows]

@@ -7,6 +7,7 @@ import pytest
 from core import wellbeing as wb
 from core.labels import Label
 from core.severity_hint import severity_hint
+from store import dashboard as dash
 from store import projects, wellbeing, work
 from store.db import StoreError, utcnow
 from store.imports import import_file, refresh_severity_hints
@@ -102,8 +103,6 @@ def test_checkin_timing_and_group_floor():
     assert wb.checkin_due(None, T0, POLICY)
     assert not wb.checkin_due(T0, T0 + timedelta(minutes=59), POLICY)
     assert wb.checkin_due(T0, T0 + timedelta(minutes=60), POLICY)
-    assert not wb.may_show_group(2)
-    assert wb.may_show_group(3)
     assert wb.mood_problems(5, 9) == []
     assert wb.mood_problems(0, "5") == ["valence must be a whole number from 1 to 9",
                                         "arousal must be a whole number from 1 to 9"]
@@ -247,12 +246,17 @@ def test_checkins_are_private_unless_shared(db, accounts):
     with pytest.raises(StoreError, match="from 1 to 9"):
         wellbeing.record_checkin(db, ann, 10, 7, "start")
     assert table_counts(db) == before
-    assert [c.valence for c in wellbeing.visible_checkins(db, ann, ann)] == [3]
-    with pytest.raises(StoreError, match="private"):
-        wellbeing.visible_checkins(db, other, ann)
-    assert wellbeing.visible_checkins(db, lead, ann) == []
+    def seen(viewer):   # the one reader of check-ins (the dashboard's), asking for ann's
+        today = utcnow().date()
+        frame = dash.visible_checkins(db, dash.DashboardFilter(today, today, user_ids=(ann,)), viewer)
+        return list(frame[frame["user_id"] == ann][["valence", "arousal"]].itertuples(index=False,
+                                                                                      name=None))
+
+    assert seen(ann) == [(3, 7)]
+    assert seen(other) == []                 # another annotator: never, even asking by name
+    assert seen(lead) == []                  # a lead: not until ann shares
     set_preference(db, ann, wellbeing.SHARE_CHECKINS_PREF, True)
-    assert [c.arousal for c in wellbeing.visible_checkins(db, lead, ann)] == [7]
+    assert seen(lead) == [(3, 7)]
 
 
 def test_hints_computed_at_import_and_refreshable(db, accounts, tmp_path):
