@@ -27,7 +27,7 @@ chromium:
 # is still needed, before the app takes the file.
 run: $(VENV)/.installed
 	$(PY) cli.py init
-	$(VENV)/bin/streamlit run app.py
+	$(VENV)/bin/streamlit run serve.py
 
 test: $(VENV)/.installed-dev chromium
 	$(PY) -m pytest

@@ -15,11 +15,11 @@ if needs_first_admin(db):
     st.navigation(setup_pages()).run()
     st.stop()
 
-user, authenticator = authenticate(db)
-if user is not None:
-    st.sidebar.text(f"Signed in as {user.username} ({user.role})")
-    support_in_sidebar(db)
-if user is None or logout_button(authenticator, db):
+user = authenticate(db)
+if user is None:
     st.navigation(logged_out_pages(), position="hidden").run()
     st.stop()
+st.sidebar.text(f"Signed in as {user.username} ({user.role})")
+support_in_sidebar(db)
+logout_button(db)
 st.navigation(pages_for(user.role)).run()

@@ -49,6 +49,24 @@ def cmd_create_user(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reset_password(args: argparse.Namespace) -> int:
+    db = _open(args)
+    user = users.get_user_by_username(db, args.username.strip().lower())
+    if user is None:
+        raise StoreError(f"no user {args.username!r}")
+    users.set_password(db, None, user.id, _read_password())
+    users.unlock_logins(db, user.username)
+    print(f"Password of {user.username!r} reset; every session of theirs has ended.")
+    return 0
+
+
+def cmd_unlock(args: argparse.Namespace) -> int:
+    db = _open(args)
+    users.unlock_logins(db, args.username)
+    print(f"Failed-login delays of {args.username.strip().lower()!r} cleared.")
+    return 0
+
+
 def _user_ids(db: Database, usernames: list[str] | None) -> list[int]:
     ids = []
     for username in usernames or []:
@@ -144,6 +162,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--role", required=True, choices=["annotator", "lead", "admin"])
     p.add_argument("--name", help="display name (default: the username)")
     p.set_defaults(func=cmd_create_user)
+
+    p = sub.add_parser("reset-password", help="set a new password for an account (read from "
+                       "stdin or a prompt) and end all its sessions")
+    p.add_argument("username")
+    p.set_defaults(func=cmd_reset_password)
+
+    p = sub.add_parser("unlock", help="clear an account's failed-login delays")
+    p.add_argument("username")
+    p.set_defaults(func=cmd_unlock)
 
     p = sub.add_parser("create-project", help="create a project")
     p.add_argument("name")

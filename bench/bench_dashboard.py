@@ -36,7 +36,6 @@ from store import dashboard, users  # noqa: E402
 from store.dashboard import DashboardFilter  # noqa: E402
 from store.db import open_database, utcnow  # noqa: E402
 from store.projects import insert_project  # noqa: E402
-from store.settings import cookie_key  # noqa: E402
 
 CACHE_DIR = Path("/tmp/safelabel-bench-dashboard")
 ANNOTATORS = 20
@@ -48,7 +47,6 @@ TARGET_S = 1.0
 def seed(path: Path, n: int, days: int) -> None:
     """A database with `n` first-version annotations spread evenly over the last `days` days."""
     db = open_database(path)
-    cookie_key(db)
     admin = users.create_user(db, None, "admin", "Admin", "bench-password", "admin")
     users.create_user(db, admin, "lead", "Lead", "bench-password", "lead")
     people = [users.create_user(db, admin, f"ann{k:02d}", f"Annotator {k}", "bench-password",

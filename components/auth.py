@@ -1,92 +1,176 @@
-"""Login through streamlit-authenticator, with accounts and roles read from the store.
+"""Login, server-side sessions and log-out.
 
-Roles are never taken from the cookie or the session alone: every run re-reads the account
-from the database, so a deactivated account or a changed role takes effect at once.
+The password is checked by streamlit-authenticator's controller against the one account the
+form names (an unknown name is checked against a dummy hash: the same answer, the same
+bcrypt work). A good password issues a server-side session (store/sessions.py); the browser
+trades a one-time token for an HttpOnly, SameSite=Strict cookie over HTTP (serve.py) and
+reloads. Every script run then re-reads the session from the store: a log-out, password
+reset, role change or deactivation ends it at once, and a run whose browser does not carry
+the session's cookie (someone who reattached to the session by its id) is logged out.
+Roles are always read from the store, never from the cookie or the session state.
 """
 from __future__ import annotations
 
-import streamlit as st
-import streamlit_authenticator as stauth
-from streamlit_authenticator.utilities.exceptions import LoginError
+import math
 
-from core.accounts import LOCKOUT, MAX_FAILED_LOGINS
+import streamlit as st
+from streamlit_authenticator.controllers import AuthenticationController
+
+from core import config
 from core.roles import has_role
-from store import users
+from store import login_throttle, sessions, users
 from store.db import Database
-from store.settings import cookie_key
 from store.users import User
 
-COOKIE_NAME = "safelabel_session"
-COOKIE_DAYS = 7
+SESSION_COOKIE = "safelabel_session"
+ACTIVATE_PATH = "/_safelabel/session"
+LOGOUT_PATH = "/_safelabel/logout"
+
+_SESSION = "_sl_session"          # this run's session token (the cookie's value)
+_ACTIVATION = "_sl_activation"    # one-time token the browser is trading for the cookie
+_LOGGED_OUT = "_sl_logged_out"
+
+# Trusted, static code: trades the one-time token for the HttpOnly cookie, then reloads so
+# that the new page connection carries the cookie. A refusal is reported back.
+_ACTIVATE_JS = """
+export default async function(component) {
+  const { data, setStateValue } = component;
+  if (!data || !data.activation || window.__safelabelActivating === data.activation) return;
+  window.__safelabelActivating = data.activation;
+  try {
+    const response = await fetch(data.path, {
+      method: "POST", credentials: "same-origin", cache: "no-store",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ activation: data.activation }),
+    });
+    if (response.ok) { window.location.reload(); return; }
+  } catch (error) { /* reported below */ }
+  setStateValue("failed", true);
+}
+"""
+# Asks the server to delete the HttpOnly cookie (JavaScript cannot touch it).
+_LOGOUT_JS = """
+export default function(component) {
+  const { data } = component;
+  if (window.__safelabelLoggedOut) return;
+  window.__safelabelLoggedOut = true;
+  fetch(data.path, { method: "POST", credentials: "same-origin", cache: "no-store" });
+}
+"""
+_activator = st.components.v2.component("safelabel.session_activator", js=_ACTIVATE_JS)
+_cookie_clearer = st.components.v2.component("safelabel.session_cookie_clearer", js=_LOGOUT_JS)
 
 
-def _credentials(db: Database) -> dict:
-    return {"usernames": {
-        r.username: {
-            "name": r.name, "password": r.password_hash, "email": "", "roles": [r.role],
-            "logged_in": False,
-            # A locked account starts at the limit, so the library refuses it outright.
-            "failed_login_attempts": MAX_FAILED_LOGINS if r.locked else 0,
-        } for r in users.login_records(db)}}
+def _has_browser() -> bool:
+    """A real page connection always sends headers; AppTest runs have none, and no cookie
+    can exist there to bind the session to."""
+    return bool(st.context.headers)
 
 
-def authenticate(db: Database) -> tuple[User | None, stauth.Authenticate]:
-    """Show the login form until someone logs in; return the logged-in active user."""
-    credentials = _credentials(db)
-    before = {u: r["failed_login_attempts"] for u, r in credentials["usernames"].items()}
-    authenticator = stauth.Authenticate(credentials, COOKIE_NAME, cookie_key(db), COOKIE_DAYS,
-                                        auto_hash=False, login_sleep_time=0)
-    if st.session_state.pop("_sl_pending_cookie", False) and st.session_state.get("authentication_status"):
-        # Set on the clean run after a form login (see below), so the component stays on screen.
-        authenticator.cookie_controller.set_cookie()
-    try:
-        authenticator.login(location="main", max_login_attempts=MAX_FAILED_LOGINS,
-                            fields={"Form name": "Log in to SafeLabel", "Username": "Username",
-                                    "Password": "Password", "Login": "Log in"},
-                            callback=_after_form_login)
-    except LoginError as exc:
-        if "attempts" in str(exc):
-            minutes = int(LOCKOUT.total_seconds() // 60)
-            st.error(f"Too many failed logins for this account. Try again in {minutes} minutes, "
-                     "or ask an admin to reset the password.")
-        else:
-            # A cookie for an account that is gone or deactivated: start over.
-            st.session_state["authentication_status"] = None
-            st.error("Please log in again.")
-        return None, authenticator
+def _session_cookie() -> str | None:
+    if not _has_browser():
+        return None
+    value = st.context.cookies.get(SESSION_COOKIE)
+    return value if isinstance(value, str) and value else None
 
-    status = st.session_state.get("authentication_status")
-    if status is False:
-        # The library counts a wrong password in the dict we gave it; persist that count.
-        for username, record in credentials["usernames"].items():
-            if record.get("failed_login_attempts", 0) > before[username]:
-                users.record_failed_login(db, username)
+
+def client_address() -> str | None:
+    """The address logins are throttled by: the TCP peer, or, behind a reverse proxy that
+    the operator trusts (SAFELABEL_TRUSTED_PROXY=1), the X-Real-IP header it sets."""
+    if not _has_browser():
+        return None
+    if config.trusted_proxy():
+        forwarded = st.context.headers.get("X-Real-IP")
+        if forwarded:
+            return forwarded.strip()[:64]
+    address = st.context.ip_address
+    return address if isinstance(address, str) else None
+
+
+def authenticate(db: Database) -> User | None:
+    """The logged-in active person of this run, or None after drawing the login form."""
+    state = st.session_state
+    if state.get(_ACTIVATION):
+        _activate_in_browser(state[_ACTIVATION])
+        return None
+    cookie = _session_cookie()
+    if state.get(_LOGGED_OUT):
+        _after_logout()
+        cookie = None     # the page connection still reports the ended session's cookie
+    token = state.get(_SESSION)
+    if token and _has_browser() and cookie != token:
+        # Logged in by a browser that held this cookie; this connection does not.
+        forget_person()
+        st.warning("Please log in again.")
+        token = None
+    was_logged_in = bool(token)
+    token = token or cookie
+    user_id = sessions.session_user_id(db, token)
+    user = users.get_user(db, user_id) if user_id else None
+    if user is None:
+        forget_person()
+        if was_logged_in:
+            st.warning("Your session has ended. Please log in again.")
+        _login_form(db)
+        return None
+    if state.get(_SESSION) != token:
+        state[_SESSION] = token
+        users.record_login_result(db, user.username, client_address(), True, method="cookie")
+    state["authentication_status"] = True
+    state["username"], state["name"], state["roles"] = user.username, user.name, [user.role]
+    state["sl_user"] = user
+    return user
+
+
+def _login_form(db: Database) -> None:
+    with st.form("login"):
+        st.subheader("Log in to SafeLabel")
+        username = st.text_input("Username", autocomplete="username")
+        password = st.text_input("Password", type="password", autocomplete="current-password")
+        submitted = st.form_submit_button("Log in")
+    if not submitted:
+        return
+    username = (username or "").strip().lower()
+    address = client_address()
+    wait = login_throttle.wait_before_login(db, username, address)
+    if wait.total_seconds() > 0:
+        st.session_state["authentication_status"] = False
+        # Said before any password is checked, and the same for every name, known or not.
+        st.error(f"Too many failed logins. Wait {math.ceil(wait.total_seconds())} seconds, "
+                 "then try again.")
+        return
+    record = users.login_record(db, username)
+    credentials = {"usernames": {username or "-": {
+        "name": record.name if record else "", "email": "", "logged_in": False,
+        "roles": [record.role] if record else [],
+        "password": record.password_hash if record else users.dummy_password_hash()}}}
+    checker = AuthenticationController(credentials, auto_hash=False)
+    ok = bool(checker.login(username or "-", password or "-")) and record is not None
+    users.record_login_result(db, username, address, ok)
+    if not ok:
+        st.session_state["authentication_status"] = False
         st.error("Username or password is incorrect.")
-        return None, authenticator
-    if not status:
-        return None, authenticator
-
-    user = users.get_user_by_username(db, st.session_state.get("username") or "")
-    if user is None or not user.active:
-        st.session_state["authentication_status"] = None
-        st.error("This account is not active. Ask an admin.")
-        return None, authenticator
-    if st.session_state.pop("_sl_form_login", False):
-        # The login form was drawn in this run: start a clean run without it. Only a form
-        # submit gets here, never a first run from a cookie, so deep links keep working.
-        users.record_login(db, user.username, "password")
-        st.session_state["_sl_login_recorded"] = user.username
-        st.session_state["_sl_pending_cookie"] = True
-        st.rerun()
-    if st.session_state.get("_sl_login_recorded") != user.username:
-        st.session_state["_sl_login_recorded"] = user.username
-        users.record_login(db, user.username, "cookie")
-    st.session_state["sl_user"] = user
-    return user, authenticator
+        return
+    user = users.get_user_by_username(db, username)
+    st.session_state.pop(_LOGGED_OUT, None)
+    if _has_browser():
+        st.session_state[_ACTIVATION] = sessions.begin_login(db, user.id, address)
+    else:
+        st.session_state[_SESSION] = sessions.start_session(db, user.id, address)
+    st.rerun()
 
 
-def _after_form_login(_details: dict) -> None:
-    st.session_state["_sl_form_login"] = True
+def _activate_in_browser(activation: str) -> None:
+    result = _activator(key="session_activator", data={"activation": activation,
+                                                         "path": ACTIVATE_PATH},
+                        default={"failed": False}, on_failed_change=lambda: None, height=0)
+    if getattr(result, "failed", False):
+        st.session_state.pop(_ACTIVATION, None)
+        st.error("Logging in needs the SafeLabel server (start it with `make run`); "
+                 "this page could not set its session cookie.")
+        st.button("Back to the login")
+    else:
+        st.info("Signing you in…")
 
 
 def current_user() -> User | None:
@@ -102,31 +186,34 @@ def require_role(needed: str) -> User:
     return user
 
 
-PERSONAL_KEYS = ("sl_user", "_sl_login_recorded", "label", "compare", "pref_show_masked",
-                 "finishing", "page_hidden_ms", "break_due_noted")
+PERSONAL_KEYS = ("sl_user", _SESSION, _ACTIVATION, "label", "compare", "pref_show_masked",
+                 "finishing", "page_hidden_ms", "break_due_noted", "authentication_status",
+                 "username", "name", "roles")
 PERSONAL_PREFIXES = ("draft_", "note_", "edit_", "reason_", "rationale_", "cats_", "checkin_",
                      "share_checkins_", "valence_", "arousal_", "dash_", "show_all_")
 
 
-def logout_button(authenticator: stauth.Authenticate, db: Database) -> bool:
-    """Render the log-out button; True when the person has just logged out.
+def forget_person() -> None:
+    """Everything a person left in the session (work state, drafts, wellbeing status,
+    check-in and sharing toggles, filters) goes: the next login may be someone else."""
+    for key in [k for k in st.session_state if isinstance(k, str) and (
+            k in PERSONAL_KEYS or k.startswith(PERSONAL_PREFIXES))]:
+        st.session_state.pop(key, None)
 
-    The page must then stop rendering and keep the cookie-deleting component on screen.
-    """
-    def on_logout(_details: dict) -> None:
-        user = current_user()
-        if user:
-            from store.events import record_event
-            record_event(db, "logout", user.id)
-        # Everything this person left in the session (work state, drafts, wellbeing status,
-        # check-in and sharing toggles, filters) goes: the next login may be someone else.
-        for key in [k for k in st.session_state if isinstance(k, str) and (
-                k in PERSONAL_KEYS or k.startswith(PERSONAL_PREFIXES))]:
-            st.session_state.pop(key, None)
 
-    authenticator.logout("Log out", location="sidebar", key="sl_logout_button", callback=on_logout)
-    if st.session_state.get("authentication_status"):
-        return False
+def logout_button(db: Database) -> None:
+    """The sidebar's log-out button: ends the session in the store at once; the next run
+    shows the login form and has the browser delete the cookie."""
+    def on_logout() -> None:
+        token = st.session_state.get(_SESSION)
+        if token:
+            sessions.end_session(db, token, "logout")
+        forget_person()
+        st.session_state[_LOGGED_OUT] = True
+
+    st.sidebar.button("Log out", key="sl_logout_button", on_click=on_logout)
+
+
+def _after_logout() -> None:
+    _cookie_clearer(key="session_cookie_clearer", data={"path": LOGOUT_PATH}, height=0)
     st.success("You have logged out.")
-    st.button("Log in again")
-    return True

@@ -37,3 +37,9 @@ def bcrypt_rounds() -> int:
         return min(16, max(4, int(os.environ.get("SAFELABEL_BCRYPT_ROUNDS", "12"))))
     except ValueError:
         return 12
+
+
+def trusted_proxy() -> bool:
+    """`SAFELABEL_TRUSTED_PROXY=1`: the app sits behind a reverse proxy (deploy/) that sets
+    X-Real-IP and X-Forwarded-Proto; only then are those headers believed."""
+    return os.environ.get("SAFELABEL_TRUSTED_PROXY", "").strip().lower() in {"1", "true", "yes", "on"}

@@ -1,12 +1,13 @@
 """First start: open the file, migrate, make the cookie key, seed the demo projects."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from store.db import Database, open_database
 from store.imports import import_file, score_unscored_items
 from store.projects import insert_project, list_projects
-from store.settings import cookie_key, get_setting, set_setting
+from store.settings import get_setting, set_setting
 from core.taxonomy import DEFAULT_TAXONOMY
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "demo"
@@ -47,8 +48,17 @@ def seed_demo(db: Database) -> bool:
 
 
 def open_app_database(path: str | Path, demo: bool) -> Database:
+    """Open the installation's database (app and CLI), readable by its owner only."""
+    # Everything this process writes (the database, its WAL, uploads, exports) holds harmful
+    # text and login data: owner-only, whatever the shell's umask says.
+    os.umask(0o077)
+    path = Path(path)
+    if str(path) != ":memory:" and not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=0o700)
     db = open_database(path)
-    cookie_key(db)
+    for file in (path, path.with_name(path.name + ".wal")):
+        if file.exists():
+            file.chmod(0o600)
     score_unscored_items(db)
     if demo:
         seed_demo(db)

@@ -176,6 +176,37 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         moment VARCHAR NOT NULL
     );
     """),
+    (4, "server-side login sessions and login throttling; no signing key in the data file", """
+    -- One row per login. Only SHA-256s are stored: of the session token (kept in an HttpOnly
+    -- cookie, made when the browser trades the one-time activation token for it) and of that
+    -- activation token, so reading this file gives no way in. Ending a session (log-out, password reset, role change, deactivation) sets
+    -- ended_at; rows are kept as the login history.
+    CREATE SEQUENCE session_ids START 1;
+    CREATE TABLE sessions (
+        id BIGINT PRIMARY KEY DEFAULT nextval('session_ids'),
+        token_sha256 VARCHAR UNIQUE,
+        user_id INTEGER NOT NULL,
+        created_at TIMESTAMP NOT NULL,
+        expires_at TIMESTAMP NOT NULL,
+        activation_sha256 VARCHAR,
+        activated_at TIMESTAMP,
+        client VARCHAR,
+        ended_at TIMESTAMP,
+        ended_why VARCHAR
+    );
+    CREATE INDEX sessions_user ON sessions (user_id);
+
+    -- Failed logins per throttle key (a name at an address, an address, a name), for the
+    -- growing delays of core/accounts.py. Keys exist for unknown names too.
+    CREATE TABLE login_failures (
+        key VARCHAR PRIMARY KEY,
+        failures INTEGER NOT NULL,
+        last_failed TIMESTAMP NOT NULL
+    );
+
+    -- The old cookie-signing key let anyone who could read this file forge a login.
+    DELETE FROM settings WHERE key = 'cookie_key';
+    """),
 ]
 
 

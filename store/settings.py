@@ -1,13 +1,13 @@
-"""Installation settings kept in the database: the cookie key and the one-time setup token."""
-from __future__ import annotations
+"""Installation settings kept in the database: the one-time setup token and the support text.
 
-import secrets
+No secret that opens a login is kept here: sessions are random tokens stored as hashes.
+"""
+from __future__ import annotations
 
 import duckdb
 
 from store.db import Database, StoreError
 
-COOKIE_KEY = "cookie_key"
 SETUP_TOKEN = "setup_token"
 
 
@@ -19,24 +19,6 @@ def get_setting(cursor: duckdb.DuckDBPyConnection, key: str) -> str | None:
 def set_setting(cursor: duckdb.DuckDBPyConnection, key: str, value: str) -> None:
     cursor.execute("DELETE FROM settings WHERE key = ?", [key])
     cursor.execute("INSERT INTO settings VALUES (?, ?)", [key, value])
-
-
-def cookie_key(db: Database) -> str:
-    """The installation's random cookie-signing key (64 hex chars = 32 bytes), made once."""
-    with db.read() as cur:
-        existing = get_setting(cur, COOKIE_KEY)
-    if existing:
-        return existing
-
-    def create(cur: duckdb.DuckDBPyConnection) -> str:
-        current = get_setting(cur, COOKIE_KEY)
-        if current:
-            return current
-        key = secrets.token_hex(32)
-        set_setting(cur, COOKIE_KEY, key)
-        return key
-
-    return db.write(create)
 
 
 SUPPORT_TEXT = "support_text"

@@ -13,6 +13,8 @@ from core import accounts, config
 from core.roles import has_role, is_role
 from store.db import Database, PermissionDenied, StoreError, utcnow
 from store.events import log_event
+from store.login_throttle import clear_login_failures, record_login_failure
+from store.sessions import end_user_sessions
 from store.settings import SETUP_TOKEN, get_setting, set_setting
 
 
@@ -29,8 +31,20 @@ _USER_COLUMNS = "id, username, name, role, active"
 
 
 def hash_password(password: str) -> str:
-    return bcrypt.hashpw(password.encode("utf-8"),
+    return bcrypt.hashpw(accounts.normalise_password(password).encode("utf-8"),
                          bcrypt.gensalt(config.bcrypt_rounds())).decode("ascii")
+
+
+_DUMMY_HASH: dict[int, str] = {}
+
+
+def dummy_password_hash() -> str:
+    """A hash of a random secret at the installation's work factor: checked against when a
+    login names no account, so unknown names cost the same bcrypt work as real ones."""
+    rounds = config.bcrypt_rounds()
+    if rounds not in _DUMMY_HASH:
+        _DUMMY_HASH[rounds] = hash_password(secrets.token_urlsafe(24))
+    return _DUMMY_HASH[rounds]
 
 
 def check_password(password: str, password_hash: str) -> bool:
@@ -87,7 +101,8 @@ def list_users(db: Database) -> list[User]:
 
 def _validate_new_user(cursor: duckdb.DuckDBPyConnection, username: str, name: str,
                        password: str, role: str) -> None:
-    for problem in (accounts.username_problem(username), accounts.password_problem(password)):
+    for problem in (accounts.username_problem(username),
+                    accounts.password_problem(password, username, name)):
         if problem:
             raise StoreError(problem)
     if not name.strip():
@@ -113,7 +128,9 @@ def create_user(db: Database, actor_id: int | None, username: str, name: str, pa
                 role: str) -> int:
     """An admin creates an account. `actor_id=None` is the server's own CLI (trusted console)."""
     username = (username or "").strip().lower()
-    password_hash = hash_password(password) if not accounts.password_problem(password) else ""
+    password = accounts.normalise_password(password)
+    problem = accounts.password_problem(password, username, name)
+    password_hash = hash_password(password) if not problem else ""
 
     def work(cur: duckdb.DuckDBPyConnection) -> int:
         if actor_id is not None:
@@ -158,7 +175,8 @@ def create_first_admin(db: Database, token: str, username: str, name: str,
                        password: str) -> int:
     """Create the first admin account; needs the console's setup token. Consumes the token."""
     username = (username or "").strip().lower()
-    problem = accounts.password_problem(password)
+    password = accounts.normalise_password(password)
+    problem = accounts.password_problem(password, username, name)
     password_hash = hash_password(password) if not problem else ""
 
     def work(cur: duckdb.DuckDBPyConnection) -> int:
@@ -190,6 +208,8 @@ def set_role(db: Database, actor_id: int, user_id: int, role: str) -> None:
         if target.role == "admin" and role != "admin":
             _refuse_removing_last_admin(cur, user_id)
         cur.execute("UPDATE users SET role = ? WHERE id = ?", [role, user_id])
+        if role != target.role:
+            end_user_sessions(cur, user_id, "role_changed")
         log_event(cur, "role_changed", actor_id,
                   details={"username": target.username, "from": target.role, "to": role})
 
@@ -205,20 +225,24 @@ def _refuse_removing_last_admin(cur: duckdb.DuckDBPyConnection, user_id: int) ->
         raise StoreError("this is the last active admin: make someone else admin first")
 
 
-def set_password(db: Database, actor_id: int, user_id: int, password: str) -> None:
-    problem = accounts.password_problem(password)
+def set_password(db: Database, actor_id: int | None, user_id: int, password: str) -> None:
+    """A person changes their own password, or an admin resets it (`actor_id=None` is the
+    operator's CLI). Every session of the person ends: a copied cookie stops working."""
+    password = accounts.normalise_password(password)
+    target = get_user(db, user_id)
+    if target is None:
+        raise StoreError("no such user")
+    problem = accounts.password_problem(password, target.username, target.name)
     if problem:
         raise StoreError(problem)
     password_hash = hash_password(password)
 
     def work(cur: duckdb.DuckDBPyConnection) -> None:
-        if actor_id != user_id:
+        if actor_id is not None and actor_id != user_id:
             require_role(cur, actor_id, "admin")
-        target = _user_by_id(cur, user_id)
-        if target is None:
-            raise StoreError("no such user")
-        cur.execute("UPDATE users SET password_hash = ?, failed_logins = 0 WHERE id = ?",
-                    [password_hash, user_id])
+        cur.execute("UPDATE users SET password_hash = ? WHERE id = ?", [password_hash, user_id])
+        end_user_sessions(cur, user_id, "password_reset")
+        clear_login_failures(cur, target.username)
         log_event(cur, "password_reset", actor_id, details={"username": target.username})
 
     db.write(work)
@@ -233,6 +257,8 @@ def set_active(db: Database, actor_id: int, user_id: int, active: bool) -> None:
         if not active and target.role == "admin":
             _refuse_removing_last_admin(cur, user_id)
         cur.execute("UPDATE users SET active = ? WHERE id = ?", [active, user_id])
+        if not active:
+            end_user_sessions(cur, user_id, "deactivated")
         log_event(cur, "user_activated" if active else "user_deactivated", actor_id,
                   details={"username": target.username})
 
@@ -246,46 +272,43 @@ class LoginRecord:
     name: str
     password_hash: str
     role: str
-    locked: bool
 
 
-def login_records(db: Database, now: datetime | None = None) -> list[LoginRecord]:
-    """Active accounts as the login form needs them, with their lock-out state."""
-    now = now or utcnow()
+def login_record(db: Database, username: str) -> LoginRecord | None:
+    """The active account a login form names, as the password check needs it."""
     with db.read() as cur:
-        rows = cur.execute(
-            "SELECT username, name, password_hash, role, failed_logins, last_failed_login "
-            "FROM users WHERE active"
-        ).fetchall()
-    return [LoginRecord(u, n, h, r, accounts.is_locked_out(f, last, now))
-            for u, n, h, r, f, last in rows]
+        row = cur.execute("SELECT username, name, password_hash, role FROM users "
+                          "WHERE username = ? AND active", [username]).fetchone()
+    return LoginRecord(*row) if row else None
 
 
-def record_failed_login(db: Database, username: str) -> None:
+def record_login_result(db: Database, username: str, address: str | None, ok: bool,
+                        method: str = "password") -> None:
+    """Count a failed password against the throttle (names that exist or not alike), or
+    clear the name's failures from this address after a good one; both are events."""
     def work(cur: duckdb.DuckDBPyConnection) -> None:
-        now = utcnow()
-        row = cur.execute("SELECT id, failed_logins, last_failed_login FROM users "
-                          "WHERE username = ?", [username]).fetchone()
-        if row is None:
-            return
-        user_id, failed, last = row
-        # A failure long after the last one starts a new count instead of extending a lock.
-        failed = failed + 1 if last is not None and now - last < accounts.LOCKOUT else 1
-        cur.execute("UPDATE users SET failed_logins = ?, last_failed_login = ? WHERE id = ?",
-                    [failed, now, user_id])
-        log_event(cur, "login_failed", user_id, details={"attempt": failed})
+        row = cur.execute("SELECT id FROM users WHERE username = ?", [username]).fetchone()
+        user_id = row[0] if row else None
+        if ok:
+            clear_login_failures(cur, username, address)
+            log_event(cur, "login", user_id, details={"method": method})
+        else:
+            record_login_failure(cur, username, address)
+            log_event(cur, "login_failed", user_id,
+                      details=None if user_id else {"unknown_name": username[:64]})
 
     db.write(work)
 
 
-def record_login(db: Database, username: str, method: str) -> None:
+def unlock_logins(db: Database, username: str) -> None:
+    """The operator clears a name's failed-login delays (`cli.py unlock`)."""
+    username = (username or "").strip().lower()
+
     def work(cur: duckdb.DuckDBPyConnection) -> None:
-        row = cur.execute("SELECT id, failed_logins FROM users WHERE username = ?",
-                          [username]).fetchone()
+        row = cur.execute("SELECT id FROM users WHERE username = ?", [username]).fetchone()
         if row is None:
-            return
-        if row[1]:
-            cur.execute("UPDATE users SET failed_logins = 0 WHERE id = ?", [row[0]])
-        log_event(cur, "login", row[0], details={"method": method})
+            raise StoreError(f"no user {username!r}")
+        clear_login_failures(cur, username)
+        log_event(cur, "logins_unlocked", None, details={"username": username})
 
     db.write(work)

@@ -15,6 +15,10 @@ from typing import NamedTuple
 from tests.conftest import ROOT
 
 
+# The script `make run` starts: the app behind SafeLabel's own routes and checks.
+SERVER_SCRIPT = "serve.py"
+
+
 class Server(NamedTuple):
     url: str
     pid: int
@@ -43,7 +47,7 @@ def streamlit_server(db_path: Path, env: dict[str, str] | None = None):
     port = free_port()
     log = open(os.environ.get("SAFELABEL_SERVER_LOG") or db_path.parent / f"streamlit-{port}.log", "w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / SERVER_SCRIPT),
          "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(port),
          "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
@@ -105,23 +109,17 @@ def query_copy(db_path: Path, sql: str) -> list[tuple]:
         copy.with_name(copy.name + ".wal").unlink(missing_ok=True)
 
 
-def log_in(page, username: str, password: str, attempts: int = 3) -> None:
-    """Fill the login form on the current page and submit it; wait until the app is past
-    it. On a loaded machine the first submit can land while the cookie component's extra
-    rerun redraws the form, so the form is submitted again if it is still there."""
+def log_in(page, username: str, password: str) -> None:
+    """Fill the login form on the current page and submit it. A good password makes the
+    page trade a one-time token for its HttpOnly session cookie and reload; wait for that
+    reload and for the app to be past the form."""
     from playwright.sync_api import expect
 
-    heading = page.get_by_role("heading", name="Log in to SafeLabel")
-    for attempt in range(attempts):
-        page.get_by_label("Username", exact=True).fill(username)
-        page.get_by_role("textbox", name="Password").fill(password)
+    page.get_by_label("Username", exact=True).fill(username)
+    page.get_by_role("textbox", name="Password").fill(password)
+    with page.expect_navigation(timeout=30_000):
         page.get_by_role("button", name="Log in").click()
-        wait_idle(page)
-        try:
-            expect(heading).to_have_count(0, timeout=10_000)
-            break
-        except AssertionError:
-            if attempt == attempts - 1:
-                raise
-    page.wait_for_timeout(1000)   # the cookie component's extra rerun after a login
     wait_idle(page)
+    expect(page.get_by_role("heading", name="Log in to SafeLabel")).to_have_count(0)
+    expect(page.locator('[data-testid="stSidebar"]').get_by_text(
+        f"Signed in as {username}", exact=False)).to_be_visible()

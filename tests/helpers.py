@@ -32,10 +32,9 @@ def by_label(elements, label):
 
 def as_user(db, username: str) -> AppTest:
     """An app whose session is already logged in (skips the form)."""
+    from store.sessions import start_session
+
     user = users.get_user_by_username(db, username)
     at = new_app()
-    at.session_state["authentication_status"] = True
-    at.session_state["username"] = user.username
-    at.session_state["name"] = user.name
-    at.session_state["roles"] = [user.role]
+    at.session_state["_sl_session"] = start_session(db, user.id)
     return at

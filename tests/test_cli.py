@@ -1,8 +1,8 @@
 """The command line, run as a separate process on a real database file."""
 import os
 import subprocess
+import io
 import sys
-import time
 
 from tests.conftest import ROOT
 from tests.helpers import label_rows, write_jsonl
@@ -67,6 +67,35 @@ def test_cli_says_so_when_the_app_holds_the_database(tmp_path):
         assert len(lines) == 1 and "in use by another process" in lines[0]
     finally:
         holder.kill()
-        holder.wait()
-    time.sleep(0.2)
+        holder.wait()       # the lock goes with the process
     assert run_cli(db_path, "init").returncode == 0  # the file is intact afterwards
+
+
+def test_operator_unlocks_and_resets_a_password_from_the_console(tmp_path, monkeypatch, capsys):
+    """In-process (no 2 s interpreter start): an admin locked out by someone else's guesses,
+    or who forgot the password, is helped by the operator without any admin logged in."""
+    import cli
+    from store import login_throttle, sessions, users
+    from store.bootstrap import open_app_database
+    from tests.conftest import PASSWORD
+
+    db_path = tmp_path / "ops.duckdb"
+    db = open_app_database(db_path, demo=False)
+    admin = users.create_user(db, None, "root", "Root", PASSWORD, "admin")
+    token = sessions.start_session(db, admin)
+    for _ in range(8):
+        users.record_login_result(db, "root", None, False)
+    assert login_throttle.wait_before_login(db, "root", None).total_seconds() > 0
+    db.close()
+
+    assert cli.main(["--db", str(db_path), "unlock", "root"]) == 0
+    monkeypatch.setattr(sys, "stdin", io.StringIO("lantern-orbit-27\n"))
+    assert cli.main(["--db", str(db_path), "reset-password", "root"]) == 0
+    assert cli.main(["--db", str(db_path), "unlock", "nobody"]) == 1
+    assert "no user 'nobody'" in capsys.readouterr().err
+
+    db = open_app_database(db_path, demo=False)
+    assert login_throttle.wait_before_login(db, "root", None).total_seconds() == 0
+    assert users.check_password("lantern-orbit-27", users.login_record(db, "root").password_hash)
+    assert sessions.session_user_id(db, token) is None          # the old session ended
+    db.close()

@@ -220,7 +220,12 @@ def test_logging_out_forgets_the_persons_work_and_wellbeing_state(app_db, team, 
     at = as_user(app_db, "ann").run()
     checked_in(at)
     assert "label" in at.session_state and "checkin_closed_at" in at.session_state
+    token = at.session_state["_sl_session"]
     at.button(key="sl_logout_button").click().run()
-    assert at.session_state["authentication_status"] is not True
-    for key in ("label", "checkin_closed_at", "checkin_last", "sl_user"):
+    assert any(s.value == "You have logged out." for s in at.success)
+    assert "Username" in [t.label for t in at.text_input]         # the login form again
+    from store.sessions import session_user_id
+    assert session_user_id(app_db, token) is None                 # ended on the server
+    for key in ("label", "checkin_closed_at", "checkin_last", "sl_user", "_sl_session",
+                "authentication_status"):
         assert key not in at.session_state, key
