@@ -19,6 +19,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
+from core.csv_safety import neutralise_sql
 from store.db import Database, StoreError, utcnow
 from store.events import log_event
 from store.projects import _get as _get_project
@@ -207,6 +210,20 @@ def export_sql(kind: str, project_kind: str, axis: str = "overall", margin: bool
     return _label_studio_sql(project_kind)
 
 
+def _csv_safe(cur: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> str:
+    """`sql` with every text column neutralised against spreadsheet formulas
+    (core/csv_safety.py). Only VARCHAR columns: numbers stay numbers, and lists, structs and
+    JSON are written starting with `[` or `{`, which no spreadsheet evaluates."""
+    columns = cur.execute(f"SELECT * FROM ({sql}) LIMIT 0", params).description
+    select = []
+    for name, column_type, *_ in columns:
+        quoted = '"' + name.replace('"', '""') + '"'
+        select.append(f"{neutralise_sql(quoted)} AS {quoted}" if str(column_type) == "VARCHAR"
+                      else quoted)
+    # A projection keeps the inner query's row order.
+    return f"SELECT {', '.join(select)} FROM ({sql})"
+
+
 def default_format(kind: str) -> str:
     return "json" if kind == "label_studio" else "jsonl"
 
@@ -241,6 +258,8 @@ def export(db: Database, actor_id: int | None, project_id: int, kind: str, out_p
         sql = export_sql(kind, project.kind, axis, margin)
         if "$min_strength" in sql:
             params["min_strength"] = int(min_strength)
+        if fmt == "csv":
+            sql = _csv_safe(cur, sql, params)
         path_literal = "'" + str(out_path).replace("'", "''") + "'"
         rows = cur.execute(f"COPY ({sql}) TO {path_literal} ({options})", params).fetchone()[0]
     db.write(lambda wcur: log_event(wcur, "export", actor_id, project_id, details={
