@@ -4,6 +4,9 @@ Kinds:
 - `annotations`: every vote and every version, with annotator, timestamps and active time;
 - `items`: one row per item with the agreed answer (majority of current votes; ties are
   reported as ties, never resolved silently);
+- both say when an item is over-served: more people annotated it than the project's overlap
+  (late work after a lapsed claim is kept, never dropped, and marked instead). That is the
+  item's own state, counted over all its annotations whatever the export's filters;
 - `trl_preference` / `trl_preference_conversational`: TRL's `prompt`/`chosen`/`rejected`, one
   row per current judgment, ties dropped, decided by an axis, with a minimum strength and an
   optional `margin`;
@@ -54,6 +57,16 @@ _VOTES = """
       AND (len($annotators) = 0 OR list_contains($annotators, a.user_id))
 """
 
+# Per item of the project: how many people annotated it, and whether that is more than the
+# overlap asked for (parameter: project).
+_SERVED = """
+    SELECT a.item_id, count(DISTINCT a.user_id) AS annotators, any_value(p.overlap) AS overlap,
+           count(DISTINCT a.user_id) > any_value(p.overlap) AS over_served
+    FROM annotations a JOIN projects p ON p.id = a.project_id
+    WHERE a.project_id = $project
+    GROUP BY a.item_id
+"""
+
 # Item text for plain-text formats: a transcript is written as "User: ...\n\nAssistant: ...".
 _PROMPT_TEXT = """coalesce(
     CASE WHEN i.messages IS NOT NULL THEN array_to_string(list_transform(
@@ -70,12 +83,12 @@ _PROMPT_MESSAGES = """CASE WHEN i.messages IS NOT NULL
 
 def _annotations_sql() -> str:
     return f"""
-    WITH votes AS ({_VOTES})
+    WITH votes AS ({_VOTES}), served AS ({_SERVED})
     SELECT v.id AS annotation_id, v.item_id, i.external_id, v.user_id AS annotator_id,
            v.annotator, v.version, v.supersedes, v.is_current, v.is_safe, v.categories,
            v.severity, v.note, v.edited_response, v.edit_distance, v.judgment,
-           v.shown_at, v.submitted_at, v.active_ms
-    FROM votes v JOIN items i ON i.id = v.item_id
+           v.shown_at, v.submitted_at, v.active_ms, s.over_served AS item_over_served
+    FROM votes v JOIN items i ON i.id = v.item_id JOIN served s ON s.item_id = v.item_id
     ORDER BY v.id"""
 
 
@@ -83,6 +96,7 @@ def _items_sql(kind: str) -> str:
     if kind == "label":
         return f"""
     WITH votes AS ({_VOTES}), current AS (SELECT * FROM votes WHERE is_current),
+    served AS ({_SERVED}),
     per_item AS (
         SELECT item_id, count(*) AS votes,
                count(*) FILTER (WHERE is_safe) AS safe_votes,
@@ -99,11 +113,12 @@ def _items_sql(kind: str) -> str:
            p.safe_votes = p.unsafe_votes AS tie,
            coalesce((SELECT list(cat ORDER BY cat) FROM category_votes cv
                      WHERE cv.item_id = i.id AND cv.n * 2 > p.votes), []) AS agreed_categories,
-           p.median_severity, false AS adjudicated
-    FROM per_item p JOIN items i ON i.id = p.item_id
+           p.median_severity, false AS adjudicated, s.annotators, s.overlap, s.over_served
+    FROM per_item p JOIN items i ON i.id = p.item_id JOIN served s ON s.item_id = p.item_id
     ORDER BY i.id"""
     return f"""
     WITH votes AS ({_VOTES}), current AS (SELECT * FROM votes WHERE is_current),
+    served AS ({_SERVED}),
     per_item AS (
         SELECT item_id, count(*) AS votes,
                count(*) FILTER (WHERE judgment->>'overall' = 'a') AS a_votes,
@@ -118,8 +133,8 @@ def _items_sql(kind: str) -> str:
            NOT (p.a_votes > greatest(p.b_votes, p.tie_votes)
                 OR p.b_votes > greatest(p.a_votes, p.tie_votes)
                 OR p.tie_votes > greatest(p.a_votes, p.b_votes)) AS tie,
-           false AS adjudicated
-    FROM per_item p JOIN items i ON i.id = p.item_id
+           false AS adjudicated, s.annotators, s.overlap, s.over_served
+    FROM per_item p JOIN items i ON i.id = p.item_id JOIN served s ON s.item_id = p.item_id
     ORDER BY i.id"""
 
 
