@@ -23,6 +23,8 @@ import duckdb
 
 from core import config
 from core.labels import Label
+from core.limits import (MAX_NOTE_CHARS, MAX_REASON_CHARS, judgment_problem, length_problem,
+                         rewrite_problem)
 from core.wellbeing import WellbeingPolicy, effective_severity
 from store.access import require_worker
 from store.db import Database, StoreError, utcnow
@@ -231,6 +233,11 @@ def _save(db: Database, cur: duckdb.DuckDBPyConnection, user_id: int, item_id: i
     target = _item_project_and_claim(cur, user_id, item_id)
     project_id, original, has_claim = target.project_id, target.response, target.has_claim
     require_worker(db, cur, user_id, project_id)
+    problem = (length_problem(label.note, MAX_NOTE_CHARS, "note")
+               or rewrite_problem(label.edited_response, original)
+               or judgment_problem(judgment))
+    if problem:
+        raise StoreError(problem)
     previous = None
     if not has_claim:
         previous = cur.execute(
@@ -311,7 +318,11 @@ def skip_item(db: Database, user_id: int, item_id: int, reason: str = "",
     """Give the item back to the pool for others (never to this person again). No penalty.
     The time spent with it still counts as exposure, at the item's hint when its text was
     seen (`text_seen=False`: skipped from behind the warning or the blur, severity unknown)."""
-    _release(db, user_id, item_id, "skip", {"reason": reason.strip()} if reason.strip() else None,
+    reason = (reason or "").strip()
+    problem = length_problem(reason, MAX_REASON_CHARS, "reason")
+    if problem:
+        raise StoreError(problem)
+    _release(db, user_id, item_id, "skip", {"reason": reason} if reason else None,
              timing=(shown_at, active_ms), text_seen=text_seen)
 
 
@@ -322,6 +333,9 @@ def flag_item(db: Database, user_id: int, item_id: int, reason: str,
     reason = (reason or "").strip()
     if not reason:
         raise StoreError("say briefly why you flag this item")
+    problem = length_problem(reason, MAX_REASON_CHARS, "reason")
+    if problem:
+        raise StoreError(problem)
 
     def extra(cur: duckdb.DuckDBPyConnection, project_id: int) -> None:
         cur.execute("INSERT INTO flags (item_id, project_id, user_id, reason, flagged_at) "
