@@ -107,50 +107,47 @@ def progress_by_project(db: Database, f: DashboardFilter, today: date | None = N
 
     A slot is done when a person annotated the item, up to the item's overlap: late work
     after a lapsed claim (kept, never dropped) can give an item more people than its
-    overlap. Such items are counted as `over_served`, their surplus annotations as
-    `extra_annotations`, and neither fills another item's slot.
+    overlap. Such items are counted as `over_served` and their surplus first versions as
+    `extra_annotations`, which fill no other item's slot. Both come from the item's
+    `done_count` (its first-version annotations, kept by the work queue), so this stays one
+    scan of the items, not a grouping of every annotation by item.
 
     A project's progress is everyone's work, so neither the date range nor the people filter
     applies here; the work pages already show every annotator how much is left."""
     today = today or utcnow().date()
     # Parameters in the order their placeholders appear in the text.
     params: list[Any] = []
-    items = _in("project_id", f.project_ids, params) or "TRUE"
+    items = _in("i.project_id", f.project_ids, params) or "TRUE"
     done = _in("project_id", f.project_ids, params) or "TRUE"
     params.append(PACE_DAYS)
-    served = _in("project_id", f.project_ids, params) or "TRUE"
     projects = _in("p.id", f.project_ids, params) or "TRUE"
     params += [today, today]
     return _df(db, f"""
         WITH item_counts AS (
-            SELECT project_id, count(*) AS items FROM items WHERE {items} GROUP BY project_id
+            SELECT i.project_id, count(*) AS items,
+                   count(*) FILTER (WHERE i.done_count > p.overlap) AS over_served,
+                   sum(greatest(i.done_count - p.overlap, 0)) AS extra
+            FROM items i JOIN projects p ON p.id = i.project_id
+            WHERE {items} GROUP BY i.project_id
         ), daily AS (
             SELECT project_id, CAST(submitted_at AS DATE) AS day, count(*) AS done
             FROM annotations WHERE version = 1 AND {done} GROUP BY ALL
         ), paced AS (
-            SELECT project_id, avg(done) FILTER (WHERE recent <= ?) AS pace_per_day
+            SELECT project_id, sum(done) AS done,
+                   avg(done) FILTER (WHERE recent <= ?) AS pace_per_day
             FROM (SELECT *, row_number() OVER (PARTITION BY project_id ORDER BY day DESC) AS recent
                   FROM daily)
             GROUP BY project_id
-        ), served AS (
-            SELECT project_id, item_id, count(DISTINCT user_id) AS annotators
-            FROM annotations WHERE version = 1 AND {served} GROUP BY ALL
-        ), slots AS (
-            SELECT s.project_id, sum(least(s.annotators, p.overlap)) AS done,
-                   count(*) FILTER (WHERE s.annotators > p.overlap) AS over_served,
-                   sum(greatest(s.annotators - p.overlap, 0)) AS extra
-            FROM served s JOIN projects p ON p.id = s.project_id GROUP BY s.project_id
         ), progress AS (
             SELECT p.id AS project_id, p.name AS project, p.kind, coalesce(i.items, 0) AS items,
                    p.overlap, coalesce(i.items, 0) * p.overlap AS total,
-                   CAST(least(coalesce(sl.done, 0), coalesce(i.items, 0) * p.overlap) AS BIGINT)
-                       AS done,
-                   coalesce(sl.over_served, 0) AS over_served,
-                   CAST(coalesce(sl.extra, 0) AS BIGINT) AS extra_annotations,
+                   CAST(least(coalesce(d.done, 0) - coalesce(i.extra, 0),
+                              coalesce(i.items, 0) * p.overlap) AS BIGINT) AS done,
+                   coalesce(i.over_served, 0) AS over_served,
+                   CAST(coalesce(i.extra, 0) AS BIGINT) AS extra_annotations,
                    d.pace_per_day AS pace
             FROM projects p LEFT JOIN item_counts i ON i.project_id = p.id
             LEFT JOIN paced d ON d.project_id = p.id
-            LEFT JOIN slots sl ON sl.project_id = p.id
             WHERE {projects}
         )
         SELECT project_id, project, kind, items, overlap, total, done, total - done AS remaining,

@@ -57,14 +57,15 @@ _VOTES = """
       AND (len($annotators) = 0 OR list_contains($annotators, a.user_id))
 """
 
-# Per item of the project: how many people annotated it, and whether that is more than the
-# overlap asked for (parameter: project).
+# Per item of the project: how many people annotated it (each person's first version is
+# theirs alone), and whether that is more than the overlap asked for (parameter: project).
 _SERVED = """
-    SELECT a.item_id, count(DISTINCT a.user_id) AS annotators, any_value(p.overlap) AS overlap,
-           count(DISTINCT a.user_id) > any_value(p.overlap) AS over_served
-    FROM annotations a JOIN projects p ON p.id = a.project_id
-    WHERE a.project_id = $project
-    GROUP BY a.item_id
+    SELECT item_id, count(*) AS annotators,
+           (SELECT overlap FROM projects WHERE id = $project) AS overlap,
+           count(*) > (SELECT overlap FROM projects WHERE id = $project) AS over_served
+    FROM annotations
+    WHERE project_id = $project AND version = 1
+    GROUP BY item_id
 """
 
 # Item text for plain-text formats: a transcript is written as "User: ...\n\nAssistant: ...".
