@@ -88,6 +88,7 @@ tiles[3].metric("Agreement", "—", border=True, help="Comes with the agreement 
 
 # -- progress -------------------------------------------------------------------------------
 st.header("Progress", divider="gray")
+over_served = int(progress["over_served"].sum()) if not progress.empty else 0
 left, right = st.columns(2)
 with left:
     chart_block(progress, "progress", lambda df: bars(
@@ -96,7 +97,10 @@ with left:
         "project", "count", "Slots done and left per project", "project",
         "slots (items × overlap)", color="slots", stacked=True, horizontal=True),
         caption="As of now, everyone's work. ETA at the mean pace of the last "
-                f"{dashboard.PACE_DAYS} days on which anything was done.")
+                f"{dashboard.PACE_DAYS} days on which anything was done. "
+                f"{over_served} item{'' if over_served == 1 else 's'} over-served (more people "
+                "than the overlap: work submitted after its claim lapsed and went to someone "
+                "else; kept, and each slot counted once).")
 with right:
     chart_block(data["items_per_day"], "items_per_day", lambda df: bars(
         df, "day", "items", "Items done per day", DAY_AXIS, "items (first versions)",

@@ -14,6 +14,7 @@ from components.judgment import Draft, judgment_controls, label_from
 from components.work_page import WorkSession, pick_project
 from core import keys
 from core.labels import label_problems
+from core.limits import MAX_NOTE_CHARS, max_rewrite_chars
 from store.work import AnnotationRecord, Item
 
 KEYBOARD = (f"{keys.SAFE} safe · {keys.UNSAFE} unsafe\n"
@@ -52,7 +53,7 @@ def work_area() -> None:
         item, draft, messages,
         lambda revealed, dimmed: show_item(item, work.pattern, revealed, dimmed))
     judgment_controls(item.id, draft, project.taxonomy)
-    st.text_input("Note (optional)", key=f"note_{item.id}")
+    st.text_input("Note (optional)", key=f"note_{item.id}", max_chars=MAX_NOTE_CHARS)
     if item.response is not None:
         with st.expander("Edit / rewrite the response (the original is kept)"):
             if dimmed:
@@ -61,7 +62,7 @@ def work_area() -> None:
                 st.text("Reveal the masked words first: the editor holds the full text.")
             else:
                 st.text_area("Edited response", value=item.response, key=f"edit_{item.id}",
-                             height=160)
+                             height=160, max_chars=max_rewrite_chars(item.response))
     work.action_row(item, lambda: on_submit(item, draft))
 
 

@@ -65,6 +65,7 @@ def main() -> None:
         fill_s = time.perf_counter() - started
         for pid, kind, fmt in ((label_pid, "annotations", "parquet"), (label_pid, "annotations", "jsonl"),
                                (label_pid, "annotations", "csv"), (label_pid, "items", "parquet"),
+                               (label_pid, "items", "csv"),
                                (label_pid, "trl_unpaired", "jsonl"),
                                (compare_pid, "trl_preference", "jsonl"),
                                (compare_pid, "trl_preference_conversational", "jsonl"),

@@ -15,6 +15,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from core.csv_safety import neutralise_frame
+
 NO_DATA = "No data for these filters yet."
 DAY_AXIS = "day (UTC)"
 SHORT_DAY_FORMAT, LONG_DAY_FORMAT = "%b %d", "%Y-%m-%d"   # "Nov 27"; with the year past ~300 days
@@ -114,14 +116,15 @@ def lines(df: pd.DataFrame, x: str, ys: Sequence[str], title: str, x_title: str,
 
 
 def table_with_download(df: pd.DataFrame, key: str, download: bool = True) -> None:
-    """The table as data (never as Markdown or HTML) and a CSV of exactly what is shown."""
+    """The table as data (never as Markdown or HTML) and a CSV of what is shown, with text
+    cells that a spreadsheet would run as formulas neutralised (core/csv_safety.py)."""
     st.dataframe(df, hide_index=True, width="stretch", height=min(38 + 35 * len(df), 250),
                  key=f"table_{key}",
                  column_config={c: f for c, f in _COLUMN_FORMATS.items() if c in df.columns})
     if download:
         # on_click="ignore": downloading needs no rerun of the whole dashboard.
-        st.download_button("Download CSV", data=df.to_csv(index=False), file_name=f"{key}.csv",
-                           mime="text/csv", key=f"csv_{key}", on_click="ignore",
+        st.download_button("Download CSV", data=neutralise_frame(df).to_csv(index=False),
+                           file_name=f"{key}.csv", mime="text/csv", key=f"csv_{key}", on_click="ignore",
                            icon=":material/download:")
 
 

@@ -9,6 +9,7 @@ import streamlit as st
 
 from components.judgment import Draft
 from core import preference
+from core.limits import MAX_RATIONALE_CHARS
 from core.preference import SCREEN_LABELS, Judgment
 from core.taxonomy import Taxonomy
 
@@ -70,7 +71,8 @@ def preference_controls(item_id: int, draft: Draft, ask_safety: bool, rationale_
               "strong": " (required for a strong preference, ±3)",
               "conflict": " (required when the two axes disagree)",
               }.get(rationale_rule, " (required for a strong preference or when the axes disagree)")
-    st.text_area(f"Rationale{needed}", key=f"rationale_{item_id}", height=80)
+    st.text_area(f"Rationale{needed}", key=f"rationale_{item_id}", height=80,
+                 max_chars=MAX_RATIONALE_CHARS)
 
 
 def to_judgment(draft: Draft, item_id: int, left: str) -> Judgment:

@@ -14,6 +14,7 @@ from components.item_view import masked_term_count
 from components.visibility import track_page_visibility
 from components.judgment import Draft, drop_draft, get_draft
 from core import keys
+from core.limits import MAX_REASON_CHARS
 from core.masking import mask_pattern
 from core.text import markdown_literal
 from core.wellbeing import policy_from_settings
@@ -201,8 +202,12 @@ class WorkSession:
                 "text_seen": draft.text_shown or not self._severe(item)}
 
     def skip(self, item: Item) -> None:
-        skip_item(self.db, self.user.id, item.id,
-                  st.session_state.get(f"reason_{item.id}", "") or "", **self._timing(item))
+        try:
+            skip_item(self.db, self.user.id, item.id,
+                      st.session_state.get(f"reason_{item.id}", "") or "", **self._timing(item))
+        except StoreError as exc:
+            self.say(problems=[str(exc)])
+            return
         drop_draft(item.id)
         self.state["current"] = None
         self.breaks.forget()
@@ -349,4 +354,5 @@ class WorkSession:
         fwd_col.button("Next", key=f"fwd_{item.id}", shortcut=keys.NEXT, width="stretch",
                        on_click=self.go_forward, disabled=self.state["view"] is None)
         if not correcting:
-            st.text_input("Reason (optional for skip, needed for flag)", key=f"reason_{item.id}")
+            st.text_input("Reason (optional for skip, needed for flag)", key=f"reason_{item.id}",
+                          max_chars=MAX_REASON_CHARS)

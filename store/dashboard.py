@@ -101,23 +101,34 @@ def _df(db: Database, sql: str, params: list[Any]) -> pd.DataFrame:
 # -- progress ---------------------------------------------------------------------------------
 
 def progress_by_project(db: Database, f: DashboardFilter, today: date | None = None) -> pd.DataFrame:
-    """Per project, as of now: slots (items x overlap), slots done (first-version
-    annotations), what is left, the pace (mean done per day over the last PACE_DAYS days on
-    which anything was done) and the ETA at that pace.
+    """Per project, as of now: slots (items x overlap), slots done, what is left, the pace
+    (mean first-version annotations per day over the last PACE_DAYS days on which anything
+    was done) and the ETA at that pace.
+
+    A slot is done when a person annotated the item, up to the item's overlap: late work
+    after a lapsed claim (kept, never dropped) can give an item more people than its
+    overlap. Such items are counted as `over_served` and their surplus first versions as
+    `extra_annotations`, which fill no other item's slot. Both come from the item's
+    `done_count` (its first-version annotations, kept by the work queue), so this stays one
+    scan of the items, not a grouping of every annotation by item.
 
     A project's progress is everyone's work, so neither the date range nor the people filter
     applies here; the work pages already show every annotator how much is left."""
     today = today or utcnow().date()
     # Parameters in the order their placeholders appear in the text.
     params: list[Any] = []
-    items = _in("project_id", f.project_ids, params) or "TRUE"
+    items = _in("i.project_id", f.project_ids, params) or "TRUE"
     done = _in("project_id", f.project_ids, params) or "TRUE"
     params.append(PACE_DAYS)
     projects = _in("p.id", f.project_ids, params) or "TRUE"
     params += [today, today]
     return _df(db, f"""
         WITH item_counts AS (
-            SELECT project_id, count(*) AS items FROM items WHERE {items} GROUP BY project_id
+            SELECT i.project_id, count(*) AS items,
+                   count(*) FILTER (WHERE i.done_count > p.overlap) AS over_served,
+                   sum(greatest(i.done_count - p.overlap, 0)) AS extra
+            FROM items i JOIN projects p ON p.id = i.project_id
+            WHERE {items} GROUP BY i.project_id
         ), daily AS (
             SELECT project_id, CAST(submitted_at AS DATE) AS day, count(*) AS done
             FROM annotations WHERE version = 1 AND {done} GROUP BY ALL
@@ -130,7 +141,10 @@ def progress_by_project(db: Database, f: DashboardFilter, today: date | None = N
         ), progress AS (
             SELECT p.id AS project_id, p.name AS project, p.kind, coalesce(i.items, 0) AS items,
                    p.overlap, coalesce(i.items, 0) * p.overlap AS total,
-                   least(coalesce(d.done, 0), coalesce(i.items, 0) * p.overlap) AS done,
+                   CAST(least(coalesce(d.done, 0) - coalesce(i.extra, 0),
+                              coalesce(i.items, 0) * p.overlap) AS BIGINT) AS done,
+                   coalesce(i.over_served, 0) AS over_served,
+                   CAST(coalesce(i.extra, 0) AS BIGINT) AS extra_annotations,
                    d.pace_per_day AS pace
             FROM projects p LEFT JOIN item_counts i ON i.project_id = p.id
             LEFT JOIN paced d ON d.project_id = p.id
@@ -144,7 +158,8 @@ def progress_by_project(db: Database, f: DashboardFilter, today: date | None = N
                CASE WHEN total - done = 0 THEN CAST(? AS DATE)
                     WHEN pace > 0
                     THEN CAST(? AS DATE) + CAST(ceil((total - done) / pace) AS INTEGER)
-               END AS eta_date
+               END AS eta_date,
+               over_served, extra_annotations
         FROM progress ORDER BY project_id""", params)
 
 

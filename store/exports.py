@@ -4,6 +4,9 @@ Kinds:
 - `annotations`: every vote and every version, with annotator, timestamps and active time;
 - `items`: one row per item with the agreed answer (majority of current votes; ties are
   reported as ties, never resolved silently);
+- both say when an item is over-served: more people annotated it than the project's overlap
+  (late work after a lapsed claim is kept, never dropped, and marked instead). That is the
+  item's own state, counted over all its annotations whatever the export's filters;
 - `trl_preference` / `trl_preference_conversational`: TRL's `prompt`/`chosen`/`rejected`, one
   row per current judgment, ties dropped, decided by an axis, with a minimum strength and an
   optional `margin`;
@@ -19,6 +22,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
+from core.csv_safety import neutralise_sql
 from store.db import Database, StoreError, utcnow
 from store.events import log_event
 from store.projects import _get as _get_project
@@ -51,6 +57,17 @@ _VOTES = """
       AND (len($annotators) = 0 OR list_contains($annotators, a.user_id))
 """
 
+# Per item of the project: how many people annotated it (each person's first version is
+# theirs alone), and whether that is more than the overlap asked for (parameter: project).
+_SERVED = """
+    SELECT item_id, count(*) AS annotators,
+           (SELECT overlap FROM projects WHERE id = $project) AS overlap,
+           count(*) > (SELECT overlap FROM projects WHERE id = $project) AS over_served
+    FROM annotations
+    WHERE project_id = $project AND version = 1
+    GROUP BY item_id
+"""
+
 # Item text for plain-text formats: a transcript is written as "User: ...\n\nAssistant: ...".
 _PROMPT_TEXT = """coalesce(
     CASE WHEN i.messages IS NOT NULL THEN array_to_string(list_transform(
@@ -67,12 +84,12 @@ _PROMPT_MESSAGES = """CASE WHEN i.messages IS NOT NULL
 
 def _annotations_sql() -> str:
     return f"""
-    WITH votes AS ({_VOTES})
+    WITH votes AS ({_VOTES}), served AS ({_SERVED})
     SELECT v.id AS annotation_id, v.item_id, i.external_id, v.user_id AS annotator_id,
            v.annotator, v.version, v.supersedes, v.is_current, v.is_safe, v.categories,
            v.severity, v.note, v.edited_response, v.edit_distance, v.judgment,
-           v.shown_at, v.submitted_at, v.active_ms
-    FROM votes v JOIN items i ON i.id = v.item_id
+           v.shown_at, v.submitted_at, v.active_ms, s.over_served AS item_over_served
+    FROM votes v JOIN items i ON i.id = v.item_id JOIN served s ON s.item_id = v.item_id
     ORDER BY v.id"""
 
 
@@ -80,6 +97,7 @@ def _items_sql(kind: str) -> str:
     if kind == "label":
         return f"""
     WITH votes AS ({_VOTES}), current AS (SELECT * FROM votes WHERE is_current),
+    served AS ({_SERVED}),
     per_item AS (
         SELECT item_id, count(*) AS votes,
                count(*) FILTER (WHERE is_safe) AS safe_votes,
@@ -96,11 +114,12 @@ def _items_sql(kind: str) -> str:
            p.safe_votes = p.unsafe_votes AS tie,
            coalesce((SELECT list(cat ORDER BY cat) FROM category_votes cv
                      WHERE cv.item_id = i.id AND cv.n * 2 > p.votes), []) AS agreed_categories,
-           p.median_severity, false AS adjudicated
-    FROM per_item p JOIN items i ON i.id = p.item_id
+           p.median_severity, false AS adjudicated, s.annotators, s.overlap, s.over_served
+    FROM per_item p JOIN items i ON i.id = p.item_id JOIN served s ON s.item_id = p.item_id
     ORDER BY i.id"""
     return f"""
     WITH votes AS ({_VOTES}), current AS (SELECT * FROM votes WHERE is_current),
+    served AS ({_SERVED}),
     per_item AS (
         SELECT item_id, count(*) AS votes,
                count(*) FILTER (WHERE judgment->>'overall' = 'a') AS a_votes,
@@ -115,8 +134,8 @@ def _items_sql(kind: str) -> str:
            NOT (p.a_votes > greatest(p.b_votes, p.tie_votes)
                 OR p.b_votes > greatest(p.a_votes, p.tie_votes)
                 OR p.tie_votes > greatest(p.a_votes, p.b_votes)) AS tie,
-           false AS adjudicated
-    FROM per_item p JOIN items i ON i.id = p.item_id
+           false AS adjudicated, s.annotators, s.overlap, s.over_served
+    FROM per_item p JOIN items i ON i.id = p.item_id JOIN served s ON s.item_id = p.item_id
     ORDER BY i.id"""
 
 
@@ -207,6 +226,20 @@ def export_sql(kind: str, project_kind: str, axis: str = "overall", margin: bool
     return _label_studio_sql(project_kind)
 
 
+def _csv_safe(cur: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> str:
+    """`sql` with every text column neutralised against spreadsheet formulas
+    (core/csv_safety.py). Only VARCHAR columns: numbers stay numbers, and lists, structs and
+    JSON are written starting with `[` or `{`, which no spreadsheet evaluates."""
+    columns = cur.execute(f"SELECT * FROM ({sql}) LIMIT 0", params).description
+    select = []
+    for name, column_type, *_ in columns:
+        quoted = '"' + name.replace('"', '""') + '"'
+        select.append(f"{neutralise_sql(quoted)} AS {quoted}" if str(column_type) == "VARCHAR"
+                      else quoted)
+    # A projection keeps the inner query's row order.
+    return f"SELECT {', '.join(select)} FROM ({sql})"
+
+
 def default_format(kind: str) -> str:
     return "json" if kind == "label_studio" else "jsonl"
 
@@ -241,6 +274,8 @@ def export(db: Database, actor_id: int | None, project_id: int, kind: str, out_p
         sql = export_sql(kind, project.kind, axis, margin)
         if "$min_strength" in sql:
             params["min_strength"] = int(min_strength)
+        if fmt == "csv":
+            sql = _csv_safe(cur, sql, params)
         path_literal = "'" + str(out_path).replace("'", "''") + "'"
         rows = cur.execute(f"COPY ({sql}) TO {path_literal} ({options})", params).fetchone()[0]
     db.write(lambda wcur: log_event(wcur, "export", actor_id, project_id, details={

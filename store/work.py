@@ -1,10 +1,16 @@
 """The work queue: claim the next item, save annotations (append-only), skip and flag.
 
 Bookkeeping lives on the item row so a claim is one filtered scan with LIMIT 1:
-`open_slots` (annotations still wanted minus active claims), `done_count` (first-version
+`open_slots` (annotations still wanted minus claims), `done_count` (first-version
 annotations), `touched_by` (',id,' tokens of people who claimed, annotated or skipped it,
-so nobody is served the same item twice). Active claims are rows in `claims` until
-submitted, skipped or expired.
+so nobody is served the same item twice). Claims are rows in `claims` until submitted,
+skipped or given to someone else.
+
+A claim past its `expires_at` has lapsed but keeps its slot: its holder gets the item back
+first when they next ask (their work is then not a second copy), and someone else gets it
+only when nothing fresh is left for them. A holder who submits after that is still saved
+(work is never dropped); the item then has more annotations than its overlap, which the
+exports and the dashboard report as over-served.
 """
 from __future__ import annotations
 
@@ -17,6 +23,8 @@ import duckdb
 
 from core import config
 from core.labels import Label
+from core.limits import (MAX_NOTE_CHARS, MAX_REASON_CHARS, judgment_problem, length_problem,
+                         rewrite_problem)
 from core.wellbeing import WellbeingPolicy, effective_severity
 from store.access import require_worker
 from store.db import Database, StoreError, utcnow
@@ -57,37 +65,19 @@ def _token(user_id: int) -> str:
     return f",{int(user_id)},"
 
 
-def _expire_claims(cur: duckdb.DuckDBPyConnection, project_id: int, now: datetime) -> int:
-    expired = cur.execute("SELECT item_id, user_id FROM claims WHERE project_id = ? "
-                          "AND expires_at <= ?", [project_id, now]).fetchall()
-    for item_id, user_id in expired:
-        # The slot goes back to the pool, and so may the item to the same person later.
-        cur.execute("UPDATE items SET open_slots = open_slots + 1,"
-                    " touched_by = replace(touched_by, ?, ',') WHERE id = ?",
-                    [_token(user_id), item_id])
-        log_event(cur, "claim_expired", user_id, project_id, item_id)
-    if expired:
-        cur.execute("DELETE FROM claims WHERE project_id = ? AND expires_at <= ?",
-                    [project_id, now])
-    return len(expired)
-
-
 def _claim(db: Database, cur: duckdb.DuckDBPyConnection, user_id: int, project_id: int,
            now: datetime, seen: dict | None = None) -> Item | None:
     timeout = timedelta(minutes=config.claim_timeout_minutes())
     require_worker(db, cur, user_id, project_id)
-    claims = cur.execute(
-        "SELECT item_id, user_id, expires_at FROM claims WHERE project_id = ? "
-        "AND (user_id = ? OR expires_at <= ?)", [project_id, user_id, now]).fetchall()
-    if any(expires <= now for _, _, expires in claims):
-        _expire_claims(cur, project_id, now)
     policy = project_policy(cur, project_id, db)
     status = _routing_status(cur, user_id, project_id, policy, now)
     if seen is not None:
         seen["status"] = status
     ceiling, benign = _limits(status, policy)
-    held = [item_id for item_id, holder, expires in claims
-            if holder == user_id and expires > now]
+    # Lapsed claims too: nobody else has needed the slot, so it is still this person's.
+    held = [row[0] for row in cur.execute(
+        "SELECT item_id FROM claims WHERE project_id = ? AND user_id = ? ORDER BY claimed_at",
+        [project_id, user_id]).fetchall()]
     if held and ceiling is not None:
         held = _drop_claims_above(cur, user_id, project_id, held, ceiling)
     if held:
@@ -107,7 +97,8 @@ def _claim(db: Database, cur: duckdb.DuckDBPyConnection, user_id: int, project_i
     if candidate is None:
         candidate = _candidate(cur, project_id, token, ceiling)
     if candidate is None:
-        return None
+        # Nothing fresh: take over someone's lapsed claim (their late work, if any, is kept).
+        return _take_over(cur, user_id, project_id, now, timeout, ceiling)
     row = cur.execute(
         "UPDATE items SET open_slots = open_slots - 1, touched_by = touched_by || ? "
         f"WHERE id = ? RETURNING {_ITEM_COLUMNS}", [token[1:], candidate[0]]).fetchone()
@@ -116,6 +107,32 @@ def _claim(db: Database, cur: duckdb.DuckDBPyConnection, user_id: int, project_i
                 [item.id, project_id, user_id, now, now + timeout])
     log_event(cur, "claim", user_id, project_id, item.id)
     return item
+
+
+def _take_over(cur: duckdb.DuckDBPyConnection, user_id: int, project_id: int, now: datetime,
+               timeout: timedelta, ceiling: int | None) -> Item | None:
+    """Give this person the oldest lapsed claim of someone else on an item they have not
+    touched (within their severity ceiling), or None. The slot moves from one person to the
+    other, so `open_slots` does not change; the former holder may be served the item again."""
+    token = _token(user_id)
+    lapsed = cur.execute(
+        "SELECT c.item_id, c.user_id FROM claims c JOIN items i ON i.id = c.item_id"
+        " WHERE c.project_id = ? AND c.expires_at <= ? AND c.user_id <> ?"
+        " AND NOT contains(i.touched_by, ?) AND (? IS NULL OR coalesce(i.hint_severity, 0) <= ?)"
+        " ORDER BY c.expires_at, c.item_id LIMIT 1",
+        [project_id, now, user_id, token, ceiling, ceiling]).fetchone()
+    if lapsed is None:
+        return None
+    item_id, holder = lapsed
+    cur.execute("DELETE FROM claims WHERE item_id = ? AND user_id = ?", [item_id, holder])
+    log_event(cur, "claim_expired", holder, project_id, item_id, {"taken_by": user_id})
+    row = cur.execute(
+        "UPDATE items SET touched_by = replace(touched_by, ?, ',') || ? "
+        f"WHERE id = ? RETURNING {_ITEM_COLUMNS}", [_token(holder), token[1:], item_id]).fetchone()
+    cur.execute("INSERT INTO claims VALUES (?, ?, ?, ?, ?)",
+                [item_id, project_id, user_id, now, now + timeout])
+    log_event(cur, "claim", user_id, project_id, item_id, {"taken_over_from": holder})
+    return _item(row)
 
 
 def _routing_status(cur: duckdb.DuckDBPyConnection, user_id: int, project_id: int,
@@ -216,6 +233,11 @@ def _save(db: Database, cur: duckdb.DuckDBPyConnection, user_id: int, item_id: i
     target = _item_project_and_claim(cur, user_id, item_id)
     project_id, original, has_claim = target.project_id, target.response, target.has_claim
     require_worker(db, cur, user_id, project_id)
+    problem = (length_problem(label.note, MAX_NOTE_CHARS, "note")
+               or rewrite_problem(label.edited_response, original)
+               or judgment_problem(judgment))
+    if problem:
+        raise StoreError(problem)
     previous = None
     if not has_claim:
         previous = cur.execute(
@@ -296,7 +318,11 @@ def skip_item(db: Database, user_id: int, item_id: int, reason: str = "",
     """Give the item back to the pool for others (never to this person again). No penalty.
     The time spent with it still counts as exposure, at the item's hint when its text was
     seen (`text_seen=False`: skipped from behind the warning or the blur, severity unknown)."""
-    _release(db, user_id, item_id, "skip", {"reason": reason.strip()} if reason.strip() else None,
+    reason = (reason or "").strip()
+    problem = length_problem(reason, MAX_REASON_CHARS, "reason")
+    if problem:
+        raise StoreError(problem)
+    _release(db, user_id, item_id, "skip", {"reason": reason} if reason else None,
              timing=(shown_at, active_ms), text_seen=text_seen)
 
 
@@ -307,6 +333,9 @@ def flag_item(db: Database, user_id: int, item_id: int, reason: str,
     reason = (reason or "").strip()
     if not reason:
         raise StoreError("say briefly why you flag this item")
+    problem = length_problem(reason, MAX_REASON_CHARS, "reason")
+    if problem:
+        raise StoreError(problem)
 
     def extra(cur: duckdb.DuckDBPyConnection, project_id: int) -> None:
         cur.execute("INSERT INTO flags (item_id, project_id, user_id, reason, flagged_at) "
