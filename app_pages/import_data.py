@@ -20,7 +20,8 @@ user = require_role("lead")
 db = get_db()
 st.title("Import items")
 
-project = choose_project(db, "Into project", "Create a project first, on the Projects page.")
+project = choose_project(db, "Into project", "Create a project first, on the Projects page.",
+                         include_archived=False)
 upload = st.file_uploader("File (CSV, JSONL, JSON or Parquet)",
                           type=["csv", "jsonl", "ndjson", "json", "parquet"])
 st.caption("Columns named id, prompt, response (or response_a / response_b), messages, "

@@ -6,6 +6,7 @@ import streamlit as st
 
 from components.auth import require_role
 from components.db import get_db
+from components.project_lifecycle import archive_button, import_batches_panel
 from core.taxonomy import DEFAULT_TAXONOMY
 from store.db import StoreError
 from core.preference import DEFAULT_RATIONALE_RULE, RATIONALE_RULES
@@ -27,7 +28,8 @@ if projects:
     rows = []
     for p in projects:
         progress = project_progress(db, p.id)
-        rows.append({"id": p.id, "name": p.name, "kind": p.kind, "overlap": p.overlap,
+        rows.append({"id": p.id, "name": p.name, "kind": p.kind, "archived": p.archived,
+                     "overlap": p.overlap,
                      "open to all": p.open_to_all, "items": progress.items,
                      "done": progress.items_done, "annotations": progress.annotations})
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
@@ -60,8 +62,8 @@ with edit_tab:
         st.caption("Nothing to edit yet.")
     else:
         by_id = {p.id: p for p in projects}
-        pid = st.selectbox("Project", list(by_id), format_func=lambda i: by_id[i].name,
-                           key="edit_project")
+        pid = st.selectbox("Project", list(by_id), key="edit_project",
+                           format_func=lambda i: by_id[i].name + (" (archived)" if by_id[i].archived else ""))
         project = by_id[pid]
         with st.form(f"edit_project_{pid}"):
             members = st.multiselect("Assigned annotators", list(names), format_func=names.get,
@@ -112,3 +114,5 @@ with edit_tab:
                 st.error(f"Not recomputed: {exc}")
             else:
                 st.success(f"Recomputed the severity hint of {changed:,} items.")
+        archive_button(db, user, project)
+        import_batches_panel(db, user, project)

@@ -15,15 +15,18 @@ from store.db import Database, PermissionDenied
 def _lookup(cur: duckdb.DuckDBPyConnection, user_id: int, project_id: int) -> str | None:
     """None when allowed, else the reason."""
     row = cur.execute(
-        "SELECT u.role, u.active, p.open_to_all, m.user_id IS NOT NULL FROM users u "
+        "SELECT u.role, u.active, p.open_to_all, m.user_id IS NOT NULL, "
+        "p.archived_at IS NOT NULL FROM users u "
         "JOIN projects p ON p.id = ? "
         "LEFT JOIN project_members m ON m.project_id = p.id AND m.user_id = u.id "
         "WHERE u.id = ?", [project_id, user_id]).fetchone()
     if row is None:
         return "unknown user or project"
-    role, active, open_to_all, member = row
+    role, active, open_to_all, member, archived = row
     if not active:
         return "this account is deactivated"
+    if archived:
+        return "this project is archived (read-only)"
     if not (open_to_all or member or has_role(role, "lead")):
         return "you are not assigned to this project"
     return None

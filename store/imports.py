@@ -147,6 +147,8 @@ def import_file(db: Database, actor_id: int | None, project_id: int, path: str |
         project = _get_project(cur, project_id)
         if project is None:
             raise ImportProblem("no such project")
+        if project.archived:
+            raise ImportProblem("this project is archived (read-only): unarchive it first")
         try:
             reader, params = _reader_sql(path, fmt)
             cur.execute(f"CREATE TEMP TABLE raw_rows AS "

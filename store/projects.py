@@ -28,15 +28,17 @@ class Project:
     overlap: int
     open_to_all: bool
     settings: dict[str, Any] = field(default_factory=dict)
+    archived: bool = False
 
 
-_COLUMNS = "id, name, kind, guidelines, taxonomy, overlap, open_to_all, settings"
+_COLUMNS = ("id, name, kind, guidelines, taxonomy, overlap, open_to_all, settings, "
+            "archived_at IS NOT NULL")
 
 
 def _project(row: tuple) -> Project:
-    pid, name, kind, guidelines, taxonomy, overlap, open_to_all, settings = row
+    pid, name, kind, guidelines, taxonomy, overlap, open_to_all, settings, archived = row
     return Project(pid, name, kind, guidelines, taxonomy_from_json(taxonomy), overlap,
-                   open_to_all, json.loads(settings or "{}"))
+                   open_to_all, json.loads(settings or "{}"), bool(archived))
 
 
 def _check_fields(name: str, kind: str, overlap: int) -> None:
@@ -215,17 +217,49 @@ def get_project_by_name(db: Database, name: str) -> Project | None:
     return _project(row) if row else None
 
 
-def list_projects(db: Database) -> list[Project]:
+def list_projects(db: Database, include_archived: bool = True) -> list[Project]:
+    where = "" if include_archived else " WHERE archived_at IS NULL"
     with db.read() as cur:
-        rows = cur.execute(f"SELECT {_COLUMNS} FROM projects ORDER BY id").fetchall()
+        rows = cur.execute(f"SELECT {_COLUMNS} FROM projects{where} ORDER BY id").fetchall()
     return [_project(r) for r in rows]
 
 
+def set_archived(db: Database, actor_id: int, project_id: int, archived: bool) -> None:
+    """Archive a project (read-only: hidden from the work pages, nothing can be claimed,
+    saved or imported; still exported and on the dashboard) or bring it back."""
+    def work(cur: duckdb.DuckDBPyConnection) -> None:
+        require_role(cur, actor_id, "lead")
+        project = _get(cur, project_id)
+        if project is None:
+            raise StoreError("no such project")
+        if project.archived == archived:
+            return
+        cur.execute("UPDATE projects SET archived_at = ? WHERE id = ?",
+                    [utcnow() if archived else None, project_id])
+        if archived:
+            cur.execute("DELETE FROM claims WHERE project_id = ?", [project_id])
+        log_event(cur, "project_archived" if archived else "project_unarchived", actor_id,
+                  project_id)
+
+    db.write(work)
+    db.access_changed()
+
+
+def require_open_project(cur: duckdb.DuckDBPyConnection, project_id: int) -> None:
+    """Refuse changes to an archived project's items (imports, removals)."""
+    row = cur.execute("SELECT archived_at IS NOT NULL FROM projects WHERE id = ?",
+                      [project_id]).fetchone()
+    if row is None:
+        raise StoreError("no such project")
+    if row[0]:
+        raise StoreError("this project is archived (read-only): unarchive it first")
+
+
 def projects_for_user(db: Database, user: User, kind: str | None = None) -> list[Project]:
-    """The projects `user` may work on, optionally of one kind."""
+    """The projects `user` may work on (never archived ones), optionally of one kind."""
     sql = f"SELECT {_COLUMNS} FROM projects p"
     params: list[Any] = []
-    clauses = []
+    clauses = ["p.archived_at IS NULL"]
     if not has_role(user.role, "lead"):
         clauses.append("(p.open_to_all OR EXISTS (SELECT 1 FROM project_members m "
                        "WHERE m.project_id = p.id AND m.user_id = ?))")
@@ -233,8 +267,7 @@ def projects_for_user(db: Database, user: User, kind: str | None = None) -> list
     if kind:
         clauses.append("p.kind = ?")
         params.append(kind)
-    if clauses:
-        sql += " WHERE " + " AND ".join(clauses)
+    sql += " WHERE " + " AND ".join(clauses)
     with db.read() as cur:
         rows = cur.execute(sql + " ORDER BY p.id", params).fetchall()
     return [_project(r) for r in rows]

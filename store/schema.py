@@ -207,6 +207,13 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     -- The old cookie-signing key let anyone who could read this file forge a login.
     DELETE FROM settings WHERE key = 'cookie_key';
     """),
+    (5, "archived projects; removed import batches", """
+    -- An archived project is read-only: hidden from the work pages, still exported.
+    ALTER TABLE projects ADD COLUMN archived_at TIMESTAMP;
+    -- A removed import keeps its row (who imported what, and who removed it); its items go.
+    ALTER TABLE imports ADD COLUMN removed_at TIMESTAMP;
+    ALTER TABLE imports ADD COLUMN removed_by INTEGER;
+    """),
 ]
 
 
