@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test bench bench-browser chromium clean
+.PHONY: run test bench bench-browser chromium nginx clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -23,13 +23,32 @@ chromium:
 		echo "Installing Debian's chromium for the browser tests"; \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
+# Where `make run` listens: this machine only, unless told otherwise, e.g.
+# `make run ADDRESS=0.0.0.0` for a team network (put deploy/nginx.conf in front of it).
+ADDRESS ?= 127.0.0.1
+PORT ?= 8501
+
+# The reverse-proxy example (deploy/nginx.conf) is tested with Debian's nginx, unpacked into
+# .venv/nginx rather than installed: no root needed, no system service started on port 80.
+NGINX := $(VENV)/nginx/usr/sbin/nginx
+
+nginx: $(NGINX)
+
+$(NGINX): | $(PY)
+	@echo "Unpacking Debian's nginx into $(VENV)/nginx for the proxy example's tests"
+	@mkdir -p $(VENV)/nginx
+	@cd $(VENV)/nginx && { apt-get download -qq nginx 2>/dev/null || { \
+		$(SUDO) apt-get update -qq && apt-get download -qq nginx; }; }
+	@dpkg-deb -x $(VENV)/nginx/nginx_*.deb $(VENV)/nginx && rm -f $(VENV)/nginx/nginx_*.deb
+
 # `cli.py init` creates the database (with the demo) and prints the first-admin token, if one
-# is still needed, before the app takes the file.
+# is still needed, before the app takes the file. While another SafeLabel holds the file it
+# says so and exits non-zero, so make stops before starting a second server.
 run: $(VENV)/.installed
 	$(PY) cli.py init
-	$(VENV)/bin/streamlit run serve.py
+	$(VENV)/bin/streamlit run serve.py --server.address $(ADDRESS) --server.port $(PORT)
 
-test: $(VENV)/.installed-dev chromium
+test: $(VENV)/.installed-dev chromium $(NGINX)
 	$(PY) -m pytest
 
 bench: $(VENV)/.installed-dev

@@ -32,6 +32,13 @@ SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"same-origin"),
 ]
+# Custom components of the iframe kind are framed by the app's own page.
+COMPONENT_HEADERS = [
+    (b"x-frame-options", b"SAMEORIGIN"),
+    (b"content-security-policy", b"frame-ancestors 'self'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+]
 UPLOAD_PREFIX = "/_stcore/upload_file"
 BLOCKED_PATHS = ("/_stcore/metrics",)
 
@@ -98,10 +105,13 @@ class Guard:
             await self.app(scope, receive, send)
             return
         path = scope.get("path", "")
+        extra = COMPONENT_HEADERS if path.startswith("/component/") else SECURITY_HEADERS
+        names = {name for name, _ in extra}
 
         async def send_with_headers(message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = list(message.get("headers", [])) + SECURITY_HEADERS
+                message["headers"] = [(k, v) for k, v in message.get("headers", [])
+                                      if k.lower() not in names] + extra
             await send(message)
 
         if path.startswith(BLOCKED_PATHS):

@@ -10,6 +10,7 @@ import streamlit as st
 from components.auth import require_role
 from components.db import get_db
 from components.project_picker import choose_project
+from core.text import file_name_part, markdown_literal
 from store.db import StoreError
 from store.exports import AXES, COMPARE_ONLY, LABEL_ONLY, ExportFilter, export
 from store.users import list_users
@@ -58,13 +59,15 @@ if st.button("Prepare the export", type="primary"):
         since = datetime.combine(dates[0], time.min)
         until = datetime.combine(dates[1], time.min) + timedelta(days=1)
     suffix = "json" if fmt == "json" else fmt
-    out = Path(tempfile.mkdtemp(prefix="safelabel-export-")) / f"{project.name}-{kind}.{suffix}"
+    # The project name is the lead's text: one safe file-name part, never a path.
+    out = (Path(tempfile.mkdtemp(prefix="safelabel-export-"))
+           / f"{file_name_part(project.name)}-{kind}.{suffix}")
     try:
         rows = export(db, user.id, project.id, kind, out, fmt,
                       ExportFilter(since, until, tuple(annotators)), axis, min_strength, margin)
     except StoreError as exc:
-        st.error(f"Not exported: {exc}")
+        st.error(f"Not exported: {markdown_literal(exc)}")
     else:
         st.success(f"{rows:,} rows ready.")
-        st.download_button(f"Download {out.name}", data=out.read_bytes(), file_name=out.name,
-                           mime=MIME[fmt])
+        st.download_button(f"Download {markdown_literal(out.name)}", data=out.read_bytes(),
+                           file_name=out.name, mime=MIME[fmt])

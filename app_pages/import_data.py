@@ -12,6 +12,7 @@ from components.auth import require_role
 from components.db import get_db
 from components.project_picker import choose_project
 from core.formats import FIELDS, FormatProblem, detect_format
+from core.text import markdown_literal
 from store.imports import ImportProblem, import_file, read_preview
 
 NONE = "(none)"
@@ -42,13 +43,14 @@ def _saved_copy(name: str, data: bytes) -> str:
 try:
     fmt = detect_format(upload.name)
 except FormatProblem as exc:
-    st.error(str(exc))
+    st.error(markdown_literal(exc))
     st.stop()
 path = _saved_copy(upload.name, upload.getvalue())
 try:
     columns, rows = read_preview(db, path, fmt)
 except (ImportProblem, FormatProblem) as exc:
-    st.error(f"This file cannot be imported: {exc}")
+    # The messages quote the file's column names, ids and values.
+    st.error(f"This file cannot be imported: {markdown_literal(exc)}")
     st.stop()
 
 st.subheader("Preview")
@@ -69,10 +71,11 @@ if st.button("Import", type="primary"):
     bar = st.progress(0.0, text="starting")
     try:
         result = import_file(db, user.id, project.id, path, fmt, mapping, file_name=upload.name,
-                             progress=lambda fraction, text: bar.progress(fraction, text=text))
+                             progress=lambda fraction, text: bar.progress(
+                                 fraction, text=markdown_literal(text)))
     except ImportProblem as exc:
         bar.empty()
-        st.error(f"Nothing was imported: {exc}")
+        st.error(f"Nothing was imported: {markdown_literal(exc)}")
     else:
         st.success(f"Read {result.rows_read:,} rows: added {result.items_added:,} items, "
                    f"skipped {result.duplicates_skipped:,} already present.")

@@ -8,6 +8,7 @@ from components.auth import require_role
 from components.db import get_db
 from components.project_lifecycle import archive_button, import_batches_panel
 from core.taxonomy import DEFAULT_TAXONOMY
+from core.text import markdown_literal
 from store.db import StoreError
 from core.preference import DEFAULT_RATIONALE_RULE, RATIONALE_RULES
 from core.wellbeing import POLICY_LABELS, POLICY_RANGES, policy_from_settings
@@ -53,9 +54,10 @@ with create_tab:
                 create_project(db, user.id, name, kind, guidelines, taxonomy, int(overlap),
                                members, open_to_all)
             except StoreError as exc:
-                st.error(f"Not created: {exc}")
+                st.error(f"Not created: {markdown_literal(exc)}")
             else:
-                st.success(f"Project {name.strip()!r} created. Import items on the Import page.")
+                st.success(f"Project {markdown_literal(repr(name.strip()))} created. "
+                           "Import items on the Import page.")
 
 with edit_tab:
     if not projects:
@@ -101,7 +103,7 @@ with edit_tab:
                         "per_response_safety": per_response,
                         "wellbeing": {k: int(v) for k, v in chosen.items()}})
                 except StoreError as exc:
-                    st.error(f"Not saved: {exc}")
+                    st.error(f"Not saved: {markdown_literal(exc)}")
                 else:
                     st.success("Saved.")
         if st.button("Recompute severity hints", key=f"rescore_{pid}",
@@ -111,7 +113,7 @@ with edit_tab:
             try:
                 changed = refresh_severity_hints(db, user.id, pid)
             except StoreError as exc:
-                st.error(f"Not recomputed: {exc}")
+                st.error(f"Not recomputed: {markdown_literal(exc)}")
             else:
                 st.success(f"Recomputed the severity hint of {changed:,} items.")
         archive_button(db, user, project)

@@ -2,6 +2,7 @@
 import streamlit as st
 
 from components.db import get_db
+from core.text import markdown_literal
 from store import users
 from store.db import StoreError
 
@@ -24,7 +25,7 @@ if submitted:
         try:
             users.create_first_admin(get_db(), token, username, name, password)
         except StoreError as exc:
-            st.error(f"Not created: {exc}.")
+            st.error(f"Not created: {markdown_literal(exc)}.")
         else:
             st.success("Admin account created. Log in with it now.")
             st.button("Go to login", on_click=lambda: None)

@@ -7,6 +7,7 @@ import streamlit as st
 from components.auth import require_role
 from components.db import get_db
 from core.roles import ROLES
+from core.text import markdown_literal
 from store.db import StoreError
 from store.settings import set_support_info, support_info
 from store.users import create_user, list_users, set_active, set_password, set_role
@@ -32,9 +33,9 @@ with create_tab:
             try:
                 create_user(db, admin.id, username, name, password, role)
             except StoreError as exc:
-                st.error(f"Not created: {exc}")
+                st.error(f"Not created: {markdown_literal(exc)}")
             else:
-                st.success(f"Account {username.strip().lower()!r} created.")
+                st.success(f"Account {markdown_literal(repr(username.strip().lower()))} created.")
 
 with change_tab:
     by_id = {u.id: u for u in accounts}
@@ -49,7 +50,7 @@ with change_tab:
                 set_role(db, admin.id, uid, new_role)
                 st.success("Role changed.")
             except StoreError as exc:
-                st.error(str(exc))
+                st.error(markdown_literal(exc))
     with password_col.form(f"password_{uid}", clear_on_submit=True):
         new_password = st.text_input("New password", type="password")
         if st.form_submit_button("Reset password"):
@@ -57,7 +58,7 @@ with change_tab:
                 set_password(db, admin.id, uid, new_password)
                 st.success("Password reset.")
             except StoreError as exc:
-                st.error(str(exc))
+                st.error(markdown_literal(exc))
     with active_col:
         label = "Deactivate account" if target.active else "Reactivate account"
         if st.button(label, key=f"active_{uid}"):
@@ -65,7 +66,7 @@ with change_tab:
                 set_active(db, admin.id, uid, not target.active)
                 st.success("Done.")
             except StoreError as exc:
-                st.error(str(exc))
+                st.error(markdown_literal(exc))
 
 st.subheader("Support")
 st.caption("Shown on every page behind the Support button in the sidebar.")
@@ -77,6 +78,6 @@ with st.form("support"):
         try:
             set_support_info(db, admin.id, text, url)
         except StoreError as exc:
-            st.error(f"Not saved: {exc}")
+            st.error(f"Not saved: {markdown_literal(exc)}")
         else:
             st.success("Support text saved.")

@@ -9,6 +9,7 @@ from datetime import datetime
 
 import streamlit as st
 
+from core.text import markdown_literal
 from core.wellbeing import WellbeingPolicy, checkin_due
 from store.db import Database, StoreError, utcnow
 from store.preferences import get_preference, set_preference
@@ -49,7 +50,7 @@ def checkin_form(db: Database, user: User, moment: str, key: str, dismissible: b
         try:
             record_checkin(db, user.id, int(valence), int(arousal), moment)
         except StoreError as exc:
-            st.error(f"Not saved: {exc}")
+            st.error(f"Not saved: {markdown_literal(exc)}")
             return
         st.session_state["checkin_closed_at"] = utcnow()
         st.session_state["checkin_last"] = utcnow()

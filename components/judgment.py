@@ -14,6 +14,7 @@ from core import keys
 from core.active_time import visible_active_ms
 from core.labels import Label
 from core.taxonomy import Taxonomy
+from core.text import markdown_literal
 from components.visibility import hidden_ms
 from store.db import utcnow
 
@@ -78,7 +79,8 @@ def _set_severity(draft: Draft, level: int) -> None:
 
 
 def judgment_controls(item_id: int, draft: Draft, taxonomy: Taxonomy) -> None:
-    """The three rows of toggles; selected ones are drawn as primary buttons."""
+    """The three rows of toggles; selected ones are drawn as primary buttons. Button labels
+    and tooltips render Markdown, so the lead's taxonomy text is made literal."""
     st.text("Judgment")
     safe_col, unsafe_col, _ = st.columns([1, 1, 4])
     safe_col.button("Safe", key=f"safe_{item_id}", shortcut=keys.SAFE, width="stretch",
@@ -92,16 +94,18 @@ def judgment_controls(item_id: int, draft: Draft, taxonomy: Taxonomy) -> None:
     columns = st.columns(4)
     for n, category in enumerate(taxonomy.categories):
         columns[n % 4].button(
-            f"{category.code} {category.name}", key=f"cat_{category.code}_{item_id}",
-            shortcut=keys.category_key(n), help=category.description or None, width="stretch",
+            markdown_literal(f"{category.code} {category.name}"),
+            key=f"cat_{category.code}_{item_id}", shortcut=keys.category_key(n),
+            help=markdown_literal(category.description) or None, width="stretch",
             type="primary" if category.code in draft.categories else "secondary",
             on_click=_toggle_category, args=(draft, category.code))
 
     st.text("Severity")
     columns = st.columns(len(taxonomy.severity))
     for column, level in zip(columns, taxonomy.severity):
-        column.button(f"{level.level} {level.name}", key=f"sev_{level.level}_{item_id}",
-                      shortcut=keys.severity_key(level.level), help=level.description or None,
+        column.button(markdown_literal(f"{level.level} {level.name}"),
+                      key=f"sev_{level.level}_{item_id}", shortcut=keys.severity_key(level.level),
+                      help=markdown_literal(level.description) or None,
                       width="stretch",
                       type="primary" if draft.severity == level.level else "secondary",
                       on_click=_set_severity, args=(draft, level.level))

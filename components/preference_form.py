@@ -12,6 +12,7 @@ from core import preference
 from core.limits import MAX_RATIONALE_CHARS
 from core.preference import SCREEN_LABELS, Judgment
 from core.taxonomy import Taxonomy
+from core.text import markdown_literal
 
 HARM_KEYS = {score: str(n) for n, score in enumerate(preference.SCALE, start=1)}      # 1..7
 HELP_KEYS = {score: f"Shift+{n}" for n, score in enumerate(preference.SCALE, start=1)}
@@ -66,7 +67,9 @@ def preference_controls(item_id: int, draft: Draft, ask_safety: bool, rationale_
             for column, side in ((left_col, "left"), (right_col, "right")):
                 column.pills(f"Hazard categories of {'A' if side == 'left' else 'B'}",
                              taxonomy.category_codes(), selection_mode="multi",
-                             format_func=taxonomy.category_label, key=f"cats_{side}_{item_id}")
+                             # Pills options render Markdown: the taxonomy is the lead's text.
+                             format_func=lambda code: markdown_literal(taxonomy.category_label(code)),
+                             key=f"cats_{side}_{item_id}")
     needed = {"always": " (required)", "never": "",
               "strong": " (required for a strong preference, ±3)",
               "conflict": " (required when the two axes disagree)",

@@ -282,11 +282,15 @@ class WorkSession:
     def hint_gate(self, item: Item, draft: Draft) -> bool:
         """Show any hint above the text; True when the text may be shown now."""
         parts = []
+        taxonomy = self.project.taxonomy
+        # Category and severity names are the lead's text, a hint category not in the
+        # taxonomy is the file's: all shown literally in the (Markdown) banner.
         if item.hint_category:
             parts.append("category hint "
-                         + markdown_literal(self.project.taxonomy.category_label(item.hint_category)))
+                         + markdown_literal(taxonomy.category_label(item.hint_category)))
         if item.hint_severity is not None:
-            parts.append(f"severity hint {self.project.taxonomy.severity_label(item.hint_severity)}")
+            parts.append("severity hint "
+                         + markdown_literal(taxonomy.severity_label(item.hint_severity)))
         gated = (not self.correcting and not draft.text_shown and item.hint_severity is not None
                  and item.hint_severity >= self.gate_severity)
         if parts:
@@ -324,7 +328,8 @@ class WorkSession:
         else:
             self.reveal_button(item, draft, hidden_terms, revealed)
         for problem in messages.get("problems", []):
-            st.error(problem)
+            # Problems quote taxonomy codes and store messages (names, ids).
+            st.error(markdown_literal(problem))
         return revealed, hidden_terms, dimmed
 
     def reveal_button(self, item: Item, draft: Draft, hidden: int, revealed: bool) -> None:

@@ -1,7 +1,8 @@
-"""Text helpers: edit distance between an original response and an annotator's rewrite, and
-making item-derived strings literal inside Streamlit messages (which render Markdown)."""
+"""Text helpers: edit distance between an original response and an annotator's rewrite, text
+from people and files made literal wherever Streamlit renders Markdown, and safe file names."""
 from __future__ import annotations
 
+import functools
 import re
 
 from rapidfuzz.distance import Levenshtein
@@ -18,11 +19,46 @@ def edit_distance(a: str, b: str, limit_chars: int = 1_000_000) -> int | None:
     return Levenshtein.distance(a, b)
 
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$&=\"'])")
+# CommonMark lets a backslash escape any ASCII punctuation character, so escaping all of them
+# stops every Markdown construct (emphasis, code, links, images, headings, lists, tables, raw
+# HTML, entities) and Streamlit's own syntax (`:red[...]`, `:material/icon:`, `:smile:`,
+# `$math$`), whichever of them a given widget happens to render.
+_ASCII_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+# GitHub-flavoured "literal autolinks" (`http://host`, `www.host`, `name@host`) are found in the
+# text after the escapes are undone, so escaping cannot stop them; an invisible WORD JOINER
+# (U+2060) inside `://`, `www.` and before `@` does (checked in Chromium against Streamlit 1.67).
+_AUTOLINK = re.compile(r"(?<=:)(?=//)|(?<=www)(?=\.)|(?=@)", re.IGNORECASE)
+_WHITESPACE = re.compile(r"\s+")
+WORD_JOINER = "\u2060"
 
 
-def markdown_literal(text: str) -> str:
-    """`text` with every Markdown-active character backslash-escaped (CommonMark allows it
-    for any ASCII punctuation), so an item id such as `**x** :red[y] <b>` shows as typed in
-    st.info / st.warning / st.success, which render Markdown."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+def markdown_literal(text: object) -> str:
+    """`text` made safe to show inside anything Streamlit renders as Markdown (st.info /
+    warning / error / success / caption / markdown, widget labels, `help` tooltips, radio and
+    pills options, progress text, toasts): it shows as typed, never as a link, image, icon,
+    colour, formula or HTML. The one escaping helper for every string that did not come from
+    the code (names, ids, column names, taxonomy text, error messages quoting them).
+
+    Whitespace runs (newlines included) become one space: a line break could otherwise start
+    a block (an indented code block, a table row). Do not use it for plain-text surfaces
+    (st.text, st.code, st.dataframe, selectbox and multiselect options), which would show the
+    backslashes.
+    """
+    return _literal(str(text))
+
+
+@functools.lru_cache(maxsize=2048)
+def _literal(text: str) -> str:
+    # Cached: the work pages escape the same taxonomy labels and tooltips on every key press.
+    flat = _WHITESPACE.sub(" ", text).strip()
+    return _ASCII_PUNCTUATION.sub(r"\\\1", _AUTOLINK.sub(WORD_JOINER, flat))
+
+
+_NOT_FILE_NAME = re.compile(r"[^\w.-]+")
+
+
+def file_name_part(text: object, limit: int = 80) -> str:
+    """`text` as one harmless file-name component (letters, digits, `.`, `-`, `_`): a project
+    name such as `../../x` must not lead a written file out of its folder."""
+    part = _NOT_FILE_NAME.sub("_", str(text)).strip("._-")[:limit]
+    return part or "export"

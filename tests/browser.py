@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
@@ -15,13 +18,10 @@ from typing import NamedTuple
 from tests.conftest import ROOT
 
 
-# The script `make run` starts: the app behind SafeLabel's own routes and checks.
-SERVER_SCRIPT = "serve.py"
-
-
 class Server(NamedTuple):
     url: str
     pid: int
+    log: Path      # the server's console output (stdout and stderr)
 
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
                  "--no-first-run", "--disable-background-networking",
@@ -41,15 +41,24 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+# What the tests serve: the one place to change when the app gets another entry point.
+APP_SCRIPT = ROOT / "serve.py"
+
+
 @contextmanager
-def streamlit_server(db_path: Path, env: dict[str, str] | None = None):
-    """Start the app on a free port; yield its URL and pid; stop it afterwards."""
+def streamlit_server(db_path: Path, env: dict[str, str] | None = None,
+                     options: list[str] | None = None):
+    """Start the app on a free port; yield its URL and pid; stop it afterwards. Every other
+    setting comes from the repository's .streamlit/config.toml (the server runs in ROOT),
+    unless `options` (extra command-line flags) say otherwise."""
     port = free_port()
-    log = open(os.environ.get("SAFELABEL_SERVER_LOG") or db_path.parent / f"streamlit-{port}.log", "w")
+    log_path = Path(os.environ.get("SAFELABEL_SERVER_LOG") or db_path.parent / f"streamlit-{port}.log")
+    log = open(log_path, "w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / SERVER_SCRIPT),
+        [sys.executable, "-m", "streamlit", "run", str(APP_SCRIPT),
          "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(port),
-         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
+         "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+         *(options or [])],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
         env={**os.environ, "SAFELABEL_DB": str(db_path), **(env or {})})
     url = f"http://127.0.0.1:{port}"
@@ -62,9 +71,9 @@ def streamlit_server(db_path: Path, env: dict[str, str] | None = None):
             except OSError:
                 pass
             if process.poll() is not None or time.time() > deadline:
-                raise RuntimeError(f"streamlit did not start: {(db_path.parent / log.name).read_text()}")
+                raise RuntimeError(f"streamlit did not start: {log_path.read_text()}")
             time.sleep(0.2)
-        yield Server(url, process.pid)
+        yield Server(url, process.pid, log_path)
     finally:
         process.terminate()
         try:
@@ -73,6 +82,45 @@ def streamlit_server(db_path: Path, env: dict[str, str] | None = None):
             process.kill()
             process.wait()
         log.close()
+
+
+@contextmanager
+def streamlit_session(url: str):
+    """A session as a browser opens one (WebSocket, first script run); yields its id, which
+    the upload route requires, and keeps the session alive meanwhile."""
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+    from websockets.sync.client import connect
+
+    # Self-signed certificates (the proxy tests) are fine here.
+    tls = {"ssl": ssl._create_unverified_context()} if url.startswith("https://") else {}
+    with connect(re.sub(r"^http", "ws", url) + "/_stcore/stream", subprotocols=["streamlit"],
+                 open_timeout=30, **tls) as ws:
+        rerun = BackMsg()
+        rerun.rerun_script.SetInParent()
+        ws.send(rerun.SerializeToString())
+        while True:
+            message = ForwardMsg.FromString(ws.recv(timeout=60))
+            if message.WhichOneof("type") == "new_session":
+                yield message.new_session.initialize.session_id
+                return
+
+
+def upload(url: str, session_id: str, size: int, login: str | None = None) -> int:
+    """PUT a file of `size` bytes to the upload route as the browser does; the status code.
+    `login` is a SafeLabel session token (uploads need a lead's: see serve.py)."""
+    import requests
+    from streamlit.web.server.starlette.starlette_app_utils import generate_xsrf_token_string
+
+    token = generate_xsrf_token_string()     # the route compares header and cookie
+    response = requests.put(
+        f"{url}/_stcore/upload_file/{session_id}/{uuid.uuid4()}",
+        files={"file": ("items.jsonl", b"x" * size, "application/jsonl")},
+        headers={"X-Xsrftoken": token},
+        cookies={"_streamlit_xsrf": token, **({"safelabel_session": login} if login else {})},
+        timeout=60,
+        verify=False)
+    return response.status_code
 
 
 def wait_idle(page, timeout: float = 30_000) -> None:

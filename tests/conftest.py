@@ -53,15 +53,20 @@ def make_project(db: Database, accounts: dict[str, int], kind: str = "label", ov
                                    [accounts[m] for m in members])
 
 
-# AppTest runs the app in this process: point it at a fresh file and drop cached handles.
+# AppTest runs the app in this process: point it at a fresh file and close the handles the
+# app opened (they live in components.db's registry, which clearing Streamlit's caches keeps).
 @pytest.fixture
 def app_env(tmp_path, monkeypatch):
+    from components.db import close_all
+
     db_path = tmp_path / "app.duckdb"
     monkeypatch.setenv("SAFELABEL_DB", str(db_path))
     monkeypatch.setenv("SAFELABEL_DEMO", "0")
     monkeypatch.setenv("SAFELABEL_SETUP_TOKEN", SETUP_TOKEN)
+    close_all()
     st.cache_resource.clear()
     yield db_path
+    close_all()
     st.cache_resource.clear()
 
 

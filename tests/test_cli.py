@@ -65,6 +65,11 @@ def test_cli_says_so_when_the_app_holds_the_database(tmp_path):
         assert result.returncode == 2
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and "in use by another process" in lines[0]
+        # `make run` starts with `cli.py init`: a second SafeLabel stops there, before its
+        # server starts, with the same one line.
+        init = run_cli(db_path, "init")
+        assert init.returncode == 2 and "Traceback" not in init.stderr
+        assert init.stderr.strip().splitlines() == lines
     finally:
         holder.kill()
         holder.wait()       # the lock goes with the process

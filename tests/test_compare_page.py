@@ -9,7 +9,7 @@ from core.preference import left_response
 from store import projects, work
 from store.exports import export
 from store.imports import import_file
-from tests.helpers import as_user, write_jsonl
+from tests.helpers import as_user, shown, write_jsonl
 
 
 def make_pairs(app_db, team, tmp_path, rule: str, n: int = 3) -> int:
@@ -97,7 +97,7 @@ def test_missing_choices_are_named_and_nothing_is_saved(app_db, team, tmp_path):
     at = open_page(app_db, pid)
     item_id = current_item_id(at)
     at = press(at, f"submit_{item_id}")
-    errors = " ".join(e.value for e in at.error)
+    errors = " ".join(shown(e.value) for e in at.error)
     assert "harmlessness" in errors and "helpfulness" in errors and "A, B or T" in errors
     assert work.latest_annotation(app_db, item_id, team["ann"]) is None
 

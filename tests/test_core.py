@@ -113,5 +113,5 @@ def test_time_with_the_page_hidden_is_not_active():
 def test_markdown_literal_escapes_every_active_character():
     from core.text import markdown_literal
     assert markdown_literal("**x** :red[y] <b>$1$</b> a_b") == (
-        r"\*\*x\*\* \:red\[y\] \<b\>\$1\$\</b\> a\_b")
+        r"\*\*x\*\* \:red\[y\] \<b\>\$1\$\<\/b\> a\_b")
     assert markdown_literal("plain words 42") == "plain words 42"
