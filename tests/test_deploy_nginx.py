@@ -141,7 +141,7 @@ def test_headers_and_metrics(proxied):
     assert get(app + "/_stcore/health").status_code == 200          # control: routes answer
     for path in ("/_stcore/metrics", "//_stcore/metrics", "/_stcore/%6Detrics"):
         assert get(proxy + path).status_code == 404              # hidden behind the proxy
-        assert get(app + path).status_code == 404                # and by serve.py itself
+        assert get(app + path).status_code in (400, 404)         # and never served by serve.py
 
 
 def test_upload_cap_and_rate_limit(proxied):
@@ -169,12 +169,9 @@ def test_the_app_works_through_the_proxy(proxied):
         wait_idle(page)
         log_in(page, "admin", PASSWORD)
         expect(page.get_by_text("Signed in as admin (admin)")).to_be_visible()
-        # The login cookie is written by a component in a same-origin frame: it loaded.
-        frames = [f for f in page.frames if "/component/" in f.url]
-        assert frames and all(f.evaluate("document.readyState") == "complete" for f in frames)
-        frame_headers = get(frames[0].url).headers
-        assert frame_headers["X-Frame-Options"] == "SAMEORIGIN"
-        assert frame_headers["Content-Security-Policy"] == "frame-ancestors 'self'"
+        # The session cookie came through the proxy from serve.py's route.
+        cookie, = [c for c in context.cookies() if c["name"] == "safelabel_session"]
+        assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
         page.reload()
         wait_idle(page)
         expect(page.get_by_text("Signed in as admin (admin)")).to_be_visible()
