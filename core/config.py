@@ -43,3 +43,56 @@ def trusted_proxy() -> bool:
     """`SAFELABEL_TRUSTED_PROXY=1`: the app sits behind a reverse proxy (deploy/) that sets
     X-Real-IP and X-Forwarded-Proto; only then are those headers believed."""
     return os.environ.get("SAFELABEL_TRUSTED_PROXY", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+DEFAULT_MEMORY_LIMIT = "384MB"
+
+
+def memory_limit() -> str:
+    """DuckDB's memory budget (`SAFELABEL_MEMORY_LIMIT`, e.g. `384MB`, `1GB`).
+
+    Past it DuckDB spills to a folder beside the database, or refuses the query, instead of
+    growing until the kernel kills the server. It covers DuckDB's buffers only: Python,
+    Streamlit or pandas come on top (about 170 MB for the CLI). 384MB keeps a 200 MB JSONL
+    import under 600 MB of peak RSS for the whole process and still reads a Parquet file
+    whose pages are about 80 MB (DuckDB's own writer puts a row group's column in one page);
+    bench/bench_import_memory.py measures it.
+    """
+    value = os.environ.get("SAFELABEL_MEMORY_LIMIT", "").strip()
+    return value or DEFAULT_MEMORY_LIMIT
+
+
+def duckdb_threads() -> int:
+    """DuckDB worker threads (`SAFELABEL_THREADS`): default the machine's cores, at most 4,
+    since each thread reading a file holds its own buffers inside the memory budget."""
+    try:
+        value = int(os.environ.get("SAFELABEL_THREADS", "0"))
+    except ValueError:
+        value = 0
+    return value if value > 0 else max(1, min(4, os.cpu_count() or 1))
+
+
+DEFAULT_IMPORT_MAX_MB = 1024
+DEFAULT_IMPORT_MAX_ROWS = 5_000_000
+
+
+def _positive_int(name: str, default: int) -> int:
+    try:
+        value = int(os.environ.get(name, "").strip() or default)
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
+def import_max_bytes() -> int:
+    """The largest file an import reads (`SAFELABEL_IMPORT_MAX_MB`, default 1024): for
+    Parquet also the most text it may hold once decompressed. 1,000,000 items of about 1 KB
+    fit; memory stays within the DuckDB budget whatever the size, time does not (about 90 s
+    per GB of JSONL here)."""
+    return _positive_int("SAFELABEL_IMPORT_MAX_MB", DEFAULT_IMPORT_MAX_MB) * 1024 * 1024
+
+
+def import_max_rows() -> int:
+    """The most rows one import takes (`SAFELABEL_IMPORT_MAX_ROWS`, default 5,000,000): a
+    Parquet file can hold a billion empty rows in a few kilobytes."""
+    return _positive_int("SAFELABEL_IMPORT_MAX_ROWS", DEFAULT_IMPORT_MAX_ROWS)

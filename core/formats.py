@@ -5,10 +5,12 @@ The reading itself is DuckDB's (store/imports.py); these rules need no database.
 from __future__ import annotations
 
 import codecs
-import hashlib
-import re
 import csv
+import hashlib
 import io
+import json
+import re
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 FORMATS = ("csv", "jsonl", "json", "parquet")
@@ -26,6 +28,21 @@ FIELDS: dict[str, str] = {
 }
 TEXT_FIELDS = ("prompt", "response", "response_a", "response_b", "hint_category")
 MAX_TEXT_BYTES = 5 * 1024 * 1024
+# Limits that hold before DuckDB reads a file, so a small file cannot make it read a huge one.
+# A row (a JSON object, a CSV line, a Parquet row once decoded) holds every field of one item:
+# room for a few fields at the text limit, JSON escapes and metadata.
+MAX_ROW_BYTES = 16 * 1024 * 1024
+# Real item files have tens of columns; 40,000 took DuckDB 66 s just to preview.
+MAX_COLUMNS = 1000
+MAX_CSV_HEADER_BYTES = 1024 * 1024
+# A Parquet footer is read whole before any row; real ones are kilobytes.
+MAX_PARQUET_FOOTER_BYTES = 8 * 1024 * 1024
+# DuckDB works out a JSON file's columns from its first 20,480 records, at a cost that grows
+# with the number of different keys times records (200 lines of 40,000 keys: 71 s), and
+# reads an object of more than 200 keys as a map, which the import cannot use. Counting the
+# keys (nested ones by their path) in Python first takes a fraction of a second.
+MAX_JSON_KEYS = 200
+JSON_SAMPLE_RECORDS = 20480
 
 
 class FormatProblem(ValueError):
@@ -63,13 +80,136 @@ def check_utf8(path: str | Path, chunk_size: int = 1 << 20) -> None:
                 f"the file is not valid UTF-8 (it ends inside a character, line {line})") from None
 
 
+def size_text(n: int) -> str:
+    """A byte count for a message: '40 KB', '1.5 GB'."""
+    for unit, size in (("GB", 1024 ** 3), ("MB", 1024 ** 2), ("KB", 1024)):
+        if n >= size:
+            value = n / size
+            return f"{value:.1f} {unit}".replace(".0 ", " ") if value < 100 else f"{value:,.0f} {unit}"
+    return f"{n} bytes"
+
+
+def check_file_size(size: int, limit: int) -> None:
+    """Refuse a file larger than the import limit before anything reads it."""
+    if size > limit:
+        raise FormatProblem(f"the file is {size_text(size)}; an import may be at most "
+                            f"{size_text(limit)} (SAFELABEL_IMPORT_MAX_MB)")
+
+
+def check_row_count(rows: int, limit: int) -> None:
+    if rows > limit:
+        raise FormatProblem(f"the file has {rows:,} rows; an import may have at most {limit:,} "
+                            "(SAFELABEL_IMPORT_MAX_ROWS): split it into several files")
+
+
+def check_column_count(columns: int) -> None:
+    if columns > MAX_COLUMNS:
+        raise FormatProblem(f"the file has {columns:,} columns; an import may have at most "
+                            f"{MAX_COLUMNS:,}: keep the columns you need")
+
+
+def check_row_size(row: int, size: int, what: str = "row") -> None:
+    """One row (an item with all its fields) must fit in MAX_ROW_BYTES."""
+    if size > MAX_ROW_BYTES:
+        raise FormatProblem(f"{what} {row} holds {size_text(size)}; a row may hold at most "
+                            f"{size_text(MAX_ROW_BYTES)} (and {size_text(MAX_TEXT_BYTES)} per text field)")
+
+
+def first_long_line(path: str | Path, limit: int = MAX_ROW_BYTES,
+                    chunk_size: int = 1 << 20) -> tuple[int, int] | None:
+    """(line number, length in bytes) of the first line longer than `limit`, reading the file
+    in chunks (never a whole line), or None."""
+    line, length = 1, 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(chunk_size):
+            start = 0
+            while (end := chunk.find(b"\n", start)) != -1:
+                length += end - start
+                if length > limit:
+                    return line, length
+                line, length, start = line + 1, 0, end + 1
+            length += len(chunk) - start
+            if length > limit:
+                # Keep counting to the line's end for the message, without holding it.
+                while (more := handle.read(chunk_size)) and (end := more.find(b"\n")) == -1:
+                    length += len(more)
+                return line, length + (end if more else 0)
+    return None
+
+
+def check_json_keys(records: Iterable[str | bytes]) -> None:
+    """Refuse JSON records that use more than MAX_JSON_KEYS different keys between them,
+    counting nested objects' keys by path (`meta.source`, `messages[].role`).
+
+    Records that do not parse are skipped: DuckDB's reader names the bad line."""
+    paths: set[str] = set()
+    for number, text in enumerate(records, start=1):
+        try:
+            value = json.loads(text)
+        except (ValueError, RecursionError):
+            continue
+        stack = [("", value)]
+        while stack:  # iterative: a deeply nested record cannot exhaust the Python stack
+            prefix, node = stack.pop()
+            if isinstance(node, dict):
+                for key, child in node.items():
+                    path = f"{prefix}.{key}" if prefix else str(key)
+                    paths.add(path)
+                    stack.append((path, child))
+            elif isinstance(node, list):
+                stack.extend((prefix + "[]", child) for child in node)
+        if len(paths) > MAX_JSON_KEYS:
+            where = "record 1 uses" if number == 1 else f"records 1 to {number:,} use"
+            raise FormatProblem(
+                f"{where} {len(paths):,} different keys (nested keys included); a JSON import "
+                f"may use at most {MAX_JSON_KEYS}: keep the keys you need")
+
+
+def jsonl_records(path: str | Path, limit: int = JSON_SAMPLE_RECORDS) -> Iterator[bytes]:
+    """The first `limit` non-blank lines of a JSONL file, never reading a line whole when it
+    is over MAX_ROW_BYTES (that refuses the file, naming the line)."""
+    count = 0
+    with open(path, "rb") as handle:
+        while count < limit:
+            line = handle.readline(MAX_ROW_BYTES + 1)
+            if not line:
+                return
+            if len(line) > MAX_ROW_BYTES:
+                found = first_long_line(path)
+                if found:
+                    check_row_size(*found, what="line")
+            if line.strip():
+                count += 1
+                yield line
+
+
+def check_parquet_footer(path: str | Path) -> None:
+    """Refuse a Parquet file whose footer (read whole, before any row) is implausibly large."""
+    with open(path, "rb") as handle:
+        handle.seek(0, 2)
+        if handle.tell() < 12:
+            raise FormatProblem("not a Parquet file (too short)")
+        handle.seek(-8, 2)
+        tail = handle.read(8)
+    footer = int.from_bytes(tail[:4], "little")
+    if tail[4:] == b"PAR1" and footer > MAX_PARQUET_FOOTER_BYTES:
+        raise FormatProblem(f"the Parquet file's metadata is {size_text(footer)}; at most "
+                            f"{size_text(MAX_PARQUET_FOOTER_BYTES)} is read")
+
+
 def csv_header(path: str | Path) -> list[str]:
-    """The column names of a CSV file's first line, checked for blanks and repeats."""
+    """The column names of a CSV file's first line, checked for blanks, repeats and count.
+
+    Reads at most MAX_CSV_HEADER_BYTES, so a file without line breaks is not read whole."""
     with open(path, encoding="utf-8", newline="") as handle:
-        first = handle.readline()
+        first = handle.readline(MAX_CSV_HEADER_BYTES)  # characters: at most 4x in bytes
+        if not first.endswith(("\n", "\r")) and handle.read(1):
+            raise FormatProblem(f"the CSV header line is longer than {MAX_CSV_HEADER_BYTES:,} "
+                                "characters: the first line must name the columns")
     if first.startswith("\ufeff"):
         first = first[1:]
     row = next(csv.reader(io.StringIO(first)), [])
+    check_column_count(len(row))
     if not row or not any(c.strip() for c in row):
         raise FormatProblem("the CSV file has no header line")
     names = [c.strip() for c in row]

@@ -17,6 +17,8 @@ from typing import TypeVar
 
 import duckdb
 
+from core import config
+
 T = TypeVar("T")
 
 
@@ -97,6 +99,27 @@ class Database:
 
     def close(self) -> None:
         self._root.close()
+        if self.path != ":memory:":
+            # DuckDB deletes its spill files on close; the empty folder goes too.
+            try:
+                spill_directory(self.path).rmdir()
+            except OSError:
+                pass
+
+
+def spill_directory(db_path: str | Path) -> Path:
+    """Where DuckDB writes what does not fit in its memory budget: beside the database file,
+    readable by this account only (spilled pages hold item text)."""
+    db_path = Path(db_path)
+    return db_path.with_name(db_path.name + ".spill")
+
+
+def _prepare_spill_directory(spill: Path) -> None:
+    spill.mkdir(mode=0o700, exist_ok=True)
+    spill.chmod(0o700)  # mkdir's mode is filtered by the umask; an older folder may differ
+    for leftover in spill.iterdir():  # from a process that was killed mid-import
+        if leftover.is_file():
+            leftover.unlink(missing_ok=True)
 
 
 def open_database(path: str | Path) -> Database:
@@ -104,10 +127,18 @@ def open_database(path: str | Path) -> Database:
     from store.schema import migrate
 
     path = Path(path)
-    if str(path) != ":memory:":
+    in_memory = str(path) == ":memory:"
+    if not in_memory:
         path.parent.mkdir(parents=True, exist_ok=True)
+    # A bounded budget: past it DuckDB spills to the folder below (or refuses) instead of
+    # growing until the kernel kills the server (a 1 KB Parquet file can decode to GBs).
+    settings: dict[str, str | int] = {"memory_limit": config.memory_limit(),
+                                      "threads": config.duckdb_threads()}
+    spill = None if in_memory else spill_directory(path)
+    if spill is not None:
+        settings["temp_directory"] = str(spill)
     try:
-        connection = duckdb.connect(str(path))
+        connection = duckdb.connect(str(path), config=settings)
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             raise DatabaseLockedError(
@@ -115,6 +146,17 @@ def open_database(path: str | Path) -> Database:
                 "Stop it, or do this from the app."
             ) from None
         raise
+    except (duckdb.ParserException, duckdb.InvalidInputException) as exc:
+        if "memory" not in str(exc).lower():
+            raise
+        raise StoreError(f"SAFELABEL_MEMORY_LIMIT={settings['memory_limit']!r} is not a "
+                         f"memory size such as 384MB or 1GB ({exc})") from None
+    # Parquet prefetching reads whole row groups ahead; without it DuckDB reads a file in
+    # less memory (a 200 MB file written by DuckDB itself failed at 256MB with it on).
+    connection.execute("SET GLOBAL disable_parquet_prefetching = true")
+    if spill is not None:
+        # Only now, holding the file's lock, is every file in the folder a stale one of ours.
+        _prepare_spill_directory(spill)
     db = Database(path, connection)
     migrate(db)
     return db

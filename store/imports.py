@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,8 +18,12 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from core.formats import (FIELDS, MAX_TEXT_BYTES, TEXT_FIELDS, FormatProblem, check_utf8,
-                          csv_header, detect_format, source_preferred_side, split_hh_pair)
+from core import config
+from core.formats import (FIELDS, MAX_ROW_BYTES, MAX_TEXT_BYTES, TEXT_FIELDS, FormatProblem,
+                          JSON_SAMPLE_RECORDS, check_column_count, check_file_size,
+                          check_json_keys, check_parquet_footer, check_row_count, check_row_size,
+                          check_utf8, csv_header, detect_format, first_long_line, jsonl_records,
+                          size_text, source_preferred_side, split_hh_pair)
 from core.severity_hint import hint_from_score_sql, item_text_sql, severity_score_sql
 from store.db import Database, StoreError, utcnow
 from store.events import log_event
@@ -54,7 +58,41 @@ def _clean_duckdb_error(exc: Exception, path: str = "", file_name: str = "") -> 
     text = re.sub(r"^[A-Za-z ]+Error: ", "", text)
     text = text.split("\nLINE 1:")[0]
     text = text.split("\nPossible fixes:")[0]
-    return " ".join(part.strip() for part in text.strip().splitlines() if part.strip())
+    text = " ".join(part.strip() for part in text.strip().splitlines() if part.strip())
+    # DuckDB quotes the offending line, which can be megabytes long.
+    return text if len(text) <= 400 else text[:400] + " …"
+
+
+def _read_error(exc: duckdb.Error, path: str, fmt: str, file_name: str = "") -> ImportProblem:
+    """A DuckDB error while reading the file, as a message that says which limit and where."""
+    text = str(exc)
+    try:
+        if isinstance(exc, duckdb.OutOfMemoryException):
+            return _memory_problem(fmt)
+        if "maximum_object_size" in text:
+            found = first_long_line(path) if fmt == "jsonl" else None
+            if found:
+                check_row_size(*found, what="line")
+            raise FormatProblem(f"a record in the file is larger than {size_text(MAX_ROW_BYTES)}, "
+                                f"the most one row may hold ({size_text(MAX_TEXT_BYTES)} per text field)")
+        line = re.search(r"CSV Error on Line: (\d+)", text)
+        if line and "aximum line size" in text:
+            raise FormatProblem(f"line {line.group(1)} is longer than {size_text(MAX_ROW_BYTES)}, "
+                                f"the most one row may hold ({size_text(MAX_TEXT_BYTES)} per text field)")
+    except FormatProblem as problem:
+        return ImportProblem(str(problem))
+    return ImportProblem(f"could not read the file: {_clean_duckdb_error(exc, path, file_name)}")
+
+
+def _memory_problem(fmt: str) -> ImportProblem:
+    advice = "split it into smaller files"
+    if fmt == "parquet":
+        # DuckDB reads a Parquet page whole: one written by DuckDB holds a row group's column.
+        advice += ", or write it with smaller pages (pyarrow's and pandas' defaults read well)"
+    return ImportProblem(
+        "reading the file needs more memory than the database may use "
+        f"({config.memory_limit()}, SAFELABEL_MEMORY_LIMIT): a value in it is too large, "
+        f"or the file is; {advice}")
 
 
 def _reader_sql(path: str, fmt: str) -> tuple[str, list[Any]]:
@@ -62,11 +100,14 @@ def _reader_sql(path: str, fmt: str) -> tuple[str, list[Any]]:
         names = csv_header(path)
         columns = "{" + ", ".join(f"'{n.replace(chr(39), chr(39) * 2)}': 'VARCHAR'" for n in names) + "}"
         return (f"read_csv(?, header = true, delim = ',', quote = '\"', escape = '\"', "
-                f"columns = {columns}, strict_mode = true, auto_detect = false)", [path])
+                f"columns = {columns}, strict_mode = true, auto_detect = false, "
+                f"max_line_size = {MAX_ROW_BYTES})", [path])
     if fmt == "jsonl":
-        return "read_json(?, format = 'newline_delimited', records = true)", [path]
+        return ("read_json(?, format = 'newline_delimited', records = true, "
+                f"maximum_object_size = {MAX_ROW_BYTES})", [path])
     if fmt == "json":
-        return "read_json(?, format = 'auto', records = true)", [path]
+        return ("read_json(?, format = 'auto', records = true, "
+                f"maximum_object_size = {MAX_ROW_BYTES})", [path])
     if fmt == "parquet":
         return "read_parquet(?)", [path]
     raise FormatProblem(f"unknown format {fmt!r}")
@@ -78,14 +119,19 @@ def read_preview(db: Database, path: str | Path, fmt: str | None = None,
     path = str(path)
     fmt = fmt or detect_format(path)
     _check_file(path, fmt)
-    reader, params = _reader_sql(path, fmt)
     with db.read() as cur:
+        _check_parquet(cur, path, fmt, first_rows=limit)
+        _check_json(cur, path, fmt)
         try:
+            reader, params = _reader_sql(path, fmt)
             result = cur.execute(f"SELECT * FROM {reader} LIMIT ?", [*params, limit])
             rows = result.fetchall()
             names = [d[0] for d in result.description]
+            check_column_count(len(names))
+        except FormatProblem as exc:
+            raise ImportProblem(str(exc)) from None
         except duckdb.Error as exc:
-            raise ImportProblem(f"could not read the file: {_clean_duckdb_error(exc, path)}") from None
+            raise _read_error(exc, path, fmt) from None
     return names, rows
 
 
@@ -96,10 +142,115 @@ def _check_file(path: str, fmt: str) -> None:
     if file.stat().st_size == 0:
         raise ImportProblem("the file is empty")
     try:
+        check_file_size(file.stat().st_size, config.import_max_bytes())
         if fmt in ("csv", "jsonl", "json"):
             check_utf8(file)
+        if fmt == "csv":
+            csv_header(file)  # the column count, from the first line only
+        if fmt == "parquet":
+            check_parquet_footer(file)
     except FormatProblem as exc:
         raise ImportProblem(str(exc)) from None
+
+
+def _check_parquet(cur: duckdb.DuckDBPyConnection, path: str, fmt: str,
+                   first_rows: int | None = None) -> None:
+    """Refuse a Parquet file whose rows, columns or decoded text exceed the limits, reading
+    its metadata and then only the sizes of its values (of the `first_rows` a preview shows,
+    or of all).
+
+    A Parquet file can decode to far more than it stores (a 1 KB file held 1 GB of text: one
+    long string, dictionary-encoded, repeated), and its metadata's uncompressed size does
+    not count such repeats; so the text is measured by a streaming scan, which DuckDB runs
+    on the dictionary without copying the strings, inside its memory budget.
+    """
+    if fmt != "parquet":
+        return
+    try:
+        rows = cur.execute("SELECT num_rows FROM parquet_file_metadata(?)", [path]).fetchone()[0]
+        check_row_count(int(rows or 0), config.import_max_rows())
+        columns = cur.execute("DESCRIBE SELECT * FROM read_parquet(?)", [path]).fetchall()
+        check_column_count(len(columns))
+        declared = cur.execute("SELECT coalesce(sum(total_uncompressed_size), 0) "
+                               "FROM parquet_metadata(?)", [path]).fetchone()[0]
+        limit = config.import_max_bytes()
+        if declared > limit:
+            raise FormatProblem(f"the Parquet file holds {size_text(declared)} once decompressed; "
+                                f"an import may be at most {size_text(limit)} (SAFELABEL_IMPORT_MAX_MB)")
+        sizes = [_size_sql(_quote(name), duckdb.sqltype(ctype)) for name, ctype, *_ in columns]
+        sizes = [f"coalesce({size}, 0)" for size in sizes if size]
+        if not sizes:
+            return
+        total, largest, row = cur.execute(
+            "SELECT coalesce(sum(s), 0), coalesce(max(s), 0), arg_max(file_row_number, s) FROM "
+            f"(SELECT file_row_number, {' + '.join(sizes)} AS s "
+            " FROM read_parquet(?, file_row_number = true)"
+            + (f" LIMIT {int(first_rows)}" if first_rows is not None else "") + ")",
+            [path]).fetchone()
+        if total > limit:
+            raise FormatProblem(f"the Parquet file holds {size_text(total)} of text once decoded; "
+                                f"an import may be at most {size_text(limit)} (SAFELABEL_IMPORT_MAX_MB)")
+        check_row_size(int(row or 0) + 1, int(largest))
+    except FormatProblem as exc:
+        raise ImportProblem(str(exc)) from None
+    except duckdb.Error as exc:
+        raise _read_error(exc, path, fmt) from None
+
+
+def _check_json(cur: duckdb.DuckDBPyConnection, path: str, fmt: str) -> None:
+    """Refuse a JSON file whose first records use too many different keys, before DuckDB
+    spends minutes working out their columns (see core.formats.MAX_JSON_KEYS)."""
+    if fmt not in ("jsonl", "json"):
+        return
+    try:
+        if fmt == "jsonl":
+            check_json_keys(jsonl_records(path))
+            return
+        # A JSON array is not split into lines: DuckDB hands over one record at a time.
+        result = cur.execute(
+            "SELECT json FROM read_json_objects(?, format = 'auto', "
+            f"maximum_object_size = {MAX_ROW_BYTES}) LIMIT {JSON_SAMPLE_RECORDS}", [path])
+
+        def records() -> Iterator[str]:
+            number = 0
+            while rows := result.fetchmany(256):
+                for (text,) in rows:
+                    number += 1
+                    # DuckDB lets an array's record reach twice maximum_object_size.
+                    if len(text) > MAX_ROW_BYTES:
+                        check_row_size(number, len(text.encode("utf-8")), what="record")
+                    yield text
+
+        check_json_keys(records())
+    except FormatProblem as exc:
+        raise ImportProblem(str(exc)) from None
+    except duckdb.Error as exc:
+        raise _read_error(exc, path, fmt) from None
+
+
+def _size_sql(expr: str, column_type: duckdb.sqltypes.DuckDBPyType, depth: int = 0) -> str | None:
+    """SQL for the bytes of text (and binary) in a value of this type, through lists,
+    structs and maps; None where the type holds none (numbers, dates: fixed width)."""
+    kind = column_type.id
+    if kind == "varchar":
+        return f"strlen({expr})"
+    if kind in ("blob", "bit"):
+        return f"octet_length({expr})"
+    if kind in ("list", "array"):
+        var = f"v{depth}"
+        inner = _size_sql(var, column_type.children[0][1], depth + 1)
+        return f"list_sum(list_transform({expr}, lambda {var}: coalesce({inner}, 0)))" if inner else None
+    if kind == "map":
+        parts = [_size_sql(f"{part}({expr})", duckdb.list_type(child), depth)
+                 for part, (_, child) in zip(("map_keys", "map_values"), column_type.children)]
+        parts = [f"coalesce({p}, 0)" for p in parts if p]
+        return " + ".join(parts) or None
+    if kind == "struct":
+        parts = [_size_sql(f"struct_extract({expr}, '{name.replace(chr(39), chr(39) * 2)}')",
+                           child, depth) for name, child in column_type.children]
+        parts = [f"coalesce({p}, 0)" for p in parts if p]
+        return f"({' + '.join(parts)})" if parts else None
+    return None
 
 
 def _text_expr(column: str, column_type: str, field: str) -> str:
@@ -149,6 +300,8 @@ def import_file(db: Database, actor_id: int | None, project_id: int, path: str |
             raise ImportProblem("no such project")
         if project.archived:
             raise ImportProblem("this project is archived (read-only): unarchive it first")
+        _check_parquet(cur, path, fmt)
+        _check_json(cur, path, fmt)
         try:
             reader, params = _reader_sql(path, fmt)
             cur.execute(f"CREATE TEMP TABLE raw_rows AS "
@@ -156,19 +309,27 @@ def import_file(db: Database, actor_id: int | None, project_id: int, path: str |
         except FormatProblem as exc:
             raise ImportProblem(str(exc)) from None
         except duckdb.Error as exc:
-            raise ImportProblem("could not read the file: "
-                                f"{_clean_duckdb_error(exc, path, file_name)}") from None
+            raise _read_error(exc, path, fmt, file_name) from None
         report(0.35, "checking every row")
         rows_read = cur.execute("SELECT count(*) FROM raw_rows").fetchone()[0]
         if rows_read == 0:
             raise ImportProblem("the file has a header but no rows")
         column_types = {name: ctype for name, ctype, *_ in
                         cur.execute("DESCRIBE raw_rows").fetchall() if name != "_row"}
-        if _is_hh_layout(project.kind, column_types, mapping or {}):
-            column_types = _split_hh_pairs(cur, column_types)
-        fields = _resolve_mapping(mapping or {}, column_types, project.kind)
-        _stage(cur, fields, column_types)
-        _validate(cur, fields, project.kind)
+        try:
+            # Parquet's were checked from its metadata; a JSON file's show only once read.
+            check_row_count(rows_read, config.import_max_rows())
+            check_column_count(len(column_types))
+        except FormatProblem as exc:
+            raise ImportProblem(str(exc)) from None
+        try:
+            if _is_hh_layout(project.kind, column_types, mapping or {}):
+                column_types = _split_hh_pairs(cur, column_types)
+            fields = _resolve_mapping(mapping or {}, column_types, project.kind)
+            _stage(cur, fields, column_types)
+            _validate(cur, fields, project.kind)
+        except duckdb.OutOfMemoryException:
+            raise _memory_problem(fmt) from None
         report(0.6, "adding new items")
 
         def insert(wcur: duckdb.DuckDBPyConnection) -> ImportResult:
@@ -206,7 +367,10 @@ def import_file(db: Database, actor_id: int | None, project_id: int, path: str |
                                "added": added, "duplicates": skipped})
             return ImportResult(import_id, rows_read, int(added), int(skipped))
 
-        result = db.write(insert, cursor=cur)
+        try:
+            result = db.write(insert, cursor=cur)
+        except duckdb.OutOfMemoryException:
+            raise _memory_problem(fmt) from None
     report(1.0, f"added {result.items_added} items")
     return result
 
@@ -367,6 +531,11 @@ def _validate(cur: duckdb.DuckDBPyConnection, fields: dict[str, str], kind: str)
     row = _first_bad(cur, f"strlen(CAST(messages AS VARCHAR)) > {MAX_TEXT_BYTES}")
     if row:
         fail(row, "messages", f"is longer than {MAX_TEXT_BYTES // (1024 * 1024)} MB")
+    # Columns kept as metadata are stored with the item too: the same cap, over them together.
+    row = _first_bad(cur, f"strlen(CAST(metadata AS VARCHAR)) > {MAX_TEXT_BYTES}")
+    if row:
+        raise ImportProblem(f"row {row}: the columns kept as metadata hold more than "
+                            f"{MAX_TEXT_BYTES // (1024 * 1024)} MB together. Nothing was imported.")
     if "hint_severity" in fields:
         row = _first_bad(cur, "hint_severity_raw IS NOT NULL AND trim(hint_severity_raw) <> '' AND"
                               " (hint_severity IS NULL OR hint_severity NOT BETWEEN 0 AND 9)")
