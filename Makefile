@@ -52,6 +52,7 @@ test: $(VENV)/.installed-dev chromium $(NGINX)
 	$(PY) -m pytest
 
 bench: $(VENV)/.installed-dev
+	$(PY) bench/bench_cli.py
 	$(PY) bench/bench_store.py
 	$(PY) bench/bench_export.py
 	$(PY) bench/bench_dashboard.py

@@ -8,16 +8,21 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from typing import TYPE_CHECKING
 
 from core import config
-from core.formats import FormatProblem, parse_mapping
-from store import projects, users
-from store.bootstrap import open_app_database
+from core.formats import FormatProblem
 from store.db import Database, DatabaseLockedError, StoreError
-from store.imports import import_file
+
+if TYPE_CHECKING:
+    from store.projects import Project
+
+# Start-up time is part of the interface (`--help` and `stats` answer within 0.5 s, see
+# bench/bench_cli.py): each command imports the heavier store modules it needs, when it runs.
 
 
 def _open(args: argparse.Namespace) -> Database:
+    from store.bootstrap import open_app_database
     return open_app_database(args.db or config.db_path(), demo=False)
 
 
@@ -31,6 +36,8 @@ def _read_password() -> str:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
+    from store import users
+    from store.bootstrap import open_app_database
     db = open_app_database(args.db or config.db_path(), demo=config.demo_enabled())
     token = users.setup_token(db)
     print(f"Database ready: {db.path}")
@@ -42,6 +49,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_create_user(args: argparse.Namespace) -> int:
+    from store import users
     db = _open(args)
     password = _read_password()
     users.create_user(db, None, args.username, args.name or args.username, password, args.role)
@@ -50,6 +58,7 @@ def cmd_create_user(args: argparse.Namespace) -> int:
 
 
 def cmd_reset_password(args: argparse.Namespace) -> int:
+    from store import users
     db = _open(args)
     user = users.get_user_by_username(db, args.username.strip().lower())
     if user is None:
@@ -61,6 +70,7 @@ def cmd_reset_password(args: argparse.Namespace) -> int:
 
 
 def cmd_unlock(args: argparse.Namespace) -> int:
+    from store import users
     db = _open(args)
     users.unlock_logins(db, args.username)
     print(f"Failed-login delays of {args.username.strip().lower()!r} cleared.")
@@ -68,6 +78,7 @@ def cmd_unlock(args: argparse.Namespace) -> int:
 
 
 def _user_ids(db: Database, usernames: list[str] | None) -> list[int]:
+    from store import users
     ids = []
     for username in usernames or []:
         user = users.get_user_by_username(db, username)
@@ -78,6 +89,7 @@ def _user_ids(db: Database, usernames: list[str] | None) -> list[int]:
 
 
 def cmd_create_project(args: argparse.Namespace) -> int:
+    from store import projects
     db = _open(args)
     taxonomy = open(args.taxonomy, encoding="utf-8").read() if args.taxonomy else None
     guidelines = open(args.guidelines, encoding="utf-8").read() if args.guidelines else ""
@@ -88,7 +100,8 @@ def cmd_create_project(args: argparse.Namespace) -> int:
     return 0
 
 
-def _project(db: Database, name: str) -> projects.Project:
+def _project(db: Database, name: str) -> Project:
+    from store import projects
     project = projects.get_project_by_name(db, name)
     if project is None:
         raise StoreError(f"no project named {name!r}")
@@ -96,6 +109,8 @@ def _project(db: Database, name: str) -> projects.Project:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from core.formats import parse_mapping
+    from store.imports import import_file
     db = _open(args)
     project = _project(db, args.project)
     mapping = parse_mapping(args.map or [])
@@ -117,6 +132,7 @@ def cmd_rescore(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
+    from store import projects
     db = _open(args)
     project = _project(db, args.project)
     progress = projects.project_progress(db, project.id)

@@ -1,11 +1,10 @@
-"""First start: open the file, migrate, make the cookie key, seed the demo projects."""
+"""Opening the installation's database: migrate, score items from before hints, seed the demo."""
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
 from store.db import Database, open_database
-from store.imports import import_file, score_unscored_items
 from store.projects import insert_project, list_projects
 from store.settings import get_setting, set_setting
 from core.taxonomy import DEFAULT_TAXONOMY
@@ -41,6 +40,8 @@ def seed_demo(db: Database) -> bool:
 
     if not db.write(claim_seed):
         return False
+    from store.imports import import_file
+
     projects = {p.name: p.id for p in list_projects(db)}
     import_file(db, None, projects["Demo: safety labels"], DEMO_DIR / "label_items.jsonl")
     import_file(db, None, projects["Demo: preferences"], DEMO_DIR / "compare_pairs.jsonl")
@@ -59,7 +60,12 @@ def open_app_database(path: str | Path, demo: bool) -> Database:
     for file in (path, path.with_name(path.name + ".wal")):
         if file.exists():
             file.chmod(0o600)
-    score_unscored_items(db)
+    with db.read() as cur:
+        # Only a database from before severity hints needs the scorer (and its imports).
+        unscored = cur.execute("SELECT count(*) FROM items WHERE hint_source IS NULL").fetchone()[0]
+    if unscored:
+        from store.imports import score_unscored_items
+        score_unscored_items(db)
     if demo:
         seed_demo(db)
     return db

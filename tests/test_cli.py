@@ -104,3 +104,22 @@ def test_operator_unlocks_and_resets_a_password_from_the_console(tmp_path, monke
     assert users.check_password("lantern-orbit-27", users.login_record(db, "root").password_hash)
     assert sessions.session_user_id(db, token) is None          # the old session ended
     db.close()
+
+
+def test_stats_does_not_load_the_heavy_modules(tmp_path):
+    """Start-up is part of the interface (bench/bench_cli.py times it): `--help` and `stats`
+    must not import pandas, pyarrow or streamlit (about 1 s of the old start-up)."""
+    db_path = tmp_path / "light.duckdb"
+    assert run_cli(db_path, "init").returncode == 0
+    probe = ("import sys, cli; code = cli.main(sys.argv[1:]); "
+             "print(sorted(m for m in ('pandas', 'pyarrow', 'streamlit') if m in sys.modules))")
+    env = {**os.environ, "SAFELABEL_DB": str(db_path), "SAFELABEL_DEMO": "0"}
+    for args in (["stats", "--project", "nope"], ["create-project", "P", "--kind", "label"],
+                 ["stats", "--project", "P"]):
+        result = subprocess.run([sys.executable, "-c", probe, *args], cwd=ROOT, env=env,
+                                capture_output=True, text=True, timeout=120)
+        assert result.stdout.strip().splitlines()[-1] == "[]", (args, result.stdout, result.stderr)
+    control = subprocess.run([sys.executable, "-c", "import sys, store.dashboard; "
+                              "print('pandas' in sys.modules)"], cwd=ROOT, env=env,
+                             capture_output=True, text=True, timeout=120)
+    assert control.stdout.strip() == "True"          # the probe does see pandas when it loads
