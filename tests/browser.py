@@ -171,3 +171,18 @@ def log_in(page, username: str, password: str) -> None:
     expect(page.get_by_role("heading", name="Log in to SafeLabel")).to_have_count(0)
     expect(page.locator('[data-testid="stSidebar"]').get_by_text(
         f"Signed in as {username}", exact=False)).to_be_visible()
+
+
+def wait_until(condition, timeout: float = 15.0) -> None:
+    """Poll `condition` (something outside the page, say the browser's cookie jar) until it
+    holds; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.05)
+
+
+def session_cookies(context) -> list[dict]:
+    """The browser context's SafeLabel session cookie(s) (HttpOnly: only the browser sees it)."""
+    return [c for c in context.cookies() if c["name"] == "safelabel_session"]

@@ -1,13 +1,12 @@
 """End to end in Chromium against a real `streamlit run`: set up, import, label, check the file."""
 from __future__ import annotations
 
-import time
-
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from store.db import open_database
-from tests.browser import CHROMIUM_ARGS, chromium_path, streamlit_server, wait_idle
+from tests.browser import (CHROMIUM_ARGS, chromium_path, session_cookies, streamlit_server,
+                           wait_idle, wait_until)
 from tests.browser import log_in as submit_login
 from tests.conftest import PASSWORD, SETUP_TOKEN
 from tests.helpers import write_jsonl
@@ -29,18 +28,6 @@ def log_in(page, url: str, username: str) -> None:
     page.goto(url)
     wait_idle(page)
     submit_login(page, username, PASSWORD)
-
-
-def session_cookies(page) -> list[dict]:
-    return [c for c in page.context.cookies() if c["name"] == "safelabel_session"]
-
-
-def wait_until(condition, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.05)
 
 
 def go_to(page, title: str) -> None:
@@ -71,7 +58,7 @@ def test_setup_import_and_label_three_items(browser, tmp_path):
         expect(page.get_by_text("Admin account created")).to_be_visible()
 
         log_in(page, url, "boss")
-        cookie, = session_cookies(page)
+        cookie, = session_cookies(page.context)
         assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
         assert page.evaluate("document.cookie").find("safelabel_session") == -1
         go_to(page, "Users")
@@ -102,7 +89,7 @@ def test_setup_import_and_label_three_items(browser, tmp_path):
         expect(page.get_by_text("You have logged out.")).to_be_visible()
         expect(page.get_by_role("link", name="Users")).to_have_count(0)
         # The page asks the server to delete the HttpOnly cookie (scripts cannot see it).
-        wait_until(lambda: not session_cookies(page))
+        wait_until(lambda: not session_cookies(page.context))
         log_in(page, url, "annie")
         expect(page.get_by_role("heading", name="Label", exact=True).first).to_be_visible()
         expect(page.get_by_role("heading", name="Log in to SafeLabel")).to_have_count(0)

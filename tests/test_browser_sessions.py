@@ -18,7 +18,8 @@ from websockets.sync.client import connect
 
 from store import projects, users
 from store.db import open_database
-from tests.browser import CHROMIUM_ARGS, chromium_path, log_in, streamlit_server, wait_idle
+from tests.browser import (CHROMIUM_ARGS, chromium_path, log_in, session_cookies,
+                           streamlit_server, wait_idle)
 from tests.conftest import PASSWORD
 
 COOKIE = "safelabel_session"
@@ -45,21 +46,13 @@ def server(tmp_path):
         yield running
 
 
-def wait_until(condition, timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.05)
-
-
 def open_logged_in(browser, url: str, username: str):
     context = browser.new_context(viewport={"width": 1300, "height": 900})
     page = context.new_page()
     page.goto(url)
     wait_idle(page)
     log_in(page, username, PASSWORD)
-    cookie, = [c for c in context.cookies() if c["name"] == COOKIE]
+    cookie, = session_cookies(context)
     return context, page, cookie
 
 
@@ -161,7 +154,7 @@ def test_reattaching_to_a_session_by_its_id_without_the_cookie_logs_it_out(brows
     log_in(page, "boss", PASSWORD)             # the page reloads: its new session is the one
     expect(page.get_by_text("Signed in as boss")).to_be_visible()
     session_id = ids[-1]
-    token = [c for c in context.cookies() if c["name"] == COOKIE][0]["value"]
+    token = session_cookies(context)[0]["value"]
     page.close()                               # the admin's tab goes; the session lingers
     # Control: the owner's cookie on the reattached connection keeps the admin signed in.
     assert "Signed in as boss" in _rerun_as_reattached_client(server.url, session_id, token)
