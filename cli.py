@@ -208,17 +208,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("export", help="export a project's annotations or training data")
+    from core.export_kinds import AXES, FORMATS, KINDS   # plain data: no database imports
+
     p.add_argument("--project", required=True)
-    p.add_argument("--kind", default="annotations",
-                   choices=["annotations", "items", "trl_preference", "trl_preference_conversational",
-                            "trl_unpaired", "label_studio"])
-    p.add_argument("--format", choices=["jsonl", "csv", "parquet", "json"],
+    only = {pk: ", ".join(k.name for k in KINDS.values() if k.project_kinds == (pk,))
+            for pk in ("label", "compare")}
+    p.add_argument("--kind", default="annotations", choices=list(KINDS), metavar="KIND",
+                   help=f"what to export (default: annotations): {', '.join(KINDS)}. Label "
+                   f"projects only: {only['label']}; compare projects only: {only['compare']}")
+    p.add_argument("--format", choices=list(FORMATS),
                    help="default: jsonl (json for label_studio)")
     p.add_argument("--out", required=True, help="file to write")
     p.add_argument("--since", help="only annotations submitted on or after this date/time")
     p.add_argument("--until", help="only annotations submitted before this date/time")
     p.add_argument("--annotators", nargs="*", metavar="USERNAME")
-    p.add_argument("--axis", default="overall", choices=["overall", "harmlessness", "helpfulness"])
+    p.add_argument("--axis", default="overall", choices=list(AXES))
     p.add_argument("--min-strength", type=int, default=1)
     p.add_argument("--margin", action="store_true", help="add a margin column to TRL pairs")
     p.set_defaults(func=cmd_export)

@@ -10,19 +10,13 @@ import streamlit as st
 from components.auth import require_role
 from components.db import get_db
 from components.project_picker import choose_project
-from core.text import file_name_part, markdown_literal
+from core.export_kinds import AXES, KINDS, kinds_for
+from core.text import markdown_literal
+from core.filenames import export_file_name
 from store.db import StoreError
-from store.exports import AXES, COMPARE_ONLY, LABEL_ONLY, ExportFilter, export
+from store.exports import ExportFilter, export
 from store.users import list_users
 
-DESCRIPTIONS = {
-    "annotations": "Every vote and every version, with annotator, timestamps and active time",
-    "items": "One row per item with the agreed (majority) answer; ties are marked, not hidden",
-    "trl_preference": "TRL preference pairs: prompt / chosen / rejected (text), ties dropped",
-    "trl_preference_conversational": "TRL preference pairs as lists of {role, content} messages",
-    "trl_unpaired": "TRL unpaired: prompt / completion / label (label = safe)",
-    "label_studio": "Label Studio tasks with their annotations (JSON)",
-}
 MIME = {"jsonl": "application/jsonl", "json": "application/json", "csv": "text/csv",
         "parquet": "application/vnd.apache.parquet"}
 
@@ -32,15 +26,12 @@ st.title("Export")
 st.caption("Exports never contain wellbeing data (check-ins, exposure, reveals or breaks).")
 
 project = choose_project(db, "Project", "No projects yet.")
-kinds = [k for k in DESCRIPTIONS
-         if not (k in COMPARE_ONLY and project.kind != "compare")
-         and not (k in LABEL_ONLY and project.kind != "label")]
-kind = st.radio("What", kinds, format_func=lambda k: DESCRIPTIONS[k])
-formats = ["json"] if kind == "label_studio" else ["jsonl", "csv", "parquet"]
-fmt = st.radio("Format", formats, horizontal=True)
+kind = st.radio("What", [k.name for k in kinds_for(project.kind)],
+                format_func=lambda name: KINDS[name].description)
+fmt = st.radio("Format", KINDS[kind].formats, horizontal=True)
 
 axis, min_strength, margin = "overall", 1, False
-if kind in COMPARE_ONLY:
+if KINDS[kind].pairs:
     axis_col, strength_col, margin_col = st.columns(3)
     axis = axis_col.selectbox("Deciding axis", AXES)
     min_strength = strength_col.slider("Minimum strength", 1, 3, 1,
@@ -58,16 +49,22 @@ if st.button("Prepare the export", type="primary"):
     if len(dates) == 2:
         since = datetime.combine(dates[0], time.min)
         until = datetime.combine(dates[1], time.min) + timedelta(days=1)
-    suffix = "json" if fmt == "json" else fmt
-    # The project name is the lead's text: one safe file-name part, never a path.
-    out = (Path(tempfile.mkdtemp(prefix="safelabel-export-"))
-           / f"{file_name_part(project.name)}-{kind}.{suffix}")
-    try:
-        rows = export(db, user.id, project.id, kind, out, fmt,
-                      ExportFilter(since, until, tuple(annotators)), axis, min_strength, margin)
-    except StoreError as exc:
-        st.error(f"Not exported: {markdown_literal(exc)}")
+    # The file holds item text (often harmful): it is written in a private folder (0700)
+    # of its own, read into memory for the download, and the folder is removed before this
+    # run ends, on error too. The name comes from the project's name, made a safe slug.
+    name = export_file_name(project.name, project.id, kind, fmt)
+    data, rows, problem = None, 0, None
+    with tempfile.TemporaryDirectory(prefix="safelabel-export-") as folder:
+        try:
+            rows = export(db, user.id, project.id, kind, Path(folder) / name, fmt,
+                          ExportFilter(since, until, tuple(annotators)), axis, min_strength,
+                          margin)
+        except StoreError as exc:
+            problem = str(exc)
+        else:
+            data = (Path(folder) / name).read_bytes()
+    if problem is not None:
+        st.error(f"Not exported: {markdown_literal(problem)}")
     else:
         st.success(f"{rows:,} rows ready.")
-        st.download_button(f"Download {markdown_literal(out.name)}", data=out.read_bytes(),
-                           file_name=out.name, mime=MIME[fmt])
+        st.download_button(f"Download {markdown_literal(name)}", data=data, file_name=name, mime=MIME[fmt])

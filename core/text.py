@@ -52,13 +52,3 @@ def _literal(text: str) -> str:
     # Cached: the work pages escape the same taxonomy labels and tooltips on every key press.
     flat = _WHITESPACE.sub(" ", text).strip()
     return _ASCII_PUNCTUATION.sub(r"\\\1", _AUTOLINK.sub(WORD_JOINER, flat))
-
-
-_NOT_FILE_NAME = re.compile(r"[^\w.-]+")
-
-
-def file_name_part(text: object, limit: int = 80) -> str:
-    """`text` as one harmless file-name component (letters, digits, `.`, `-`, `_`): a project
-    name such as `../../x` must not lead a written file out of its folder."""
-    part = _NOT_FILE_NAME.sub("_", str(text)).strip("._-")[:limit]
-    return part or "export"

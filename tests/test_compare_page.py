@@ -89,7 +89,7 @@ def test_position_is_stored_and_undone_in_the_export(app_db, team, tmp_path):
     assert export(app_db, team["lead"], pid, "trl_preference", out) == 6
     for line, left in zip(out.read_text().splitlines(), lefts):
         record = json.loads(line)
-        assert record["chosen"].startswith("Alpha" if left == "a" else "Beta")
+        assert record["chosen"].startswith(" Alpha" if left == "a" else " Beta")  # TRL text form
 
 
 def test_missing_choices_are_named_and_nothing_is_saved(app_db, team, tmp_path):

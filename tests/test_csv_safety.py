@@ -112,36 +112,37 @@ def read_export(path: Path, fmt: str) -> tuple[list[dict], str]:
     return frame.to_dict("records"), ""
 
 
-# (export kind, text columns to check, how a row finds its source item)
-LABEL_KINDS = [("annotations", {"note": "note"}, "external_id"),
-               ("items", {"prompt": "prompt", "response": "response"}, "external_id"),
-               ("trl_unpaired", {"prompt": "prompt", "completion": "response"}, None)]
+def as_trl_text(field: str, text: str) -> str:
+    """How TRL's standard format writes an item's text (see store/exports.py): the prompt
+    as an HH dialogue ending with the assistant marker, the answer after a space."""
+    return f"\n\nHuman: {text}\n\nAssistant:" if field == "prompt" else " " + text
 
 
-@pytest.mark.parametrize("kind, columns, key", LABEL_KINDS)
+# (export kind, text columns to check, how the exported text is made from the item's)
+LABEL_KINDS = [("annotations", {"note": "note"}, None),
+               ("items", {"prompt": "prompt", "response": "response"}, None),
+               ("trl_unpaired", {"prompt": "prompt", "completion": "response"}, as_trl_text)]
+
+
+@pytest.mark.parametrize("kind, columns, shape", LABEL_KINDS)
 @pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
 def test_csv_exports_neutralise_formulas_and_other_formats_keep_the_text(
-        db, accounts, hostile_labels, tmp_path, kind, columns, key, fmt):
+        db, accounts, hostile_labels, tmp_path, kind, columns, shape, fmt):
     pid, texts = hostile_labels
     out = tmp_path / f"{kind}.{fmt}"
     assert export(db, accounts["lead"], pid, kind, out, fmt) == len(texts)
     rows, raw = read_export(out, fmt)
     assert len(rows) == len(texts)
-    if key is None:        # trl_unpaired has no id: find the source by its response
-        by_response = {t["response"]: t for t in texts.values()}
-        sources = [by_response[r["completion"].removeprefix("'") if fmt == "csv" and
-                               r["completion"].startswith("'") else r["completion"]] for r in rows]
-    else:
-        sources = [texts[r[key]] for r in rows]
+    sources = [texts[r["external_id"]] for r in rows]
     checked_hostile = 0
     for row, source in zip(rows, sources):
         for column, field in columns.items():
-            original = source[field]
+            original = shape(field, source[field]) if shape else source[field]
             if fmt == "csv":
                 assert row[column] == expected_csv_cell(original), (column, original)
             else:
                 assert row[column] == original, (column, original)   # exactly as stored
-            checked_hostile += original[:1] in DANGEROUS
+            checked_hostile += source[field][:1] in DANGEROUS
     assert checked_hostile >= len(HOSTILE)        # every hostile start was seen
     if fmt == "csv":
         assert_no_formula_cells(raw)
@@ -166,11 +167,15 @@ def test_compare_exports_neutralise_both_responses_in_csv_only(db, accounts, tmp
     text = csv_out.read_bytes().decode("utf-8")
     assert_no_formula_cells(text)
     rows = csv_rows(text)
+    # TRL's standard text starts the prompt with a blank line and the answers with a space:
+    # no cell begins like a formula, so the CSV keeps the text as the JSONL does.
+    expected = [(as_trl_text("prompt", p), as_trl_text("chosen", a), as_trl_text("rejected", b))
+                for p, a, b in (("-p", "=A()", "@B"), ("plain", "fine a", "fine b"))]
     assert [(r["prompt"], r["chosen"], r["rejected"], r["margin"]) for r in rows] == [
-        ("'-p", "'=A()", "'@B", "3"), ("plain", "fine a", "fine b", "3")]
+        (*e, "3") for e in expected]
     plain = [json.loads(line) for line in jsonl_out.read_text(encoding="utf-8").splitlines()]
-    assert [(r["prompt"], r["chosen"], r["rejected"]) for r in plain] == [
-        ("-p", "=A()", "@B"), ("plain", "fine a", "fine b")]
+    assert [(r["prompt"], r["chosen"], r["rejected"]) for r in plain] == expected
+    assert [r["external_id"] for r in rows] == ["p1", "p2"]
     items_csv = tmp_path / "items.csv"
     export(db, accounts["lead"], pid, "items", items_csv, "csv")
     items = csv_rows(items_csv.read_bytes().decode("utf-8"))

@@ -10,7 +10,8 @@ import re
 
 import pytest
 
-from core.text import file_name_part, markdown_literal
+from core.filenames import export_file_name
+from core.text import markdown_literal
 from store import projects
 from store.imports import import_file
 from tests.helpers import (HOSTILE, HOSTILE_COLUMN, HOSTILE_ID, as_user, assert_literal,
@@ -40,13 +41,6 @@ def test_markdown_literal_escapes_every_markdown_character_and_breaks_autolinks(
 def test_markdown_literal_leaves_plain_words_alone_and_flattens_line_breaks():
     assert markdown_literal("Violent crimes") == "Violent crimes"          # positive control
     assert markdown_literal("  two\n\n    lines\tand tabs ") == "two lines and tabs"
-
-
-def test_file_name_part_keeps_a_name_inside_its_folder():
-    assert file_name_part("../../etc/passwd") == "etc_passwd"
-    assert file_name_part("Pilot study 2") == "Pilot_study_2"
-    assert file_name_part("...") == "export"
-    assert "/" not in file_name_part(HOSTILE) and not file_name_part(HOSTILE).startswith(".")
 
 
 # -- label page -----------------------------------------------------------------------------
@@ -175,7 +169,7 @@ def test_usernames_in_messages_are_literal(app_db, team):
 
 def test_export_file_name_and_button_are_literal_and_stay_in_their_folder(app_db, team, tmp_path):
     hostile_name = "../../" + HOSTILE
-    projects.create_project(app_db, team["lead"], hostile_name, "label")
+    project_id = projects.create_project(app_db, team["lead"], hostile_name, "label")
     at = as_user(app_db, "lead").run()
     at.switch_page("app_pages/export.py").run()
     at = by_label(at.button, "Prepare the export").click().run()
@@ -183,6 +177,6 @@ def test_export_file_name_and_button_are_literal_and_stay_in_their_folder(app_db
     assert len(at.download_button) == 1
     label = at.download_button[0].label
     assert label.startswith("Download ")
-    name = file_name_part(hostile_name) + "-annotations.jsonl"
+    name = export_file_name(hostile_name, project_id, "annotations", "jsonl")
     assert_literal(label, name)
     assert "/" not in name and os.sep not in name

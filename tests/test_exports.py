@@ -35,7 +35,7 @@ def pairs(db, accounts, tmp_path):
 
 def item_rows(db, pid):
     with db.read() as cur:
-        return cur.execute("SELECT id, response_a, response_b, messages, metadata FROM items "
+        return cur.execute("SELECT id, response_a, response_b, messages, metadata, external_id FROM items "
                            "WHERE project_id = ? ORDER BY id", [pid]).fetchall()
 
 
@@ -49,7 +49,7 @@ def judge(db, user_id, item_id, left, harm, help_, overall):
 def test_hh_layout_imports_as_pairs_with_the_source_choice_hidden_in_metadata(db, accounts, pairs):
     rows = item_rows(db, pairs)
     sides = []
-    for _, a, b, messages, metadata in rows:
+    for _, a, b, messages, metadata, _ in rows:
         turns = json.loads(messages)
         assert [t["role"] for t in turns] == ["user", "assistant", "user"]
         side = json.loads(metadata)["source_preferred"]
@@ -69,42 +69,82 @@ def test_hh_rows_that_do_not_share_a_conversation_are_refused(db, accounts, tmp_
     assert table_counts(db) == before
 
 
-def test_trl_round_trip_through_the_datasets_loader(db, accounts, pairs, tmp_path, monkeypatch):
+def trl_extract_prompt(chosen: str, rejected: str) -> tuple[str, str, str]:
+    """What TRL's `extract_prompt` (trl/data_utils.py) makes of a standard-format pair with
+    an implicit prompt: the longest common prefix is the prompt, and a space just before the
+    point where they differ goes to the answers. Written here from its documented behaviour."""
+    idx = next((k for k, (a, b) in enumerate(zip(chosen, rejected)) if a != b),
+               min(len(chosen), len(rejected)))
+    if idx and chosen[idx - 1] == " ":
+        idx -= 1
+    return chosen[:idx], chosen[idx:], rejected[idx:]
+
+
+@pytest.fixture
+def hf(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "hf-cache"))
     import datasets
+    return datasets
 
+
+def judge_plan(db, accounts, pairs) -> list[tuple[int, str]]:
+    """Three judgments by ann1 with different on-screen positions, one tie (dropped);
+    [(item id, winning side)] of the three that count."""
     items = item_rows(db, pairs)
-    expected = []
-    # Three judgments by ann1 with different on-screen positions, one tie (dropped).
     plan = [(items[0][0], "a", 2, 1, "a"), (items[1][0], "b", -1, -2, "b"),
             (items[2][0], "b", 3, 3, "a"), (items[3][0], "a", 0, 0, "tie")]
     for item_id, left, harm, help_, overall in plan:
         judge(db, accounts["ann1"], item_id, left, harm, help_, overall)
-        if overall != "tie":
-            row = next(r for r in items if r[0] == item_id)
-            chosen, rejected = (row[1], row[2]) if overall == "a" else (row[2], row[1])
-            expected.append((json.loads(row[3]), chosen, rejected))
+    return [(item_id, overall) for item_id, _, _, _, overall in plan if overall != "tie"]
 
-    standard = tmp_path / "standard.jsonl"
-    conversational = tmp_path / "conversational.jsonl"
-    assert export(db, accounts["lead"], pairs, "trl_preference", standard, margin=True) == 3
-    assert export(db, accounts["lead"], pairs, "trl_preference_conversational", conversational) == 3
 
-    loaded = datasets.load_dataset("json", data_files=str(standard), split="train")
-    assert loaded.column_names == ["prompt", "chosen", "rejected", "margin"]
-    for record, (turns, chosen, rejected) in zip(loaded, expected):
-        assert record["chosen"] == chosen and record["rejected"] == rejected
-        assert record["prompt"].startswith("User: " + turns[0]["content"])
-        assert record["prompt"].endswith("User: " + turns[-1]["content"])
+def test_trl_standard_prompt_plus_chosen_is_the_whole_hh_dialogue(db, accounts, pairs, tmp_path, hf):
+    source = hh_rows(6)
+    transcripts = {r["chosen"] for r in source} | {r["rejected"] for r in source}
+    decided = judge_plan(db, accounts, pairs)
+    external = {row[0]: row[5] for row in item_rows(db, pairs)}
+    for fmt in ("jsonl", "parquet"):
+        out = tmp_path / f"standard.{fmt}"
+        assert export(db, accounts["lead"], pairs, "trl_preference", out, fmt, margin=True) == 3
+        loaded = hf.load_dataset("json" if fmt == "jsonl" else "parquet", data_files=str(out),
+                                 split="train")
+        assert loaded.column_names == ["prompt", "chosen", "rejected", "margin", "external_id"]
+        assert len(loaded) == len(decided) == 3
+        for record, (item_id, _) in zip(loaded, decided):
+            # The dialogue reads exactly as the HH source writes it: the prompt ends with
+            # the assistant marker, the answer follows it after a space.
+            assert record["prompt"].startswith("\n\nHuman: Question ")
+            assert record["prompt"].endswith(".\n\nAssistant:")
+            assert record["chosen"].startswith(" ") and record["rejected"].startswith(" ")
+            assert record["prompt"] + record["chosen"] in transcripts
+            assert record["prompt"] + record["rejected"] in transcripts
+            assert record["chosen"] != record["rejected"]
+            # Made implicit and split again the way TRL does, the pair comes back unchanged.
+            assert trl_extract_prompt(record["prompt"] + record["chosen"],
+                                      record["prompt"] + record["rejected"]) == (
+                record["prompt"], record["chosen"], record["rejected"])
+            assert record["external_id"] == external[item_id]
 
-    loaded = datasets.load_dataset("json", data_files=str(conversational), split="train")
-    assert loaded.column_names == ["prompt", "chosen", "rejected"]
-    for record, (turns, chosen, rejected) in zip(loaded, expected):
+
+def test_trl_conversational_prompt_plus_chosen_is_the_whole_message_list(db, accounts, pairs,
+                                                                          tmp_path, hf):
+    decided = judge_plan(db, accounts, pairs)
+    items = {row[0]: row for row in item_rows(db, pairs)}
+    out = tmp_path / "conversational.jsonl"
+    assert export(db, accounts["lead"], pairs, "trl_preference_conversational", out) == 3
+    loaded = hf.load_dataset("json", data_files=str(out), split="train")
+    assert loaded.column_names == ["prompt", "chosen", "rejected", "external_id"]
+    for record, (item_id, winner) in zip(loaded, decided):
+        _, a, b, messages, _, external_id = items[item_id]
+        chosen, rejected = (a, b) if winner == "a" else (b, a)
+        turns = json.loads(messages)
+        assert [t["role"] for t in turns] == ["user", "assistant", "user"]     # multi-turn
         assert record["prompt"] == turns
-        assert record["chosen"] == [{"role": "assistant", "content": chosen}]
-        assert record["rejected"] == [{"role": "assistant", "content": rejected}]
+        assert record["prompt"] + record["chosen"] == turns + [{"role": "assistant", "content": chosen}]
+        assert record["prompt"] + record["rejected"] == turns + [{"role": "assistant", "content": rejected}]
+        assert record["external_id"] == external_id
 
 
 def test_axis_and_minimum_strength_choose_the_pairs(db, accounts, pairs, tmp_path):
@@ -115,7 +155,7 @@ def test_axis_and_minimum_strength_choose_the_pairs(db, accounts, pairs, tmp_pat
     assert export(db, accounts["lead"], pairs, "trl_preference", out, axis="harmlessness",
                   min_strength=2, margin=True) == 1
     record = json.loads(out.read_text().splitlines()[0])
-    assert record["chosen"] == items[0][1] and record["margin"] == 3
+    assert record["chosen"] == " " + items[0][1] and record["margin"] == 3
     assert export(db, accounts["lead"], pairs, "trl_preference", out, axis="helpfulness") == 2
 
 
@@ -161,7 +201,8 @@ def test_label_project_exports(db, accounts, tmp_path):
             work.save_annotation(db, accounts[user], item.id, label)
     out = tmp_path / "unpaired.jsonl"
     assert export(db, accounts["lead"], pid, "trl_unpaired", out) == 4
-    assert {"prompt": "p1", "completion": "r1", "label": True} in [json.loads(x) for x in out.read_text().splitlines()]
+    assert {"prompt": "\n\nHuman: p1\n\nAssistant:", "completion": " r1", "label": True,
+            "external_id": "i1"} in [json.loads(x) for x in out.read_text().splitlines()]
     out = tmp_path / "items.jsonl"
     export(db, accounts["lead"], pid, "items", out)
     agreed = {r["external_id"]: r for r in map(json.loads, out.read_text().splitlines())}
@@ -169,7 +210,10 @@ def test_label_project_exports(db, accounts, tmp_path):
     out = tmp_path / "ls.json"
     assert export(db, accounts["lead"], pid, "label_studio", out) == 2
     tasks = json.loads(out.read_text())
-    assert tasks[0]["data"] == {"prompt": "p1", "response": "r1"}
+    assert tasks[0]["data"] == {"prompt": "p1", "response": "r1", "external_id": "i1"}
+    for task in tasks:     # each task's annotations in the order they were made
+        ids = [a["id"] for a in task["annotations"]]
+        assert len(ids) == 2 and ids == sorted(ids)
     results = tasks[1]["annotations"][0]["result"]
     assert results[0]["from_name"] == "safety" and results[0]["value"]["choices"][0] in ("safe", "unsafe")
 
