@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
+from components import session_binding
 from components.auth import ACTIVATE_PATH, LOGOUT_PATH, SESSION_COOKIE
 from components.db import get_db
 from core import config
@@ -78,15 +79,36 @@ async def clear_session_cookie(request: Request) -> JSONResponse:
     return response
 
 
-def _may_upload(cookie_header: str) -> bool:
+def _session_token(scope) -> str | None:
+    """The SafeLabel session cookie of an HTTP or WebSocket request, if any."""
     from http.cookies import SimpleCookie
 
+    header = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"cookie"), "")
     jar = SimpleCookie()
     try:
-        jar.load(cookie_header)
+        jar.load(header)
     except Exception:   # a malformed Cookie header is simply no session
-        return False
-    token = jar[SESSION_COOKIE].value if SESSION_COOKIE in jar else None
+        return None
+    return jar[SESSION_COOKIE].value if SESSION_COOKIE in jar else None
+
+
+def _reattach_only_with_the_cookie(scope):
+    """A WebSocket that names an existing Streamlit session (third Sec-WebSocket-Protocol
+    entry) gets it only if it carries the login cookie that session is bound to; otherwise
+    the id is dropped and Streamlit opens a fresh, logged-out session."""
+    headers = list(scope.get("headers", []))
+    for n, (key, value) in enumerate(headers):
+        if key != b"sec-websocket-protocol":
+            continue
+        entries = value.decode("latin-1").split(",")
+        if len(entries) >= 3 and entries[2].strip():
+            if not session_binding.may_attach(entries[2].strip(), _session_token(scope)):
+                headers[n] = (key, ",".join(entries[:2]).encode("latin-1"))
+                return {**scope, "headers": headers}
+    return scope
+
+
+def _may_upload(token: str | None) -> bool:
     db = get_db()
     user_id = sessions.session_user_id(db, token)
     user = users.get_user(db, user_id) if user_id else None
@@ -101,6 +123,9 @@ class Guard:
         self.app = app
 
     async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "websocket":
+            await self.app(_reattach_only_with_the_cookie(scope), receive, send)
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -118,9 +143,7 @@ class Guard:
             await PlainTextResponse("Not found", status_code=404)(scope, receive, send_with_headers)
             return
         if path.startswith(UPLOAD_PREFIX) and scope.get("method") in ("PUT", "POST"):
-            cookie = next((v.decode("latin-1") for k, v in scope.get("headers", [])
-                           if k == b"cookie"), "")
-            if not await run_in_threadpool(_may_upload, cookie):
+            if not await run_in_threadpool(_may_upload, _session_token(scope)):
                 await PlainTextResponse("Uploads need a logged-in lead.", status_code=403)(
                     scope, receive, send_with_headers)
                 return

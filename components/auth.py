@@ -16,6 +16,7 @@ import math
 import streamlit as st
 from streamlit_authenticator.controllers import AuthenticationController
 
+from components import session_binding
 from core import config
 from core.roles import has_role
 from store import login_throttle, sessions, users
@@ -59,6 +60,19 @@ export default function(component) {
 """
 _activator = st.components.v2.component("safelabel.session_activator", js=_ACTIVATE_JS)
 _cookie_clearer = st.components.v2.component("safelabel.session_cookie_clearer", js=_LOGOUT_JS)
+
+
+def _streamlit_session_id() -> str | None:
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    ctx = get_script_run_ctx(suppress_warning=True)
+    return ctx.session_id if ctx else None
+
+
+def _bind(cookie_token: str | None) -> None:
+    session_id = _streamlit_session_id()
+    if session_id and _has_browser():
+        session_binding.bind(session_id, cookie_token)
 
 
 def _has_browser() -> bool:
@@ -119,6 +133,7 @@ def authenticate(db: Database) -> User | None:
     state["authentication_status"] = True
     state["username"], state["name"], state["roles"] = user.username, user.name, [user.role]
     state["sl_user"] = user
+    _bind(token)
     return user
 
 
@@ -154,6 +169,7 @@ def _login_form(db: Database) -> None:
     user = users.get_user_by_username(db, username)
     st.session_state.pop(_LOGGED_OUT, None)
     if _has_browser():
+        _bind(None)      # nobody may reattach while the browser fetches its cookie
         st.session_state[_ACTIVATION] = sessions.begin_login(db, user.id, address)
     else:
         st.session_state[_SESSION] = sessions.start_session(db, user.id, address)
@@ -196,6 +212,9 @@ PERSONAL_PREFIXES = ("draft_", "note_", "edit_", "reason_", "rationale_", "cats_
 def forget_person() -> None:
     """Everything a person left in the session (work state, drafts, wellbeing status,
     check-in and sharing toggles, filters) goes: the next login may be someone else."""
+    session_id = _streamlit_session_id()
+    if session_id:
+        session_binding.unbind(session_id)
     for key in [k for k in st.session_state if isinstance(k, str) and (
             k in PERSONAL_KEYS or k.startswith(PERSONAL_PREFIXES))]:
         st.session_state.pop(key, None)

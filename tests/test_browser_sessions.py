@@ -121,9 +121,10 @@ def _capture_session_id(page) -> list[str]:
     return ids
 
 
-def _rerun_as_reattached_client(url: str, session_id: str, cookie: str | None) -> str:
+def _rerun_as_reattached_client(url: str, session_id: str, cookie: str | None) -> tuple[str, str]:
     """Connect a bare websocket client to an existing session by its id (what anyone who
-    saw the id in an upload URL or a proxy log can do), ask for a rerun, return all text."""
+    saw the id in an upload URL or a proxy log can do), ask for a rerun; return all text and
+    the id of the session the server actually gave it."""
     headers = {"Origin": url}
     if cookie:
         headers["Cookie"] = f"{COOKIE}={cookie}"
@@ -134,15 +135,17 @@ def _rerun_as_reattached_client(url: str, session_id: str, cookie: str | None) -
         back.rerun_script.query_string = ""
         back.rerun_script.page_script_hash = ""
         ws.send(back.SerializeToString())
-        seen = []
+        seen, given = [], ""
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             message = ForwardMsg()
             message.ParseFromString(ws.recv(timeout=30))
             seen.append(str(message))
+            if message.HasField("new_session"):
+                given = message.new_session.initialize.session_id
             if message.HasField("script_finished"):
                 break
-        return "\n".join(seen)
+        return "\n".join(seen), given
 
 
 def test_reattaching_to_a_session_by_its_id_without_the_cookie_logs_it_out(browser, server):
@@ -157,10 +160,17 @@ def test_reattaching_to_a_session_by_its_id_without_the_cookie_logs_it_out(brows
     token = session_cookies(context)[0]["value"]
     page.close()                               # the admin's tab goes; the session lingers
     # Control: the owner's cookie on the reattached connection keeps the admin signed in.
-    assert "Signed in as boss" in _rerun_as_reattached_client(server.url, session_id, token)
-    text = _rerun_as_reattached_client(server.url, session_id, None)
+    text, given = _rerun_as_reattached_client(server.url, session_id, token)
+    assert given == session_id and "Signed in as boss" in text
+    # Without it the connection never reaches that session (so no callback or fragment of
+    # it can run either): it gets a fresh one, showing the login form.
+    text, given = _rerun_as_reattached_client(server.url, session_id, None)
+    assert given and given != session_id
     assert "Signed in as boss" not in text and "Log out" not in text
-    assert "Please log in again." in text and "Log in to SafeLabel" in text
+    assert "Log in to SafeLabel" in text
+    # ...and the owner's session is still there for the owner.
+    text, given = _rerun_as_reattached_client(server.url, session_id, token)
+    assert given == session_id and "Signed in as boss" in text
     context.close()
 
 
