@@ -193,6 +193,21 @@ def current_user() -> User | None:
     return st.session_state.get("sl_user")
 
 
+def session_is_live(db: Database) -> bool:
+    """Is this run's login still live in the store? Widget callbacks run before app.py's
+    check and a fragment rerun never runs it: they ask this before acting. One indexed read."""
+    user = st.session_state.get("sl_user")
+    return user is not None and sessions.session_user_id(db, st.session_state.get(_SESSION)) == user.id
+
+
+def require_live_session(db: Database) -> None:
+    """At the start of a fragment run: a login that ended (log-out elsewhere, password
+    reset, role change, deactivation) sends the whole page back to the login form."""
+    if not session_is_live(db):
+        forget_person()
+        st.rerun(scope="app")
+
+
 def require_role(needed: str) -> User:
     """Stop the page unless the logged-in user has `needed` (checked on the server, per run)."""
     user = current_user()

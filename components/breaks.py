@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from components.auth import require_live_session
 from core.wellbeing import WellbeingPolicy
 from store.db import Database, utcnow
 from store.projects import Project
@@ -90,6 +91,7 @@ class Breaks:
         """The break timer (the page calls this instead of the work area while on a break)."""
         @st.fragment(run_every=10)
         def timer() -> None:
+            require_live_session(self.db)
             until = self.status().on_break_until
             if until is None:
                 st.rerun()   # the break ended in this fragment: redraw the whole page

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from components.auth import forget_person, require_live_session, session_is_live
 from components.breaks import Breaks
 from components.checkin import checkin_prompt, checkin_waiting, end_of_day, sidebar_checkin
 from components.item_view import masked_term_count
@@ -120,6 +121,7 @@ class WorkSession:
         """Start a fragment run: progress line, break prompt, notices, and the item to show
         (the current claim, or an earlier item being corrected, its draft pre-filled by
         `prefill`). None when nothing is left (a message says so)."""
+        require_live_session(self.db)
         status = self.breaks.status()
         if status.on_break_until is not None:
             st.rerun()   # a break just started: the page draws the break screen instead
@@ -157,6 +159,8 @@ class WorkSession:
         """Submit callback of both work pages: show the rule `problems` if any, else save the
         label or judgment with its timing and move on. A first submit claims the next item
         in the same transaction (one commit)."""
+        if not self.live():
+            return
         if problems:
             draft.touch()
             self.say(problems=problems)
@@ -201,7 +205,17 @@ class WorkSession:
         return {"shown_at": draft.shown_at, "active_ms": draft.active_ms(utcnow()),
                 "text_seen": draft.text_shown or not self._severe(item)}
 
+    def live(self) -> bool:
+        """Callbacks run before the page's login check: act only for a live login (else the
+        run that follows shows the login form)."""
+        if session_is_live(self.db):
+            return True
+        forget_person()
+        return False
+
     def skip(self, item: Item) -> None:
+        if not self.live():
+            return
         try:
             skip_item(self.db, self.user.id, item.id,
                       st.session_state.get(f"reason_{item.id}", "") or "", **self._timing(item))
@@ -214,6 +228,8 @@ class WorkSession:
         self.say("Skipped. Skipping is never counted against you.")
 
     def flag(self, item: Item) -> None:
+        if not self.live():
+            return
         try:
             flag_item(self.db, self.user.id, item.id,
                       st.session_state.get(f"reason_{item.id}", "") or "", **self._timing(item))
@@ -236,6 +252,8 @@ class WorkSession:
             self.state["view"] = None if nxt >= len(self.state["done"]) else nxt
 
     def reveal(self, item: Item, draft: Draft, what: str, count: int = 0) -> None:
+        if not self.live():
+            return
         if what in ("text", "dim"):
             draft.text_shown = True
         else:

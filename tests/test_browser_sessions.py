@@ -9,6 +9,7 @@ against a real `streamlit run serve.py`.
 from __future__ import annotations
 
 import time
+from types import SimpleNamespace
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
@@ -18,9 +19,11 @@ from websockets.sync.client import connect
 
 from store import projects, users
 from store.db import open_database
-from tests.browser import (CHROMIUM_ARGS, chromium_path, log_in, session_cookies,
+from tests.browser import (CHROMIUM_ARGS, chromium_path, log_in, query_copy, session_cookies,
                            streamlit_server, wait_idle)
+from store.imports import import_file
 from tests.conftest import PASSWORD
+from tests.helpers import label_rows, write_jsonl
 
 COOKIE = "safelabel_session"
 
@@ -40,10 +43,11 @@ def server(tmp_path):
     admin = users.create_user(db, None, "boss", "Boss", PASSWORD, "admin")
     users.create_user(db, admin, "ann", "Ann", PASSWORD, "annotator")
     users.create_user(db, admin, "lea", "Lea", PASSWORD, "lead")
-    projects.create_project(db, admin, "P", "label", "", None, 1, [], True)
+    project = projects.create_project(db, admin, "P", "label", "", None, 1, [], True)
+    import_file(db, admin, project, write_jsonl(tmp_path / "items.jsonl", label_rows(6)))
     db.close()
     with streamlit_server(db_path, {"SAFELABEL_DEMO": "0", "SAFELABEL_BCRYPT_ROUNDS": "4"}) as running:
-        yield running
+        yield SimpleNamespace(url=running.url, db_path=db_path)
 
 
 def open_logged_in(browser, url: str, username: str):
@@ -201,3 +205,32 @@ def test_uploads_need_a_logged_in_lead(browser, server):
         else:
             assert (status, body) == (403, "Uploads need a logged-in lead."), who
         context.close()
+
+
+def test_an_open_work_page_stops_working_when_the_login_ends_elsewhere(browser, server):
+    """Clicks in the work area rerun only its fragment (app.py's login check does not run)
+    and their callbacks run before any check: both must see that the login ended."""
+    context, page, _ = open_logged_in(browser, server.url, "ann")
+    page.get_by_role("button", name="Not now").click()          # the session-start check-in
+    wait_idle(page)
+    safe = page.get_by_role("button", name="Safe Shortcut G")
+    submit = page.get_by_role("button", name="Submit Shortcut Enter")
+    safe.click()
+    wait_idle(page)
+    submit.click()                                               # control: work is saved
+    wait_idle(page)
+    expect(page.get_by_text("Saved item item-", exact=False).first).to_be_visible()
+    other = context.new_page()                                   # a second tab logs out
+    other.goto(server.url)
+    wait_idle(other)
+    other.get_by_role("button", name="Log out").click()
+    wait_idle(other)
+    expect(other.get_by_text("You have logged out.")).to_be_visible()
+    saved = query_copy(server.db_path, "SELECT count(*) FROM annotations")
+    page.bring_to_front()
+    safe.click()
+    wait_idle(page)
+    expect(page.get_by_role("heading", name="Log in to SafeLabel")).to_be_visible()
+    expect(page.get_by_text("Signed in as", exact=False)).to_have_count(0)
+    assert query_copy(server.db_path, "SELECT count(*) FROM annotations") == saved == [(1,)]
+    context.close()
