@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 import logging
+from urllib.parse import urlsplit
 
 import streamlit as st
+from streamlit.config import get_option
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import Request, cookie_parser
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
@@ -52,6 +54,8 @@ def _is_https(request_scheme: str, headers) -> bool:
 
 async def activate_session(request: Request) -> JSONResponse:
     """Trade the one-time token from a login for the HttpOnly session cookie."""
+    if not _same_origin_json(request):
+        return JSONResponse({"ok": False}, status_code=403)
     body = await request.body()
     try:
         activation = json.loads(body[:1024]).get("activation") if len(body) <= 1024 else None
@@ -70,6 +74,8 @@ async def activate_session(request: Request) -> JSONResponse:
 
 async def clear_session_cookie(request: Request) -> JSONResponse:
     """Log-out: end the session the cookie names (if still live) and delete the cookie."""
+    if not _same_origin_json(request):
+        return JSONResponse({"ok": False}, status_code=403)
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         await run_in_threadpool(sessions.end_session, get_db(), token, "logout")
@@ -80,16 +86,27 @@ async def clear_session_cookie(request: Request) -> JSONResponse:
 
 
 def _session_token(scope) -> str | None:
-    """The SafeLabel session cookie of an HTTP or WebSocket request, if any."""
-    from http.cookies import SimpleCookie
-
+    """The SafeLabel session cookie of an HTTP or WebSocket request, if any (parsed as
+    leniently as Streamlit parses it, so another cookie on the host cannot hide it)."""
     header = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"cookie"), "")
-    jar = SimpleCookie()
-    try:
-        jar.load(header)
-    except Exception:   # a malformed Cookie header is simply no session
-        return None
-    return jar[SESSION_COOKIE].value if SESSION_COOKIE in jar else None
+    return cookie_parser(header).get(SESSION_COOKIE) or None
+
+
+def _same_origin_json(request: Request) -> bool:
+    """The cookie routes answer only the app's own page: a JSON POST whose Origin is this
+    host (a cross-site form can send neither), on top of the SameSite=Strict cookie."""
+    origin = request.headers.get("origin")
+    if not origin or urlsplit(origin).netloc != request.headers.get("host"):
+        return False
+    return request.headers.get("content-type", "").split(";")[0].strip() == "application/json"
+
+
+def _app_path(path: str) -> str:
+    """The path below `server.baseUrlPath`, so the checks hold under a base path too."""
+    base = "/" + str(get_option("server.baseUrlPath") or "").strip("/")
+    if base != "/" and (path == base or path.startswith(base + "/")):
+        return path[len(base):] or "/"
+    return path
 
 
 def _reattach_only_with_the_cookie(scope):
@@ -129,7 +146,7 @@ class Guard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path = scope.get("path", "")
+        path = _app_path(scope.get("path", ""))
         extra = COMPONENT_HEADERS if path.startswith("/component/") else SECURITY_HEADERS
         names = {name for name, _ in extra}
 

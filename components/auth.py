@@ -55,7 +55,8 @@ export default function(component) {
   const { data } = component;
   if (window.__safelabelLoggedOut) return;
   window.__safelabelLoggedOut = true;
-  fetch(data.path, { method: "POST", credentials: "same-origin", cache: "no-store" });
+  fetch(data.path, { method: "POST", credentials: "same-origin", cache: "no-store",
+                     headers: { "Content-Type": "application/json" }, body: "{}" });
 }
 """
 _activator = st.components.v2.component("safelabel.session_activator", js=_ACTIVATE_JS)
@@ -147,7 +148,7 @@ def _login_form(db: Database) -> None:
         return
     username = (username or "").strip().lower()
     address = client_address()
-    wait = login_throttle.wait_before_login(db, username, address)
+    wait = login_throttle.claim_login_attempt(db, username, address)
     if wait.total_seconds() > 0:
         st.session_state["authentication_status"] = False
         # Said before any password is checked, and the same for every name, known or not.

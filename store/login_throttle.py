@@ -20,10 +20,32 @@ def wait_before_login(db: Database, username: str, address: str | None,
     return accounts.wait_before_next_attempt(counts, rules, now or utcnow())
 
 
+def claim_login_attempt(db: Database, username: str, address: str | None,
+                        now: datetime | None = None) -> timedelta:
+    """Before a password is checked: the wait still due (nothing counted), or zero after
+    counting this attempt as a failure in the same transaction, so attempts sent at the
+    same moment from many sessions cannot all pass one check. A good password then clears
+    the count (`clear_login_failures`)."""
+    now = now or utcnow()
+    rules = accounts.throttle_keys(username, address)
+
+    def work(cur: duckdb.DuckDBPyConnection) -> timedelta:
+        # Counters nobody has touched for FAILURE_MEMORY mean nothing any more.
+        cur.execute("DELETE FROM login_failures WHERE last_failed < ?", [now - accounts.FAILURE_MEMORY])
+        rows = cur.execute("SELECT key, failures, last_failed FROM login_failures "
+                           "WHERE key IN (SELECT unnest(?))", [list(rules)]).fetchall()
+        wait = accounts.wait_before_next_attempt({k: (f, t) for k, f, t in rows}, rules, now)
+        if wait.total_seconds() <= 0:
+            record_login_failure(cur, username, address, now)
+        return wait
+
+    return db.write(work)
+
+
 def record_login_failure(cur: duckdb.DuckDBPyConnection, username: str,
-                         address: str | None) -> None:
+                         address: str | None, now: datetime | None = None) -> None:
     """Count a failure on every key of the attempt, inside the caller's transaction."""
-    now = utcnow()
+    now = now or utcnow()
     for key in accounts.throttle_keys(username, address):
         row = cur.execute("SELECT failures, last_failed FROM login_failures WHERE key = ?",
                           [key]).fetchone()

@@ -13,7 +13,7 @@ from core import accounts, config
 from core.roles import has_role, is_role
 from store.db import Database, PermissionDenied, StoreError, utcnow
 from store.events import log_event
-from store.login_throttle import clear_login_failures, record_login_failure
+from store.login_throttle import clear_login_failures
 from store.sessions import end_user_sessions
 from store.settings import SETUP_TOKEN, get_setting, set_setting
 
@@ -284,8 +284,9 @@ def login_record(db: Database, username: str) -> LoginRecord | None:
 
 def record_login_result(db: Database, username: str, address: str | None, ok: bool,
                         method: str = "password") -> None:
-    """Count a failed password against the throttle (names that exist or not alike), or
-    clear the name's failures from this address after a good one; both are events."""
+    """After the password check: clear the name's failures from this address after a good
+    one (the attempt was counted as a failure beforehand, see `claim_login_attempt`); both
+    outcomes are events. An unknown name is not written down (people type passwords there)."""
     def work(cur: duckdb.DuckDBPyConnection) -> None:
         row = cur.execute("SELECT id FROM users WHERE username = ?", [username]).fetchone()
         user_id = row[0] if row else None
@@ -293,9 +294,8 @@ def record_login_result(db: Database, username: str, address: str | None, ok: bo
             clear_login_failures(cur, username, address)
             log_event(cur, "login", user_id, details={"method": method})
         else:
-            record_login_failure(cur, username, address)
             log_event(cur, "login_failed", user_id,
-                      details=None if user_id else {"unknown_name": username[:64]})
+                      details=None if user_id else {"unknown_name": True})
 
     db.write(work)
 

@@ -62,11 +62,14 @@ def streamlit_server(db_path: Path, env: dict[str, str] | None = None,
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
         env={**os.environ, "SAFELABEL_DB": str(db_path), **(env or {})})
     url = f"http://127.0.0.1:{port}"
+    flags = list(options or [])
+    base = ("/" + flags[flags.index("--server.baseUrlPath") + 1].strip("/")
+            if "--server.baseUrlPath" in flags else "")
     try:
         deadline = time.time() + 60
         while True:
             try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
+                if urllib.request.urlopen(f"{url}{base}/_stcore/health", timeout=2).read() == b"ok":
                     break
             except OSError:
                 pass

@@ -89,7 +89,7 @@ def test_operator_unlocks_and_resets_a_password_from_the_console(tmp_path, monke
     admin = users.create_user(db, None, "root", "Root", PASSWORD, "admin")
     token = sessions.start_session(db, admin)
     for _ in range(8):
-        users.record_login_result(db, "root", None, False)
+        login_throttle.claim_login_attempt(db, "root", None)
     assert login_throttle.wait_before_login(db, "root", None).total_seconds() > 0
     db.close()
 

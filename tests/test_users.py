@@ -109,18 +109,40 @@ def test_throttle_delays_grow_and_an_outsider_cannot_lock_the_owner_out():
 
 def test_unknown_names_are_throttled_exactly_like_real_ones(db, accounts):
     for name in ("ann2", "nobody-here"):
-        for _ in range(5):
-            users.record_login_result(db, name, "10.1.1.1", False)
+        passed = [login_throttle.claim_login_attempt(db, name, "10.1.1.1") for _ in range(5)]
+        # Three failures are free, the fourth attempt is still checked, the fifth must wait
+        # (and, refused unchecked, is not counted).
+        assert [w == timedelta(0) for w in passed] == [True, True, True, True, False], name
     real = login_throttle.wait_before_login(db, "ann2", "10.1.1.1")
     unknown = login_throttle.wait_before_login(db, "nobody-here", "10.1.1.1")
-    assert timedelta(seconds=1) < real <= timedelta(seconds=2)
-    assert timedelta(seconds=1) < unknown <= timedelta(seconds=2)
+    assert timedelta(0) < real <= timedelta(seconds=1)
+    assert timedelta(0) < unknown <= timedelta(seconds=1)
     assert login_throttle.wait_before_login(db, "ann2", "10.1.1.2") == timedelta(0)
     assert login_throttle.wait_before_login(db, "ann1", "10.1.1.1") == timedelta(0)  # control
     users.unlock_logins(db, "ann2")
     assert login_throttle.wait_before_login(db, "ann2", "10.1.1.1") == timedelta(0)
     users.record_login_result(db, "nobody-here", "10.1.1.1", True)   # a good login clears
     assert login_throttle.wait_before_login(db, "nobody-here", "10.1.1.1") == timedelta(0)
+
+
+def test_attempts_sent_at_once_cannot_all_pass_one_check(db, accounts):
+    """30 sessions submitting a guess at the same moment: each attempt is counted before its
+    password is checked, in one transaction, so only the free ones get through."""
+    import threading
+    waits, lock = [], threading.Lock()
+
+    def attempt() -> None:
+        wait = login_throttle.claim_login_attempt(db, "admin", "10.9.9.9")
+        with lock:
+            waits.append(wait)
+
+    threads = [threading.Thread(target=attempt) for _ in range(30)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(waits) == 30
+    assert sum(w == timedelta(0) for w in waits) == 4
 
 
 def test_bcrypt_runs_for_unknown_names_too():
