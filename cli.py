@@ -110,13 +110,23 @@ def _project(db: Database, name: str) -> Project:
 
 def cmd_import(args: argparse.Namespace) -> int:
     from core.formats import parse_mapping
-    from store.imports import import_file
+    from store.imports import CLI, default_rejects_path, import_file, listing
+
+    if args.rejects and not args.skip_bad:
+        raise StoreError("--rejects names where --skip-bad writes the rows it sets aside: "
+                         "add --skip-bad")
     db = _open(args)
     project = _project(db, args.project)
     mapping = parse_mapping(args.map or [])
-    result = import_file(db, None, project.id, args.file, args.format, mapping)
+    rejects = args.rejects or (default_rejects_path(args.file) if args.skip_bad else None)
+    result = import_file(db, None, project.id, args.file, args.format, mapping,
+                         skip_bad=args.skip_bad, rejects_path=rejects, controls=CLI)
     print(f"Read {result.rows_read} rows: added {result.items_added} items, "
           f"skipped {result.duplicates_skipped} already present.")
+    if result.rows_rejected:
+        print(f"Set aside {result.rows_rejected} rows with {result.problems_total} problems, "
+              f"written with their reasons to {result.rejects_path}:")
+        print(listing(result.problems, result.problems_total))
     return 0
 
 
@@ -205,6 +215,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="file format (default: from the extension)")
     p.add_argument("--map", nargs="*", metavar="COLUMN=FIELD",
                    help="use a file column for a field, e.g. --map question=prompt answer=response")
+    p.add_argument("--skip-bad", action="store_true",
+                   help="import the valid rows and set the rest aside in a rejects file "
+                        "(default: any problem stops the whole import)")
+    p.add_argument("--rejects", metavar="PATH",
+                   help="with --skip-bad: where to write the rows set aside, one JSON line "
+                        "each with its problems (default: FILE's name with .rejects.jsonl)")
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("export", help="export a project's annotations or training data")

@@ -9,13 +9,19 @@ from core.masking import count_masked, mask_text
 from store.work import Item
 
 PREVIEW_CHARS = 20_000
+# An empty reply is a response (HH-RLHF has some): said so, in the caption's grey, so it
+# cannot be taken for a reply that reads "(empty response)".
+EMPTY_RESPONSE = "(empty response)"
 
 
-def plain_text(label: str, text: str | None, key: str) -> None:
-    """A labelled block of literal text; very long text is cut with a "show all" toggle."""
+def plain_text(label: str, text: str | None, key: str, empty: str | None = None) -> None:
+    """A labelled block of literal text; very long text is cut with a "show all" toggle.
+    `empty`, if given, is said instead of an empty text."""
     st.text(label)
     text = text or ""
-    if len(text) > PREVIEW_CHARS and not st.session_state.get(f"show_all_{key}"):
+    if not text and empty:
+        st.caption(empty)
+    elif len(text) > PREVIEW_CHARS and not st.session_state.get(f"show_all_{key}"):
         st.text(text[:PREVIEW_CHARS] + " …")
         st.toggle(f"Show all ({len(text):,} characters)", key=f"show_all_{key}")
     else:
@@ -66,7 +72,8 @@ def show_item(item: Item, pattern: re.Pattern[str] | None, revealed: bool,
             if label.startswith("RESPONSE") and n:
                 st.divider()
             shown = text if revealed else mask_text(text, pattern)[0]
-            plain_text(label, shown, f"{item.id}_{n}")
+            plain_text(label, shown, f"{item.id}_{n}",
+                       EMPTY_RESPONSE if label.startswith("RESPONSE") else None)
 
 
 def show_pair(item: Item, pattern: re.Pattern[str] | None, revealed: bool, left: str,
@@ -84,6 +91,14 @@ def show_pair(item: Item, pattern: re.Pattern[str] | None, revealed: bool, left:
         columns = st.columns(2)
         for column, side, shown_as in zip(columns, order, ("A", "B")):
             with column:
-                plain_text(f"RESPONSE {shown_as}",
-                           text(item.response_a if side == "a" else item.response_b),
-                           f"{item.id}_{shown_as}")
+                # A response that goes on for more turns (HH-RLHF pairs whose transcripts
+                # part before the last reply) is shown turn by turn.
+                turns = (item.metadata.get("response_turns") or {}).get(side)
+                if not turns:
+                    turns = [{"content": item.response_a if side == "a" else item.response_b}]
+                for k, turn in enumerate(turns):
+                    label = f"RESPONSE {shown_as}"
+                    if len(turns) > 1:
+                        label += f" \u00b7 {str(turn.get('role', '')).upper()}"
+                    plain_text(label, text(turn.get("content")),
+                               f"{item.id}_{shown_as}" + (f"_{k}" if k else ""), EMPTY_RESPONSE)

@@ -11,6 +11,7 @@ import io
 import json
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 FORMATS = ("csv", "jsonl", "json", "parquet")
@@ -183,6 +184,65 @@ def jsonl_records(path: str | Path, limit: int = JSON_SAMPLE_RECORDS) -> Iterato
                 yield line
 
 
+def json_array_problem(path: str | Path, chunk_size: int = 1 << 20) -> tuple[int, str] | None:
+    """(1-based record number, what is wrong) of the first record of a JSON array file that is
+    not valid JSON, or None when every record parses (or the file is not an array). Reads the
+    file in chunks, holding one record at a time (at most about 2 x MAX_ROW_BYTES)."""
+    decoder = json.JSONDecoder()
+    space = re.compile(r"[ \t\n\r]*")
+    with open(path, encoding="utf-8-sig") as handle:
+        buf, pos, eof = "", 0, False
+
+        def more() -> bool:
+            nonlocal buf, pos, eof
+            chunk = handle.read(chunk_size)
+            eof = not chunk
+            buf, pos = buf[pos:] + chunk, 0
+            return bool(chunk)
+
+        def next_char() -> str:
+            nonlocal pos
+            while True:
+                pos = space.match(buf, pos).end()
+                if pos < len(buf) or not more():
+                    return buf[pos:pos + 1]
+
+        more()
+        if next_char() != "[":
+            return None
+        pos += 1
+        if next_char() == "]":
+            return None
+        record = 0
+        while True:
+            record += 1
+            if not next_char():
+                return record, "the file ends before this record (it is cut off)"
+            while True:
+                try:
+                    end = decoder.raw_decode(buf, pos)[1]
+                    break
+                except json.JSONDecodeError as exc:
+                    # The record may go on in the next chunk; a real error stays one.
+                    if not eof and len(buf) - pos <= 2 * MAX_ROW_BYTES:
+                        more()
+                        continue
+                    if eof and (exc.msg.startswith("Unterminated") or exc.pos >= len(buf.rstrip())):
+                        return record, "not valid JSON: the file ends inside this record (it is cut off)"
+                    return record, f"not valid JSON ({exc.msg}, character {exc.pos - pos + 1:,} of the record)"
+                except RecursionError:
+                    return record, "not valid JSON (nested too deeply)"
+            pos = end
+            after = next_char()
+            if after == ",":
+                pos += 1
+            elif after == "]":
+                return None
+            else:
+                return record, ("not valid JSON: the file ends after this record (it is cut off)"
+                                if not after else "is not followed by a comma or the closing ]")
+
+
 def check_parquet_footer(path: str | Path) -> None:
     """Refuse a Parquet file whose footer (read whole, before any row) is implausibly large."""
     with open(path, "rb") as handle:
@@ -240,32 +300,98 @@ def parse_mapping(pairs: list[str]) -> dict[str, str]:
 
 
 # Anthropic HH-RLHF layout: `chosen` and `rejected` are whole transcripts of
-# "\n\nHuman: ...\n\nAssistant: ..." turns that share everything but the last reply.
-_HH_TURN = re.compile(r"\n\n(Human|Assistant):[ ]?")
+# "\n\nHuman: ...\n\nAssistant: ..." turns. Most pairs share everything but the last reply; in
+# the real files some diverge earlier (one transcript has an extra turn, or a marker lacks the
+# blank line before it) and some last replies are empty. A marker is "Human:" or "Assistant:"
+# at the start of the text or of a line: a blank line before it is usual, not required.
+_HH_MARKER = re.compile(r"^(Human|Assistant):[ ]?", re.MULTILINE)
+HH_ROLES = {"Human": "user", "Assistant": "assistant"}
+HH_MARKERS = {"user": "Human", "assistant": "Assistant"}
+
+
+def is_hh_layout(kind: str, columns: Iterable[str], mapping: dict[str, str]) -> bool:
+    """Whether an import into a project of `kind` splits `chosen`/`rejected` transcripts into
+    the shared conversation and responses A and B: a compare project, both columns present,
+    and neither the file nor the mapping names responses A and B."""
+    columns = set(columns)
+    return (kind == "compare" and {"chosen", "rejected"} <= columns
+            and not any(mapping.get(f) for f in ("response_a", "response_b"))
+            and not {"response_a", "response_b"} & columns)
 
 
 def parse_hh_transcript(text: str) -> list[dict[str, str]]:
-    """'\\n\\nHuman: hi\\n\\nAssistant: hello' -> [{role: user, ...}, {role: assistant, ...}]."""
-    text = text or ""
-    if not text.startswith("\n\n"):
-        text = "\n\n" + text.lstrip("\n")
-    parts = _HH_TURN.split(text)
-    if parts[0].strip() or len(parts) < 3:
-        raise FormatProblem("not a transcript of '\\n\\nHuman: ...' / '\\n\\nAssistant: ...' turns")
-    return [{"role": "user" if role == "Human" else "assistant", "content": content.strip()}
+    """'\\n\\nHuman: hi\\n\\nAssistant: hello' -> [{role: user, ...}, {role: assistant, ...}].
+
+    Text around a turn is stripped; an empty turn (a last "Assistant:" with nothing after it)
+    is kept with empty content."""
+    parts = _HH_MARKER.split(text or "")
+    if len(parts) < 3 or parts[0].strip():
+        raise FormatProblem("not a transcript of 'Human: ...' / 'Assistant: ...' turns")
+    return [{"role": HH_ROLES[role], "content": content.strip()}
             for role, content in zip(parts[1::2], parts[2::2])]
 
 
+def hh_text(turns: list[dict[str, str]]) -> str:
+    """Turns as HH text: the first turn's content as it is, each later one after a blank line
+    and its marker. A response that spans turns is stored this way ("reply\\n\\nHuman: ...
+    \\n\\nAssistant: ..."), so a prompt ending with "Assistant:" plus it reads as the dialogue."""
+    if not turns:
+        return ""
+    return turns[0]["content"] + "".join(f"\n\n{HH_MARKERS[t['role']]}: {t['content']}"
+                                         for t in turns[1:])
+
+
+class HHProblem(FormatProblem):
+    """An HH-RLHF row that cannot be split; `column` names the transcript(s) at fault."""
+
+    def __init__(self, message: str, column: str) -> None:
+        super().__init__(message)
+        self.column = column
+
+
+@dataclass(frozen=True)
+class HHPair:
+    """One HH-RLHF row split: the conversation both transcripts share (ending with a Human
+    turn) and what follows it in each, which starts with an Assistant reply and may go on
+    for more turns."""
+    shared: list[dict[str, str]]
+    chosen: list[dict[str, str]]
+    rejected: list[dict[str, str]]
+
+
+def split_hh(chosen: str, rejected: str) -> HHPair:
+    """Split at the longest run of turns the two transcripts share that ends with a Human turn
+    (TRL's extract_prompt takes the common prefix too; ending it on the Human turn makes each
+    response start with the Assistant's reply). Raise HHProblem when no split exists."""
+    sides = {}
+    for name, text in (("chosen", chosen), ("rejected", rejected)):
+        try:
+            sides[name] = parse_hh_transcript(text)
+        except FormatProblem as exc:
+            raise HHProblem(str(exc), name) from None
+    a, b = sides["chosen"], sides["rejected"]
+    common = 0
+    while common < min(len(a), len(b)) and a[common] == b[common]:
+        common += 1
+    # Back off to the last Human turn of the common part, so the responses start with a reply.
+    cut = common
+    while cut and a[cut - 1]["role"] != "user":
+        cut -= 1
+    if cut == 0:
+        raise HHProblem("chosen and rejected differ before their first Assistant reply "
+                        "(they share no Human turn)", "chosen / rejected")
+    for name, turns in sides.items():
+        rest = turns[cut:]
+        if not rest or rest[0]["role"] != "assistant" or rest[-1]["role"] != "assistant":
+            raise HHProblem(f"the {name} transcript does not end with an Assistant reply "
+                            "after the conversation both share", name)
+    return HHPair(a[:cut], a[cut:], b[cut:])
+
+
 def split_hh_pair(chosen: str, rejected: str) -> tuple[list[dict[str, str]], str, str]:
-    """The shared conversation and the two final assistant replies (chosen, rejected)."""
-    chosen_turns = parse_hh_transcript(chosen)
-    rejected_turns = parse_hh_transcript(rejected)
-    for turns, name in ((chosen_turns, "chosen"), (rejected_turns, "rejected")):
-        if turns[-1]["role"] != "assistant" or len(turns) < 2:
-            raise FormatProblem(f"the {name} transcript does not end with an Assistant reply")
-    if chosen_turns[:-1] != rejected_turns[:-1]:
-        raise FormatProblem("chosen and rejected differ before their last Assistant reply")
-    return chosen_turns[:-1], chosen_turns[-1]["content"], rejected_turns[-1]["content"]
+    """The shared conversation and the two responses (chosen, rejected) as HH text."""
+    pair = split_hh(chosen, rejected)
+    return pair.shared, hh_text(pair.chosen), hh_text(pair.rejected)
 
 
 def source_preferred_side(prompt_turns: list[dict[str, str]], chosen: str) -> str:

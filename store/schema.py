@@ -214,6 +214,10 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     ALTER TABLE imports ADD COLUMN removed_at TIMESTAMP;
     ALTER TABLE imports ADD COLUMN removed_by INTEGER;
     """),
+    (6, "rows an import set aside", """
+    -- An import that took the valid rows and wrote the others to a rejects file.
+    ALTER TABLE imports ADD COLUMN rows_rejected BIGINT DEFAULT 0;
+    """),
 ]
 
 
