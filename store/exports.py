@@ -189,10 +189,19 @@ def _feedback_sql() -> str:
     ORDER BY f.at, f.kind, f.source_id"""
 
 
-def _pair_columns(conversational: bool, chosen: str, rejected: str) -> str:
+def _response_messages(side: str) -> str:
+    """Response A or B as messages: its turns when the import kept several (an HH pair that
+    diverged before the last reply: `metadata.response_turns`), else one assistant message."""
+    return (f"coalesce(from_json(json_extract(t.metadata, '$.response_turns.{side}'),"
+            f" '[{{\"role\": \"VARCHAR\", \"content\": \"VARCHAR\"}}]'),"
+            f" {_answer_messages('t.response_' + side)})")
+
+
+def _pair_columns(conversational: bool, chosen: str, rejected: str,
+                  chosen_messages: str | None = None, rejected_messages: str | None = None) -> str:
     if conversational:
-        return (f"t.turns AS prompt, {_answer_messages(chosen)} AS chosen,"
-                f" {_answer_messages(rejected)} AS rejected")
+        return (f"t.turns AS prompt, {chosen_messages or _answer_messages(chosen)} AS chosen,"
+                f" {rejected_messages or _answer_messages(rejected)} AS rejected")
     return (f"{_PROMPT_TEXT} AS prompt, {_answer_text(chosen)} AS chosen,"
             f" {_answer_text(rejected)} AS rejected")
 
@@ -208,12 +217,15 @@ def _preference_sql(conversational: bool, axis: str, margin: bool) -> str:
         strength = f"abs({score})"
     chosen = "CASE WHEN d.winner = 'a' THEN t.response_a ELSE t.response_b END"
     rejected = "CASE WHEN d.winner = 'a' THEN t.response_b ELSE t.response_a END"
+    a_messages, b_messages = _response_messages("a"), _response_messages("b")
+    messages = (f"CASE WHEN d.winner = 'a' THEN {a_messages} ELSE {b_messages} END",
+                f"CASE WHEN d.winner = 'a' THEN {b_messages} ELSE {a_messages} END")
     return f"""
     WITH votes AS ({_VOTES}),
     decided AS (
         SELECT v.id, v.item_id, {winner} AS winner, {strength} AS strength
         FROM votes v WHERE v.is_current AND v.judgment IS NOT NULL)
-    SELECT {_pair_columns(conversational, chosen, rejected)}{', d.strength AS margin' if margin else ''},
+    SELECT {_pair_columns(conversational, chosen, rejected, *messages)}{', d.strength AS margin' if margin else ''},
            t.external_id
     FROM decided d JOIN ({_ITEMS}) t ON t.id = d.item_id
     WHERE d.winner IN ('a', 'b') AND d.strength >= $min_strength

@@ -254,3 +254,28 @@ def test_cli_export(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "Wrote 0 rows" in result.stdout and out.exists()
     assert os.path.getsize(out) > 0
+
+
+@pytest.mark.parametrize("shape", ["extra turn in chosen", "extra turn in rejected"])
+def test_a_multi_turn_response_exports_as_its_turns(db, accounts, tmp_path, shape):
+    """An HH pair that diverged before its last reply: response A or B is several turns.
+    Standard: prompt + chosen is the source's chosen transcript; conversational: prompt +
+    chosen is its message list (not one assistant message holding role markers)."""
+    from tests.hh_data import hh_row, write_hh
+    row = hh_row(7, shape)
+    pid = make_project(db, accounts, "compare", name="Diverging")
+    import_file(db, accounts["lead"], pid, write_hh(tmp_path / "hh.jsonl", [row]))
+    (item_id, a, b, _, metadata, _), = item_rows(db, pid)
+    source_side = json.loads(metadata)["source_preferred"]
+    judge(db, accounts["ann1"], item_id, "a", 2, 2, source_side)     # agree with the source
+    text = tmp_path / "std.jsonl"
+    assert export(db, accounts["lead"], pid, "trl_preference", text) == 1
+    record = json.loads(text.read_text())
+    assert record["prompt"] + record["chosen"] == row.chosen
+    assert record["prompt"] + record["rejected"] == row.rejected
+    chat = tmp_path / "chat.jsonl"
+    assert export(db, accounts["lead"], pid, "trl_preference_conversational", chat) == 1
+    record = json.loads(chat.read_text())
+    assert record["prompt"] == row.shared
+    assert record["chosen"] == row.chosen_turns and record["rejected"] == row.rejected_turns
+    assert len(record["chosen"] if shape.endswith("chosen") else record["rejected"]) == 3
