@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,23 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.hh_data import ROWS, SHAPES, hh_row  # noqa: E402
-
-DRIVER = r"""
-import json, sys, time
-sys.path.insert(0, sys.argv[1])
-from store.bootstrap import open_app_database
-from store import projects
-from store.imports import ImportProblem, import_file
-db = open_app_database(sys.argv[2], demo=False)
-pid = projects.create_project(db, None, "Bench", "compare", "", None, 1, [], True)
-started = time.perf_counter()
-try:
-    result = import_file(db, None, pid, sys.argv[3])
-    outcome = f"imported {result.items_added:,} items"
-except ImportProblem as exc:
-    outcome = "refused: " + str(exc).splitlines()[0][:100]
-print(json.dumps({"seconds": time.perf_counter() - started, "outcome": outcome}))
-"""
+from bench.bench_import_memory import measure  # noqa: E402
 
 
 def write_hh_file(path: Path, megabytes: int, plain: bool = False) -> int:
@@ -59,26 +41,6 @@ def write_hh_file(path: Path, megabytes: int, plain: bool = False) -> int:
     return rows
 
 
-def measure(code: Path, data: Path, workdir: Path) -> dict:
-    db_path = workdir / "bench.duckdb"
-    env = dict(os.environ, SAFELABEL_DEMO="0")
-    started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-c", DRIVER, str(code), str(db_path), str(data)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
-    _, status, usage = os.wait4(process.pid, 0)
-    wall = time.perf_counter() - started
-    out, err = process.stdout.read(), process.stderr.read()
-    report = {"peak_mb": usage.ru_maxrss / 1024, "wall": wall, "seconds": float("nan"),
-              "outcome": f"status {os.waitstatus_to_exitcode(status)}: "
-                         f"{(err.strip().splitlines() or [''])[-1][:100]}"}
-    if os.waitstatus_to_exitcode(status) == 0 and out.strip():
-        report.update(json.loads(out.strip().splitlines()[-1]))
-    for leftover in workdir.glob("bench.duckdb*"):
-        if leftover.is_file():
-            leftover.unlink()
-    return report
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=int, default=200)
@@ -94,7 +56,7 @@ def main() -> None:
         rows = write_hh_file(data, args.mb, args.plain)
         print(f"wrote {data.stat().st_size / 1024 ** 2:.0f} MB, {rows:,} rows "
               f"in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
-        result = measure(args.code.resolve(), data, work)
+        result = measure(data, work, "hh", kind="compare", code=args.code.resolve())
     print(f"{'code':<40} {'file MB':>8} {'rows':>9} {'peak RSS MB':>12} {'import s':>9} "
           f"{'process s':>10}  outcome")
     print(f"{str(args.code)[-40:]:<40} {args.mb:>8} {rows:>9,} {result['peak_mb']:>12.0f} "

@@ -37,7 +37,7 @@ from store.bootstrap import open_app_database
 from store import projects
 from store.imports import ImportProblem, import_file
 db = open_app_database(sys.argv[2], demo=False)
-pid = projects.create_project(db, None, "Bench", "label", "", None, 1, [], True)
+pid = projects.create_project(db, None, "Bench", sys.argv[4], "", None, 1, [], True)
 started = time.perf_counter()
 try:
     result = import_file(db, None, pid, sys.argv[3])
@@ -114,12 +114,15 @@ def write_parquet_bomb(path: Path, gigabytes: float) -> None:
             done += n
 
 
-def measure(data: Path, workdir: Path, label: str) -> dict:
-    """Import `data` into a fresh database in a fresh process; its peak RSS and times."""
+def measure(data: Path, workdir: Path, label: str, kind: str = "label",
+            code: Path = ROOT) -> dict:
+    """Import `data` into a fresh `kind` project of a fresh database in a fresh process, with
+    the SafeLabel checkout at `code`; its peak RSS and times."""
     db_path = workdir / f"{label}.duckdb"
     env = dict(os.environ, SAFELABEL_DEMO="0")
     started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-c", DRIVER, str(ROOT), str(db_path), str(data)],
+    process = subprocess.Popen([sys.executable, "-c", DRIVER, str(code), str(db_path), str(data),
+                                kind],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
     # wait4 gives this child's own rusage (RUSAGE_CHILDREN would be the max over all children).
     _, status, usage = os.wait4(process.pid, 0)
