@@ -4,7 +4,6 @@ from __future__ import annotations
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
 
 import bcrypt
 import duckdb
