@@ -175,6 +175,51 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def cmd_agreement(args: argparse.Namespace) -> int:
+    # Heavy statistics libraries load here, only for this command (see the start-up note).
+    from core.agreement import alpha_interval, cohen_kappa, fleiss_kappa, krippendorff_alpha
+    from store.agreement_data import agreement_questions
+
+    if args.resamples < 1:
+        raise StoreError(f"--resamples must be at least 1, not {args.resamples}")
+    db = _open(args)
+    project = _project(db, args.project)
+    header = ("question", "level", "items", "raters", "alpha", "95% CI", "kappa")
+    rows: list[tuple[str, ...]] = []
+    notes: dict[str, list[str]] = {}      # why a coefficient is missing -> the questions
+    for q in agreement_questions(db, project):
+        alpha = krippendorff_alpha(q.ratings, q.level)
+        ci = alpha_interval(q.ratings, q.level, resamples=args.resamples, seed=args.seed)
+        # Cohen's kappa assumes the same two people rated every item; Fleiss' kappa only
+        # that every item has the same number of ratings (it treats answers as nominal).
+        if len(q.raters) == 2:
+            weights = "linear" if q.level == "ordinal" else None
+            kappa = cohen_kappa(q.ratings, weights)
+            kind = "Cohen, linear weights" if weights else "Cohen"
+        else:
+            kappa, kind = fleiss_kappa(q.ratings), "Fleiss"
+        ci_text = "-" if ci.low is None else f"[{ci.low:.3f}, {ci.high:.3f}]"
+        kappa_text = "-" if kappa.value is None else f"{kappa.value:.3f} ({kind})"
+        rows.append((q.name, q.level, str(alpha.units), str(len(q.raters)),
+                     _number(alpha.value), ci_text, kappa_text))
+        if alpha.reason:
+            notes.setdefault(f"no alpha: {alpha.reason}", []).append(q.name)
+        if kappa.reason and kappa.reason != alpha.reason:
+            notes.setdefault(f"no {kind} kappa: {kappa.reason}", []).append(q.name)
+    widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
+    print(f"project: {project.name} ({project.kind}); items = items rated by two or more "
+          f"people; CI = bootstrap over items, {args.resamples} resamples, seed {args.seed}")
+    for row in (header, *rows):
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+    for note, names in notes.items():
+        print(f"{note} ({', '.join(names)})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python cli.py", description=__doc__.splitlines()[0])
     parser.add_argument("--db", help="database file (default: $SAFELABEL_DB or data/safelabel.duckdb)")
@@ -250,6 +295,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("stats", help="items, annotations and done count of a project")
     p.add_argument("--project", required=True)
     p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser("agreement", help="inter-annotator agreement of a project, per question "
+                       "(Krippendorff's alpha with a bootstrap interval, Cohen's or Fleiss' kappa)")
+    p.add_argument("--project", required=True)
+    p.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples (default 1000)")
+    p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    p.set_defaults(func=cmd_agreement)
     return parser
 
 
