@@ -74,7 +74,9 @@ def _domain(rows: list[list[Hashable]], level: str) -> list:
     if level == "nominal":
         # Any stable order will do for nominal data; repr makes mixed types comparable.
         return sorted(values, key=repr)
-    bad = [v for v in values if isinstance(v, bool) or not isinstance(v, (int, float))]
+    # In the order given (a set's order changes from run to run), so the message is stable.
+    bad = [v for row in rows for v in row
+           if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)))]
     if bad:
         raise ValueError(f"{level} data must be numbers; got {bad[0]!r}")
     return sorted(values)
