@@ -84,3 +84,25 @@ def team(app_db) -> dict[str, int]:
             "lead": users.create_user(app_db, admin, "lead", "Lead", PASSWORD, "lead"),
             "ann": users.create_user(app_db, admin, "ann", "Ann", PASSWORD, "annotator"),
             "ann2": users.create_user(app_db, admin, "ann2", "Ann Two", PASSWORD, "annotator")}
+
+
+@pytest.fixture
+def browser():
+    """Debian's Chromium driven by Playwright (its own browser download cannot work here)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import CHROMIUM_ARGS, chromium_path
+    with sync_playwright() as p:
+        instance = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def hf(tmp_path, monkeypatch):
+    """The Hugging Face `datasets` loader, offline, with its cache in the test folder."""
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "hf-cache"))
+    import datasets
+    return datasets

@@ -2,22 +2,13 @@
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from store.db import open_database
-from tests.browser import (CHROMIUM_ARGS, chromium_path, session_cookies, streamlit_server,
-                           wait_idle, wait_until)
+from tests.browser import session_cookies, streamlit_server, wait_idle, wait_until
 from tests.browser import log_in as submit_login
 from tests.conftest import PASSWORD, SETUP_TOKEN
 from tests.helpers import write_jsonl
-
-
-@pytest.fixture
-def browser():
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 def fill(page, label: str, value: str) -> None:

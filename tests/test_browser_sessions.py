@@ -12,28 +12,19 @@ import time
 from types import SimpleNamespace
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from websockets.sync.client import connect
 
 from store import projects, users
 from store.db import open_database
-from tests.browser import (CHROMIUM_ARGS, chromium_path, log_in, query_copy, session_cookies,
-                           streamlit_server, wait_idle)
+from tests.browser import log_in, query_copy, session_cookies, streamlit_server, wait_idle
 from store.imports import import_file
 from tests.conftest import PASSWORD
 from tests.helpers import label_rows, write_jsonl
 
 COOKIE = "safelabel_session"
-
-
-@pytest.fixture
-def browser():
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 @pytest.fixture

@@ -28,16 +28,6 @@ CHAT = [{"role": "user", "content": "I need help."}, {"role": "assistant", "cont
 CHAT_HH_PROMPT = "\n\nHuman: I need help.\n\nAssistant: With what?\n\nHuman: Hurting someone."
 
 
-@pytest.fixture
-def hf(tmp_path, monkeypatch):
-    """The Hugging Face `datasets` loader, offline, with its cache in the test folder."""
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "hf-cache"))
-    import datasets
-    return datasets
-
-
 def load(hf, path) -> list[dict]:
     builder = "parquet" if str(path).endswith(".parquet") else "json"
     return list(hf.load_dataset(builder, data_files=str(path), split="train"))

@@ -80,15 +80,6 @@ def trl_extract_prompt(chosen: str, rejected: str) -> tuple[str, str, str]:
     return chosen[:idx], chosen[idx:], rejected[idx:]
 
 
-@pytest.fixture
-def hf(tmp_path, monkeypatch):
-    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "hf-cache"))
-    import datasets
-    return datasets
-
-
 def judge_plan(db, accounts, pairs) -> list[tuple[int, str]]:
     """Three judgments by ann1 with different on-screen positions, one tie (dropped);
     [(item id, winning side)] of the three that count."""
