@@ -84,7 +84,13 @@ tiles[0].metric("Done / total (slots)",
 tiles[1].metric("Items per hour", f"{throughput['items'].sum() / hours:.1f}" if hours else "—",
                 border=True, help="First-version annotations per active hour in the date range.")
 tiles[2].metric("Gold accuracy", "—", border=True, help="Comes with gold items.")
-tiles[3].metric("Agreement", "—", border=True, help="Comes with the agreement statistics.")
+safe_alpha = (data["agreement_by_question"].query("question == 'safe/unsafe'")
+              if is_lead else None)
+tiles[3].metric("Agreement (safe/unsafe)",
+                f"{safe_alpha['alpha'].iloc[0]:.2f}" if safe_alpha is not None
+                and len(safe_alpha) == 1 and pd.notna(safe_alpha["alpha"].iloc[0]) else "—",
+                border=True, help="Krippendorff's alpha when one project is in view; the "
+                "Quality section has every project and question. Leads only.")
 
 # -- progress -------------------------------------------------------------------------------
 st.header("Progress", divider="gray")
@@ -149,9 +155,27 @@ with right:
 
 # -- quality --------------------------------------------------------------------------------
 st.header("Quality", divider="gray")
-st.info("Gold accuracy per annotator and inter-annotator agreement (per project and per "
-        "category) will appear here once gold items and agreement statistics are in.",
-        icon=":material/construction:")
+if is_lead:
+    agreement = data["agreement_by_question"]
+    st.caption("Krippendorff's alpha (nominal) over the items completed in the date range with "
+               "two or more answers, each person's latest version; 1 is perfect agreement, 0 "
+               "what chance gives. Severity and the preference scales (ordinal) are in "
+               "`python cli.py agreement --project NAME`, with confidence intervals. The people "
+               "filter does not apply: agreement is between people.")
+    left, right = st.columns(2)
+    with left:
+        chart_block(agreement, "agreement", lambda df: bars(
+            df, "question", "alpha", "Agreement per question", "question", "alpha",
+            color="project", legend_title="project", categorical_x=True))
+    with right:
+        chart_block(agreement, "disagreement", lambda df: bars(
+            df.assign(percent=100 * df["disagreement_rate"]), "question", "percent",
+            "Disagreement rate per question", "question", "items with any disagreement (%)",
+            color="project", legend_title="project", categorical_x=True), table=False)
+    chart_block(data["agreement_by_week"], "agreement_weekly", lambda df: lines(
+        df.assign(series=df["project"] + " · " + df["question"]), "week", ["alpha"],
+        "Agreement per question over time", "week (items by their last answer)", "alpha",
+        color="series", legend_title="project · question"))
 
 # -- wellbeing ------------------------------------------------------------------------------
 st.header("Wellbeing", divider="gray")

@@ -172,7 +172,8 @@ def time_aggregates(path: Path, filters: dict[str, DashboardFilter]) -> list[tup
     """[(name, {filter label: (cold s, warm s, rows)})], each filter on a freshly opened file;
     last, `all_aggregates` (what the page runs on a cache miss: the same, side by side; for a
     lead with the team wellbeing aggregates), on a freshly opened file again."""
-    team = [f.__name__ for f in dashboard.TEAM_WELLBEING.values()]
+    team = [f.__name__ for f in (*dashboard.TEAM_WELLBEING.values(),
+                                 *dashboard.TEAM_QUALITY.values())]
     names = list(dashboard.AGGREGATES) + team + list(MOOD)
     results: dict[str, dict] = {name: {} for name in names + ["all_aggregates",
                                                               "all_aggregates (lead)"]}

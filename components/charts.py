@@ -129,14 +129,16 @@ def table_with_download(df: pd.DataFrame, key: str, download: bool = True) -> No
 
 
 def chart_block(df: pd.DataFrame, key: str, figure: Callable[[pd.DataFrame], go.Figure],
-                caption: str | None = None, download: bool = True) -> bool:
-    """One panel: chart, its data as a table and (unless `download` is off) a CSV download;
-    a short message instead when there is nothing to show. True when a chart was drawn."""
+                caption: str | None = None, download: bool = True, table: bool = True) -> bool:
+    """One panel: chart, its data as a table (unless `table` is off: another panel shows the
+    same rows) and (unless `download` is off) a CSV download; a short message instead when
+    there is nothing to show. True when a chart was drawn."""
     if caption:
         st.caption(caption)
     if df.empty:
         st.info(NO_DATA, icon=":material/info:")
         return False
     st.plotly_chart(figure(df), key=f"chart_{key}", config={"displaylogo": False})
-    table_with_download(df, key, download)
+    if table:
+        table_with_download(df, key, download)
     return True

@@ -15,17 +15,20 @@ whose check-ins the lead cannot otherwise see. Mood is never joined with through
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta
+from dataclasses import replace
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
 
 from core.roles import has_role
 from core.wellbeing import DEFAULT_POLICY, MIN_GROUP_SIZE
+from store.dashboard_filter import (DashboardFilter, in_clause, last_days, query_frame,
+                                    scope_clause, visible_filter)
 from store.db import Database, utcnow
+from store.quality import agreement_by_question, agreement_by_week
 from store.users import get_user
 from store.wellbeing import SHARE_CHECKINS_PREF
 
@@ -34,68 +37,6 @@ BIN_SECONDS = 10
 OVERFLOW_SECONDS = 300
 # ETA pace: the mean of this many most recent days on which anything was done.
 PACE_DAYS = 7
-
-
-@dataclass(frozen=True)
-class DashboardFilter:
-    """What the dashboard shows: a date range (UTC days, both ends included), and optionally
-    only some projects and people (None = all; an empty tuple matches nothing)."""
-    start: date
-    end: date
-    project_ids: tuple[int, ...] | None = None
-    user_ids: tuple[int, ...] | None = None
-
-    @property
-    def since(self) -> datetime:
-        return datetime.combine(self.start, time.min)
-
-    @property
-    def until(self) -> datetime:
-        """The first moment after the range (exclusive)."""
-        return datetime.combine(self.end + timedelta(days=1), time.min)
-
-
-def last_days(days: int, today: date | None = None) -> DashboardFilter:
-    """The last `days` UTC days, today included."""
-    today = today or utcnow().date()
-    return DashboardFilter(today - timedelta(days=days - 1), today)
-
-
-def visible_filter(viewer_id: int, viewer_role: str, f: DashboardFilter) -> DashboardFilter:
-    """An annotator sees only their own figures, whatever the filter asked for."""
-    if has_role(viewer_role, "lead"):
-        return f
-    return replace(f, user_ids=(viewer_id,))
-
-
-# -- SQL building -----------------------------------------------------------------------------
-
-def _in(column: str, values: Sequence[int] | None, params: list[Any]) -> str | None:
-    if values is None:
-        return None
-    if not values:
-        return "FALSE"
-    params.extend(int(v) for v in values)
-    return f"{column} IN ({', '.join('?' * len(values))})"
-
-
-def _scope(f: DashboardFilter, ts: str, params: list[Any], *, project: str | None = "project_id",
-           user: str | None = "user_id") -> str:
-    """The WHERE conditions for the filter's range (on column `ts`), projects and people;
-    pass project=None / user=None to leave that part out. Appends to `params`."""
-    params.extend([f.since, f.until])
-    clauses = [f"{ts} >= ?", f"{ts} < ?"]
-    for column, values in ((project, f.project_ids), (user, f.user_ids)):
-        if column:
-            clause = _in(column, values, params)
-            if clause:
-                clauses.append(clause)
-    return " AND ".join(clauses)
-
-
-def _df(db: Database, sql: str, params: list[Any]) -> pd.DataFrame:
-    with db.read() as cur:
-        return cur.execute(sql, params).df()
 
 
 # -- progress ---------------------------------------------------------------------------------
@@ -117,12 +58,12 @@ def progress_by_project(db: Database, f: DashboardFilter, today: date | None = N
     today = today or utcnow().date()
     # Parameters in the order their placeholders appear in the text.
     params: list[Any] = []
-    items = _in("i.project_id", f.project_ids, params) or "TRUE"
-    done = _in("project_id", f.project_ids, params) or "TRUE"
+    items = in_clause("i.project_id", f.project_ids, params) or "TRUE"
+    done = in_clause("project_id", f.project_ids, params) or "TRUE"
     params.append(PACE_DAYS)
-    projects = _in("p.id", f.project_ids, params) or "TRUE"
+    projects = in_clause("p.id", f.project_ids, params) or "TRUE"
     params += [today, today]
-    return _df(db, f"""
+    return query_frame(db, f"""
         WITH item_counts AS (
             SELECT i.project_id, count(*) AS items,
                    count(*) FILTER (WHERE i.done_count > p.overlap) AS over_served,
@@ -166,8 +107,8 @@ def progress_by_project(db: Database, f: DashboardFilter, today: date | None = N
 def items_per_day(db: Database, f: DashboardFilter) -> pd.DataFrame:
     """First-version annotations per day and project."""
     params: list[Any] = []
-    where = _scope(f, "a.submitted_at", params, project="a.project_id", user="a.user_id")
-    return _df(db, f"""
+    where = scope_clause(f, "a.submitted_at", params, project="a.project_id", user="a.user_id")
+    return query_frame(db, f"""
         SELECT CAST(a.submitted_at AS DATE) AS day, p.name AS project, count(*) AS items
         FROM annotations a JOIN projects p ON p.id = a.project_id
         WHERE a.version = 1 AND {where}
@@ -180,8 +121,8 @@ def throughput_by_annotator(db: Database, f: DashboardFilter) -> pd.DataFrame:
     """Items (first-version annotations) per active hour. Active hours count every saved
     version, corrections included: that is time the person spent on the work."""
     params: list[Any] = []
-    where = _scope(f, "a.submitted_at", params, project="a.project_id", user="a.user_id")
-    return _df(db, f"""
+    where = scope_clause(f, "a.submitted_at", params, project="a.project_id", user="a.user_id")
+    return query_frame(db, f"""
         SELECT a.user_id, u.username, count(*) FILTER (WHERE a.version = 1) AS items,
                round(sum(coalesce(a.active_ms, 0)) / 3600000.0, 3) AS active_hours,
                round(count(*) FILTER (WHERE a.version = 1)
@@ -196,8 +137,8 @@ def active_time_histogram(db: Database, f: DashboardFilter, bin_seconds: int = B
     """Active time per item (first versions with a timing), in `bin_seconds` bins; the last
     bin holds everything from `overflow_seconds` up."""
     params: list[Any] = [bin_seconds, overflow_seconds // bin_seconds]
-    where = _scope(f, "a.submitted_at", params, project="a.project_id", user="a.user_id")
-    return _df(db, f"""
+    where = scope_clause(f, "a.submitted_at", params, project="a.project_id", user="a.user_id")
+    return query_frame(db, f"""
         WITH bins AS (SELECT ? AS width, ? AS last_bin),
         binned AS (
             SELECT least(CAST(floor(a.active_ms / 1000.0 / width) AS INTEGER), last_bin) AS bin,
@@ -217,8 +158,8 @@ def active_time_histogram(db: Database, f: DashboardFilter, bin_seconds: int = B
 def skips_and_flags(db: Database, f: DashboardFilter) -> pd.DataFrame:
     """Skips and flags per annotator (events)."""
     params: list[Any] = []
-    where = _scope(f, "e.happened_at", params, project="e.project_id", user="e.user_id")
-    return _df(db, f"""
+    where = scope_clause(f, "e.happened_at", params, project="e.project_id", user="e.user_id")
+    return query_frame(db, f"""
         SELECT e.user_id, u.username, count(*) FILTER (WHERE e.kind = 'skip') AS skips,
                count(*) FILTER (WHERE e.kind = 'flag') AS flags
         FROM events e JOIN users u ON u.id = e.user_id
@@ -231,7 +172,7 @@ def skips_and_flags(db: Database, f: DashboardFilter) -> pd.DataFrame:
 def _current_labels(f: DashboardFilter, params: list[Any]) -> str:
     """Each person's current answer per item (the version nobody superseded) in label
     projects, last saved in the range. The anti-join builds on the few corrections only."""
-    where = _scope(f, "a.submitted_at", params, project="a.project_id", user="a.user_id")
+    where = scope_clause(f, "a.submitted_at", params, project="a.project_id", user="a.user_id")
     return f"""
         current_labels AS (
             SELECT p.name AS project, a.is_safe, a.categories, a.severity
@@ -245,7 +186,7 @@ def _current_labels(f: DashboardFilter, params: list[Any]) -> str:
 def verdict_distribution(db: Database, f: DashboardFilter) -> pd.DataFrame:
     """Safe / unsafe / not set per project."""
     params: list[Any] = []
-    return _df(db, f"""
+    return query_frame(db, f"""
         WITH {_current_labels(f, params)}
         SELECT project, CASE WHEN is_safe THEN 'safe' WHEN NOT is_safe THEN 'unsafe'
                              ELSE 'not set' END AS verdict, count(*) AS labels
@@ -255,7 +196,7 @@ def verdict_distribution(db: Database, f: DashboardFilter) -> pd.DataFrame:
 def category_distribution(db: Database, f: DashboardFilter) -> pd.DataFrame:
     """Hazard categories per project (a label with two categories counts in both)."""
     params: list[Any] = []
-    return _df(db, f"""
+    return query_frame(db, f"""
         WITH {_current_labels(f, params)}
         SELECT project, category, count(*) AS labels
         FROM (SELECT project, unnest(categories) AS category FROM current_labels)
@@ -265,7 +206,7 @@ def category_distribution(db: Database, f: DashboardFilter) -> pd.DataFrame:
 def severity_distribution(db: Database, f: DashboardFilter) -> pd.DataFrame:
     """Severity per project ('not set' when the label has none)."""
     params: list[Any] = []
-    return _df(db, f"""
+    return query_frame(db, f"""
         WITH {_current_labels(f, params)}
         SELECT project, coalesce(CAST(severity AS VARCHAR), 'not set') AS severity,
                count(*) AS labels
@@ -280,8 +221,8 @@ def exposure_by_day(db: Database, f: DashboardFilter) -> pd.DataFrame:
     """Active exposure minutes per day and severity ('unknown' when neither label nor hint
     gave one)."""
     params: list[Any] = []
-    where = _scope(f, "ended_at", params)
-    return _df(db, f"""
+    where = scope_clause(f, "ended_at", params)
+    return query_frame(db, f"""
         SELECT CAST(ended_at AS DATE) AS day,
                coalesce(CAST(severity AS VARCHAR), 'unknown') AS severity,
                round(sum(active_ms) / 60000.0, 2) AS minutes, count(*) AS items
@@ -295,12 +236,12 @@ def longest_harmful_runs(db: Database, f: DashboardFilter,
     run of harmful items in a row (gaps and islands: within a run, position among all items
     minus position among harmful items is constant)."""
     params: list[Any] = []
-    return _df(db, _longest_runs_sql(f, params, min_severity), params)
+    return query_frame(db, _longest_runs_sql(f, params, min_severity), params)
 
 
 def _longest_runs_sql(f: DashboardFilter, params: list[Any], min_severity: int) -> str:
     params.append(min_severity)
-    where = _scope(f, "ended_at", params)
+    where = scope_clause(f, "ended_at", params)
     return f"""
         WITH ordered AS (
             SELECT user_id, CAST(ended_at AS DATE) AS day,
@@ -334,14 +275,14 @@ def time_since_last_break(db: Database, f: DashboardFilter,
     they never took one. The people are the filter's, or else everyone with exposure in the
     range."""
     params: list[Any] = []
-    return _df(db, _since_break_sql(f, params, now or utcnow()), params)
+    return query_frame(db, _since_break_sql(f, params, now or utcnow()), params)
 
 
 def _since_break_sql(f: DashboardFilter, params: list[Any], now: datetime) -> str:
     if f.user_ids is not None:
-        people = f"SELECT id AS user_id FROM users WHERE {_in('id', f.user_ids, params)}"
+        people = f"SELECT id AS user_id FROM users WHERE {in_clause('id', f.user_ids, params)}"
     else:
-        people = f"SELECT DISTINCT user_id FROM exposures WHERE {_scope(f, 'ended_at', params)}"
+        people = f"SELECT DISTINCT user_id FROM exposures WHERE {scope_clause(f, 'ended_at', params)}"
     params += [now, now]
     return f"""
         WITH people AS ({people}),
@@ -363,8 +304,8 @@ def breaks_taken_vs_due(db: Database, f: DashboardFilter) -> pd.DataFrame:
     """Per person: breaks taken and break prompts shown ('due') in the range. Taken can exceed
     due: anyone may take a break without a prompt."""
     params: list[Any] = []
-    where = _scope(f, "e.happened_at", params, project=None, user="e.user_id")
-    return _df(db, f"""
+    where = scope_clause(f, "e.happened_at", params, project=None, user="e.user_id")
+    return query_frame(db, f"""
         SELECT e.user_id, u.username, count(*) FILTER (WHERE e.kind = 'break_taken') AS taken,
                count(*) FILTER (WHERE e.kind = 'break_due') AS due
         FROM events e JOIN users u ON u.id = e.user_id
@@ -376,8 +317,8 @@ def caps_reached(db: Database, f: DashboardFilter) -> pd.DataFrame:
     """Daily caps reached, per day, person and the cap's severity. The kind and range filter
     run before the JSON is read, so only cap events are parsed."""
     params: list[Any] = []
-    where = _scope(f, "e.happened_at", params, project=None, user="e.user_id")
-    return _df(db, f"""
+    where = scope_clause(f, "e.happened_at", params, project=None, user="e.user_id")
+    return query_frame(db, f"""
         SELECT CAST(e.happened_at AS DATE) AS day, e.user_id, u.username,
                CAST(json_extract_string(e.details, '$.severity') AS INTEGER) AS severity,
                count(*) AS times
@@ -389,9 +330,9 @@ def caps_reached(db: Database, f: DashboardFilter) -> pd.DataFrame:
 def reveal_rate(db: Database, f: DashboardFilter) -> pd.DataFrame:
     """Per person: reveal events (masked words or hidden text shown) per exposure."""
     params: list[Any] = []
-    reveals = _scope(f, "happened_at", params)
-    exposures = _scope(f, "ended_at", params)
-    return _df(db, f"""
+    reveals = scope_clause(f, "happened_at", params)
+    exposures = scope_clause(f, "ended_at", params)
+    return query_frame(db, f"""
         WITH reveals AS (
             SELECT user_id, count(*) AS reveals FROM events
             WHERE kind = 'reveal' AND {reveals} GROUP BY user_id
@@ -408,8 +349,8 @@ def reveal_rate(db: Database, f: DashboardFilter) -> pd.DataFrame:
 def skip_rate_by_category(db: Database, f: DashboardFilter) -> pd.DataFrame:
     """Per hazard hint category ('none' without a hint): exposures, skips, skip rate."""
     params: list[Any] = []
-    where = _scope(f, "ended_at", params)
-    return _df(db, f"""
+    where = scope_clause(f, "ended_at", params)
+    return query_frame(db, f"""
         SELECT coalesce(hint_category, 'none') AS category, count(*) AS exposures,
                count(*) FILTER (WHERE outcome = 'skip') AS skips,
                round(count(*) FILTER (WHERE outcome = 'skip') / count(*), 3) AS skip_rate
@@ -429,7 +370,7 @@ def _whole_team(f: DashboardFilter) -> DashboardFilter:
 
 def _group_days(f: DashboardFilter, params: list[Any]) -> str:
     """A CTE `group_days(day, people)`: days in the filter with enough people at work."""
-    where = _scope(f, "ended_at", params)
+    where = scope_clause(f, "ended_at", params)
     params.append(MIN_GROUP_SIZE)
     return f"""group_days AS (
             SELECT CAST(ended_at AS DATE) AS day, count(DISTINCT user_id) AS people
@@ -441,8 +382,8 @@ def team_exposure_by_day(db: Database, f: DashboardFilter) -> pd.DataFrame:
     f = _whole_team(f)
     params: list[Any] = []
     days = _group_days(f, params)
-    where = _scope(f, "e.ended_at", params, project="e.project_id", user="e.user_id")
-    return _df(db, f"""
+    where = scope_clause(f, "e.ended_at", params, project="e.project_id", user="e.user_id")
+    return query_frame(db, f"""
         WITH {days}
         SELECT CAST(e.ended_at AS DATE) AS day,
                coalesce(CAST(e.severity AS VARCHAR), 'unknown') AS severity,
@@ -462,7 +403,7 @@ def team_longest_runs(db: Database, f: DashboardFilter,
     params: list[Any] = []
     per_person = _longest_runs_sql(f, params, min_severity)
     params.append(MIN_GROUP_SIZE)
-    return _df(db, f"""
+    return query_frame(db, f"""
         SELECT day, count(*) AS people, max(longest_run) AS longest_run,
                round(avg(longest_run), 1) AS mean_longest_run
         FROM ({per_person}) GROUP BY day HAVING count(*) >= ? ORDER BY day""", params)
@@ -479,7 +420,7 @@ def team_time_since_break(db: Database, f: DashboardFilter,
     params: list[Any] = []
     per_person = _since_break_sql(f, params, now or utcnow())
     params.append(MIN_GROUP_SIZE)
-    return _df(db, f"""
+    return query_frame(db, f"""
         WITH per_person AS ({per_person})
         SELECT since_last_break, count(*) AS people FROM (
             SELECT CASE WHEN minutes_since_break IS NULL THEN 'no break yet'
@@ -497,8 +438,8 @@ def team_breaks_taken_vs_due(db: Database, f: DashboardFilter) -> pd.DataFrame:
     f = _whole_team(f)
     params: list[Any] = []
     days = _group_days(f, params)
-    where = _scope(f, "e.happened_at", params, project=None, user="e.user_id")
-    return _df(db, f"""
+    where = scope_clause(f, "e.happened_at", params, project=None, user="e.user_id")
+    return query_frame(db, f"""
         WITH {days}
         SELECT g.day, any_value(g.people) AS people,
                count(*) FILTER (WHERE e.kind = 'break_taken') AS taken,
@@ -513,8 +454,8 @@ def team_caps_reached(db: Database, f: DashboardFilter) -> pd.DataFrame:
     f = _whole_team(f)
     params: list[Any] = []
     days = _group_days(f, params)
-    where = _scope(f, "e.happened_at", params, project=None, user="e.user_id")
-    return _df(db, f"""
+    where = scope_clause(f, "e.happened_at", params, project=None, user="e.user_id")
+    return query_frame(db, f"""
         WITH {days}
         SELECT g.day, CAST(json_extract_string(e.details, '$.severity') AS INTEGER) AS severity,
                count(DISTINCT e.user_id) AS people_at_cap, any_value(g.people) AS people
@@ -528,9 +469,9 @@ def team_reveal_rate(db: Database, f: DashboardFilter) -> pd.DataFrame:
     f = _whole_team(f)
     params: list[Any] = []
     days = _group_days(f, params)
-    reveals = _scope(f, "happened_at", params)
-    exposures = _scope(f, "ended_at", params)
-    return _df(db, f"""
+    reveals = scope_clause(f, "happened_at", params)
+    exposures = scope_clause(f, "ended_at", params)
+    return query_frame(db, f"""
         WITH {days}, reveals AS (
             SELECT CAST(happened_at AS DATE) AS day, count(*) AS reveals FROM events
             WHERE kind = 'reveal' AND {reveals} GROUP BY ALL
@@ -548,9 +489,9 @@ def team_skip_rate_by_category(db: Database, f: DashboardFilter) -> pd.DataFrame
     """`skip_rate_by_category`, only for categories that enough people met."""
     f = _whole_team(f)
     params: list[Any] = []
-    where = _scope(f, "ended_at", params)
+    where = scope_clause(f, "ended_at", params)
     params.append(MIN_GROUP_SIZE)
-    return _df(db, f"""
+    return query_frame(db, f"""
         SELECT coalesce(hint_category, 'none') AS category, count(DISTINCT user_id) AS people,
                count(*) AS exposures, count(*) FILTER (WHERE outcome = 'skip') AS skips,
                round(count(*) FILTER (WHERE outcome = 'skip') / count(*), 3) AS skip_rate
@@ -569,6 +510,9 @@ TEAM_WELLBEING: dict[str, Callable[[Database, DashboardFilter], pd.DataFrame]] =
 # -- everything at once -----------------------------------------------------------------------
 
 Aggregate = Callable[[Database, DashboardFilter], pd.DataFrame]
+# Agreement is between people: a lead's view only (an annotator sees their own gold accuracy).
+TEAM_QUALITY: dict[str, Aggregate] = {
+    "agreement_by_question": agreement_by_question, "agreement_by_week": agreement_by_week}
 # What the dashboard draws for a filter, whoever looks (mood, which depends on the viewer, is
 # fetched on its own).
 AGGREGATES: dict[str, Aggregate] = {query.__name__: query for query in (
@@ -584,10 +528,11 @@ def all_aggregates(db: Database, f: DashboardFilter, workers: int | None = None,
     its own cursor: most are short queries wrapped in Python work (planning, building the
     DataFrame), so at a million annotations on two cores this takes about two thirds of the
     time of running them one after another (bench/bench_dashboard.py). With `team` (a lead's
-    view) the wellbeing ones are TEAM_WELLBEING's aggregates instead of per-person rows."""
+    view) the wellbeing ones are TEAM_WELLBEING's aggregates instead of per-person rows, and
+    TEAM_QUALITY's are added."""
     workers = workers or min(4, max(2, os.cpu_count() or 2))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dashboard") as pool:
-        queries = {**AGGREGATES, **(TEAM_WELLBEING if team else {})}
+        queries = {**AGGREGATES, **({**TEAM_WELLBEING, **TEAM_QUALITY} if team else {})}
         futures = {name: pool.submit(query, db, f) for name, query in queries.items()}
         return {name: future.result() for name, future in futures.items()}
 
@@ -611,10 +556,10 @@ def visible_checkins(db: Database, f: DashboardFilter, viewer_id: int) -> pd.Dat
     if _is_lead(db, viewer_id):
         params.append(SHARE_CHECKINS_PREF)
         others = f"c.user_id IN ({_SHARING})"
-        people = _in("c.user_id", f.user_ids, params)
+        people = in_clause("c.user_id", f.user_ids, params)
         if people:
             others += f" AND {people}"
-    return _df(db, f"""
+    return query_frame(db, f"""
         SELECT c.checked_at, CAST(c.checked_at AS DATE) AS day, c.user_id, u.username,
                c.valence, c.arousal, c.moment
         FROM checkins c JOIN users u ON u.id = c.user_id
@@ -634,7 +579,7 @@ def team_mood_by_day(db: Database, f: DashboardFilter, viewer_id: int) -> pd.Dat
     if not _is_lead(db, viewer_id):
         return pd.DataFrame({"day": pd.Series(dtype="datetime64[us]"), "people": [],
                              "checkins": [], "mean_valence": [], "mean_arousal": []})
-    return _df(db, f"""
+    return query_frame(db, f"""
         WITH person_days AS (
             SELECT CAST(checked_at AS DATE) AS day, user_id, count(*) AS checkins,
                    avg(valence) AS valence, avg(arousal) AS arousal

@@ -12,7 +12,7 @@ import pytest
 from core.labels import Label
 from store import dashboard as dash
 from store import projects, wellbeing, work
-from store.dashboard import DashboardFilter
+from store.dashboard import last_days, DashboardFilter
 from store.db import utcnow
 from store.events import record_event
 from store.imports import import_file
@@ -414,7 +414,12 @@ def test_individual_check_ins_are_private_unless_shared(db, accounts):
 
 # -- the page -------------------------------------------------------------------------------
 
-CHARTS_FOR_LEAD = 17   # every panel of the page, with data in each
+CHARTS_FOR_LEAD = 20   # every panel of the page, with data in each
+# The disagreement chart shares the agreement panel's table; mood tables have no download.
+TABLES_FOR_LEAD = CHARTS_FOR_LEAD - 1
+# A column that only each wellbeing table has (AppTest does not expose a table's key).
+WELLBEING_COLUMNS = ("minutes", "longest_run", "since_last_break", "taken", "people_at_cap",
+                     "reveal_rate", "skip_rate")
 
 
 def seed_everything(db, ids: dict[str, int], tmp_path) -> int:
@@ -492,20 +497,29 @@ def test_lead_sees_every_panel_with_charts_tables_and_downloads(app_db, team, tm
     titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in charts]
     assert "Team exposure minutes by severity" in titles and "Team mood (daily mean)" in titles
     # The lead's wellbeing tables are team aggregates: nobody is named in them.
-    wellbeing_tables = at.dataframe[8:15]
+    wellbeing_tables = [t for t in at.dataframe
+                        if set(WELLBEING_COLUMNS) & set(t.value.columns)]
+    assert len(wellbeing_tables) == len(WELLBEING_COLUMNS)
     assert all("username" not in t.value.columns for t in wellbeing_tables)
     for chart in charts:
         layout = json.loads(chart.proto.spec)["layout"]
         assert layout["xaxis"]["title"]["text"] and layout["yaxis"]["title"]["text"]
-    assert len(at.dataframe) == CHARTS_FOR_LEAD
+    assert len(at.dataframe) == TABLES_FOR_LEAD
     # Every table has its CSV except mood (check-ins are never exported, PRODUCT.md).
     downloads = {b.key for b in at.download_button}
-    assert len(downloads) == CHARTS_FOR_LEAD - 2
+    assert len(downloads) == TABLES_FOR_LEAD - 2
     assert not downloads & {"csv_shared_mood", "csv_team_mood"}
     assert not [i for i in at.info if i.value == "No data for these filters yet."]
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Done / total (slots)"] == "6 / 24"
-    assert metrics["Gold accuracy"] == "—" and metrics["Agreement"] == "—"
+    assert metrics["Gold accuracy"] == "—"
+    # One item has two answers, both unsafe: no variation to measure alpha against, so the
+    # tile is empty while the agreement table lists the item (tests/test_quality.py checks
+    # the figures themselves against the krippendorff library).
+    assert metrics["Agreement (safe/unsafe)"] == "—"
+    agreement = [f.value for f in at.dataframe if "alpha" in f.value.columns][0]
+    safe = agreement.set_index("question").loc["safe/unsafe"]
+    assert safe["items"] == 1 and safe["disagreements"] == 0
     text = table_text(at)
     assert "ann3" in text            # ann3 shares check-ins
     shared = [f.value for f in at.dataframe if "valence" in f.value.columns][-1]
