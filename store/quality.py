@@ -38,7 +38,12 @@ _ANSWERS = """
         SELECT a.project_id, a.item_id, a.is_safe, a.categories, a.judgment->>'overall' AS overall,
                a.submitted_at
         FROM annotations a
-        WHERE {projects} AND NOT EXISTS (
+        -- Only items answered in the range can have their latest answer there; a person's
+        -- current answer is the version nobody superseded (the anti-join builds on the few
+        -- corrections only).
+        WHERE {projects} AND a.item_id IN (
+            SELECT item_id FROM annotations WHERE submitted_at >= ? AND submitted_at < ?)
+          AND NOT EXISTS (
             SELECT 1 FROM annotations b WHERE b.supersedes IS NOT NULL AND b.supersedes = a.id)
     ),
     per_item AS (
@@ -108,8 +113,8 @@ _ANSWERS = """
 def _agreement(db: Database, f: DashboardFilter, bucket: str) -> pd.DataFrame:
     params: list[Any] = []
     projects = in_clause("a.project_id", f.project_ids, params) or "TRUE"
-    params.extend([f.since, f.until])
-    sql = "WITH " + _ANSWERS.format(projects=projects or "TRUE", bucket=bucket)
+    params.extend([f.since, f.until, f.since, f.until])
+    sql = "WITH " + _ANSWERS.format(projects=projects, bucket=bucket)
     return query_frame(db, sql, params)
 
 
