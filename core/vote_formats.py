@@ -435,11 +435,14 @@ def label_studio_votes(task: Any, kind: str) -> Iterator[tuple[str, dict[str, An
         for result in results:
             if not isinstance(result, dict):
                 raise VoteProblem(f"{where}.result holds something that is not an object")
+            name = _LS_FIELD.get(str(result.get("from_name", "")).strip().lower())
+            raw = result.get("value")
+            if name is None and not (isinstance(raw, dict) and ("choices" in raw or "selected" in raw)):
+                continue        # a control of another labeling setup: not an answer here
             try:
                 key, value = _ls_value(result)
             except VoteProblem as exc:
                 raise VoteProblem(f"{where}: {exc}") from None
-            name = _LS_FIELD.get(str(result.get("from_name", "")).strip().lower())
             if key == "selected" and kind == "compare":   # Label Studio's Pairwise tag
                 name, value = "overall", {"left": "a", "right": "b"}.get(str(value), value)
             if key == "text" and isinstance(value, list):
