@@ -372,3 +372,56 @@ def test_an_import_is_one_event_and_archived_projects_refuse(db, accounts, tmp_p
     projects.set_archived(db, accounts["lead"], pid, True)
     with pytest.raises(ImportProblem, match="archived"):
         import_annotations(db, accounts["lead"], pid, label_csv(tmp_path / "w.csv"))
+
+
+def test_the_import_page_imports_votes_and_lists_problems(app_db, team, tmp_path):
+    from tests.helpers import as_user, by_label, shown
+
+    pid = projects.create_project(app_db, team["lead"], "Pilot", "label", "", None, 2,
+                                  [team["ann"], team["ann2"]])
+    import_file(app_db, team["lead"], pid, write_jsonl(tmp_path / "items.jsonl", [
+        {"id": i, "prompt": f"p {i}", "response": f"r {i}"} for i in ITEMS]))
+    votes = [("i0", "ann", True, (), 0), ("i0", "ann2", False, ("S1",), 2),
+             ("i1", "ann", False, ("S10",), 3), ("i1", "ann2", False, ("S10",), 3)]
+    at = as_user(app_db, "lead").run()
+    at.switch_page("app_pages/import_data.py").run()
+    by_label(at.radio, "What to import").set_value("Votes made elsewhere (annotations)").run()
+    bad = label_csv(tmp_path / "bad.csv", [("i9", "ann", True, (), 0)]).read_bytes()
+    at.file_uploader[0].set_value(("bad.csv", bad, "text/csv"))
+    before = table_counts(app_db)
+    at = by_label(at.run().button, "Import votes").click().run()
+    assert "no item with id 'i9'" in shown(at.error[0].value)
+    assert table_counts(app_db) == before
+    good = label_csv(tmp_path / "votes.csv", votes).read_bytes()
+    at.file_uploader[0].set_value(("votes.csv", good, "text/csv"))
+    at = by_label(at.run().button, "Import votes").click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert shown(at.success[0].value).startswith("Read 4 votes: added 4")
+    assert table_counts(app_db)["annotations"] == before["annotations"] + 4
+    # The same votes through the save path, in a second project: the same agreement.
+    entered = projects.create_project(app_db, team["lead"], "Entered", "label", "", None, 2,
+                                      [team["ann"], team["ann2"]])
+    import_file(app_db, team["lead"], entered, write_jsonl(tmp_path / "items2.jsonl", [
+        {"id": i, "prompt": f"p {i}", "response": f"r {i}"} for i in ITEMS]))
+    enter_label_votes(app_db, team, entered, votes)
+    assert agreement_table(app_db, pid) == agreement_table(app_db, entered)
+
+
+def test_the_command_line_imports_votes(tmp_path):
+    from tests.test_cli import run_cli
+
+    db_path = tmp_path / "cli.duckdb"
+    assert run_cli(db_path, "init").returncode == 0
+    run_cli(db_path, "create-project", "Pilot", "--kind", "label", "--overlap", "2")
+    items = write_jsonl(tmp_path / "items.jsonl", [{"id": i, "prompt": "p", "response": "r"}
+                                                   for i in ITEMS])
+    assert run_cli(db_path, "import", str(items), "--project", "Pilot").returncode == 0
+    votes = write_csv(tmp_path / "v.csv", ["task", "rater", "is_safe"],
+                      [["i0", "Dana", "safe"], ["i1", "Dana", "unsafe"]])
+    done = run_cli(db_path, "import-annotations", str(votes), "--project", "Pilot",
+                   "--map", "task=item_id", "rater=annotator")
+    assert done.returncode == 0, done.stderr
+    assert "Read 2 votes: added 2" in done.stdout and "dana" in done.stdout
+    refused = run_cli(db_path, "import-annotations", str(votes), "--project", "Pilot")
+    assert refused.returncode == 1 and "needs a column for item_id" in refused.stderr
+    assert "Traceback" not in refused.stderr
