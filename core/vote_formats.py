@@ -14,6 +14,7 @@ project's rules for new work; votes made elsewhere are taken as they were given.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -199,6 +200,17 @@ def _quote(value: Any) -> str:
     return repr(text if len(text) <= 60 else text[:60] + "\u2026")
 
 
+@functools.lru_cache(maxsize=32)
+def _spellings(taxonomy: Taxonomy) -> dict[str, str]:
+    """{lower-case code, name or "code name": code}; made once per taxonomy (a file of
+    thousands of votes reads it for every row)."""
+    known: dict[str, str] = {}
+    for category in taxonomy.categories:
+        for spelling in (category.code, category.name, f"{category.code} {category.name}"):
+            known.setdefault(spelling.strip().lower(), category.code)
+    return known
+
+
 def parse_categories(value: Any, taxonomy: Taxonomy) -> tuple[str, ...]:
     """Codes of the taxonomy, from a list or a comma/semicolon-separated text; a category may
     be given by its code ("S1"), its name ("Violent crimes") or both ("S1 Violent crimes")."""
@@ -216,10 +228,7 @@ def parse_categories(value: Any, taxonomy: Taxonomy) -> tuple[str, ...]:
             if isinstance(parsed, list):
                 return parse_categories(parsed, taxonomy)
         parts = [p.strip() for p in re.split(r"[;,]", text) if p.strip()]
-    known: dict[str, str] = {}
-    for category in taxonomy.categories:
-        for spelling in (category.code, category.name, f"{category.code} {category.name}"):
-            known.setdefault(spelling.strip().lower(), category.code)
+    known = _spellings(taxonomy)
     codes: list[str] = []
     unknown: list[str] = []
     for part in parts:
