@@ -130,6 +130,21 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import_annotations(args: argparse.Namespace) -> int:
+    from core.vote_formats import VoteProblem, parse_vote_mapping
+    from store.annotation_imports import import_annotations
+
+    db = _open(args)
+    project = _project(db, args.project)
+    try:
+        mapping = parse_vote_mapping(args.map or [], project.kind)
+    except VoteProblem as exc:
+        raise StoreError(str(exc)) from None
+    result = import_annotations(db, None, project.id, args.file, args.format, mapping)
+    print(result.summary())
+    return 0
+
+
 def cmd_rescore(args: argparse.Namespace) -> int:
     from store.imports import refresh_severity_hints
 
@@ -267,6 +282,19 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --skip-bad: where to write the rows set aside, one JSON line "
                         "each with its problems (default: FILE's name with .rejects.jsonl)")
     p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("import-annotations", help="import votes made elsewhere (CSV, JSONL or a "
+                       "Label Studio JSON export) as annotations of a project's items")
+    p.add_argument("file")
+    p.add_argument("--project", required=True)
+    p.add_argument("--format", choices=["csv", "jsonl", "label_studio"],
+                   help="default: from the extension (.json is a Label Studio export)")
+    p.add_argument("--map", nargs="*", metavar="COLUMN=FIELD",
+                   help="use a file column for a vote field, e.g. --map rater=annotator "
+                        "task=item_id (fields: item_id, annotator, submitted_at; label projects "
+                        "is_safe, categories, severity, note; compare projects overall, "
+                        "harmlessness, helpfulness, rationale)")
+    p.set_defaults(func=cmd_import_annotations)
 
     p = sub.add_parser("export", help="export a project's annotations or training data")
     from core.export_kinds import AXES, FORMATS, KINDS   # plain data: no database imports

@@ -1,4 +1,5 @@
 """Import page (leads): upload CSV / JSONL / JSON / Parquet, preview, map columns, import.
+Or import votes made elsewhere (components/vote_import.py).
 
 The page and `cli.py import` run the same store function with the same defaults: a field left
 on "(automatic)" is not sent at all, so the import uses the column of that name or, in a
@@ -22,12 +23,15 @@ import streamlit as st
 from components.auth import require_role
 from components.db import get_db
 from components.project_picker import choose_project
+from components.vote_import import vote_import_section
 from core.csv_safety import neutralise_cell
 from core.formats import FIELDS, FormatProblem, detect_format, is_hh_layout
 from core.filenames import safe_stem
 from core.text import markdown_literal
 from store.imports import PAGE, ImportProblem, RowProblem, import_file, read_preview
 
+ITEMS = "Items"
+VOTES = "Votes made elsewhere (annotations)"
 AUTO = "(automatic)"
 NONE = "(none)"
 SKIP_BAD = "Import the valid rows and set the rest aside"
@@ -39,6 +43,9 @@ st.title("Import items")
 
 project = choose_project(db, "Into project", "Create a project first, on the Projects page.",
                          include_archived=False)
+if st.radio("What to import", [ITEMS, VOTES], horizontal=True, key="import_what") == VOTES:
+    vote_import_section(db, user, project)
+    st.stop()
 upload = st.file_uploader("File (CSV, JSONL, JSON or Parquet)",
                           type=["csv", "jsonl", "ndjson", "json", "parquet"])
 st.caption("Columns named id, prompt, response (or response_a / response_b), messages, "

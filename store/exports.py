@@ -17,7 +17,9 @@ core/export_kinds.py; this module holds the SQL behind each:
 - `sft_rewrites` / `sft_rewrites_conversational` (label projects): TRL's `prompt`/`completion`
   with the rewritten response, one row per current annotation that rewrote it;
 - `trl_unpaired`: TRL's `prompt`/`completion`/`label` from labeling projects (label = safe);
-- `label_studio`: Label Studio tasks with their annotations (JSON array).
+- `label_studio`: Label Studio tasks with their annotations (JSON array); each annotation
+  names its annotator by id (`completed_by`) and username (`created_username`), and
+  store/annotation_imports.py reads the file back as the same votes.
 
 Every row names its item by `external_id` (the id the item was imported with).
 
@@ -268,22 +270,41 @@ def _unpaired_sql() -> str:
 def _label_studio_sql(kind: str) -> str:
     # A plain prompt is shown as it is; a transcript as its turns ("Human: ...").
     prompt = f"CASE WHEN t.messages IS NULL THEN t.prompt ELSE ltrim({_DIALOGUE}, chr(10)) END"
+    # Each result is a JSON object (their `value`s differ in shape); an answer that was not
+    # given has no result. The import (store/annotation_imports.py) reads these back.
+    def result(from_name: str, to_name: str, kind_: str, value: str, given: str) -> str:
+        return (f"CASE WHEN {given} THEN json_object('from_name', '{from_name}', 'to_name',"
+                f" '{to_name}', 'type', '{kind_}', 'value', {value}) END")
+
     if kind == "label":
         data = ("{'prompt': " + prompt + ", 'response': t.response,"
                 " 'external_id': t.external_id}")
-        result = """[
-            {'from_name': 'safety', 'to_name': 'response', 'type': 'choices',
-             'value': {'choices': [CASE WHEN v.is_safe THEN 'safe' ELSE 'unsafe' END]}},
-            {'from_name': 'categories', 'to_name': 'response', 'type': 'choices',
-             'value': {'choices': coalesce(v.categories, [])}},
-            {'from_name': 'severity', 'to_name': 'response', 'type': 'choices',
-             'value': {'choices': [CAST(v.severity AS VARCHAR)]}}]"""
+        results = [
+            result("safety", "response", "choices", "json_object('choices', [CASE WHEN v.is_safe"
+                   " THEN 'safe' ELSE 'unsafe' END])", "v.is_safe IS NOT NULL"),
+            result("categories", "response", "choices",
+                   "json_object('choices', coalesce(v.categories, []))", "true"),
+            result("severity", "response", "choices",
+                   "json_object('choices', [CAST(v.severity AS VARCHAR)])",
+                   "v.severity IS NOT NULL"),
+            result("note", "response", "textarea", "json_object('text', [v.note])",
+                   "v.note IS NOT NULL")]
     else:
         data = ("{'prompt': " + prompt + ", 'response_a': t.response_a,"
                 " 'response_b': t.response_b, 'external_id': t.external_id}")
-        result = """[
-            {'from_name': 'preference', 'to_name': 'pair', 'type': 'choices',
-             'value': {'choices': [upper(v.judgment->>'overall')]}}]"""
+        results = [
+            result("preference", "pair", "choices",
+                   "json_object('choices', [upper(v.judgment->>'overall')])",
+                   "v.judgment->>'overall' IS NOT NULL")]
+        for axis in ("harmlessness", "helpfulness"):
+            # Canonical scores: positive = response A better (core/preference.py).
+            results.append(result(axis, "pair", "number", "json_object('number',"
+                                  f" TRY_CAST(v.judgment->>'{axis}' AS INTEGER))",
+                                  f"TRY_CAST(v.judgment->>'{axis}' AS INTEGER) IS NOT NULL"))
+        results.append(result("rationale", "pair", "textarea",
+                              "json_object('text', [v.judgment->>'rationale'])",
+                              "coalesce(v.judgment->>'rationale', '') <> ''"))
+    result_list = f"list_filter([{', '.join(results)}], lambda r: r IS NOT NULL)"
     # Annotations are gathered per item id first: grouping by the item's text (a struct of
     # long strings) cost more than the rest of the export together. They are put in order by
     # sorting each list on its first field, the annotation id (an ordered aggregate took half
@@ -293,9 +314,10 @@ def _label_studio_sql(kind: str) -> str:
     per_item AS (
         SELECT v.item_id,
                list_sort(list({{'id': v.id, 'completed_by': v.user_id,
+                      'created_username': v.annotator,
                       'created_at': strftime(v.submitted_at, '%Y-%m-%dT%H:%M:%S.%fZ'),
                       'lead_time': v.active_ms / 1000.0,
-                      'result': {result}}})) AS annotations
+                      'result': {result_list}}})) AS annotations
         FROM votes v WHERE v.is_current GROUP BY v.item_id)
     SELECT t.id AS id, {data} AS data, p.annotations
     FROM per_item p JOIN ({_ITEMS}) t ON t.id = p.item_id

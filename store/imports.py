@@ -435,6 +435,17 @@ def _csv_problem(message: str) -> str:
     return f"cannot be read as CSV ({message})"
 
 
+def check_import_file(path: str | Path, fmt: str) -> None:
+    """Refuse a file before reading it: missing, empty, over the size limit, not UTF-8 (text
+    formats), a bad CSV header, an implausible Parquet footer. Shared with the vote import."""
+    _check_file(str(path), fmt)
+
+
+def file_sha256(path: str | Path) -> str:
+    """The file's SHA-256, read in chunks (recorded per import)."""
+    return _sha256(str(path))
+
+
 def _check_file(path: str, fmt: str) -> None:
     file = Path(path)
     if not file.is_file():

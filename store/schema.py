@@ -218,6 +218,28 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     -- An import that took the valid rows and wrote the others to a rejects file.
     ALTER TABLE imports ADD COLUMN rows_rejected BIGINT DEFAULT 0;
     """),
+    (11, "imported votes: vote import batches, and which annotations each brought", """
+    -- A file of votes made elsewhere (a spreadsheet, a Label Studio export), imported into a
+    -- project as annotations (store/annotation_imports.py). Kept beside `imports`, whose rows
+    -- are item batches that can be removed; work people did is never removed.
+    CREATE SEQUENCE vote_import_ids START 1;
+    CREATE TABLE vote_imports (
+        id INTEGER PRIMARY KEY DEFAULT nextval('vote_import_ids'),
+        project_id INTEGER NOT NULL,
+        file_name VARCHAR NOT NULL,
+        file_format VARCHAR NOT NULL,
+        file_sha256 VARCHAR NOT NULL,
+        rows_read BIGINT NOT NULL,
+        votes_added BIGINT NOT NULL,
+        votes_corrected BIGINT NOT NULL,
+        votes_unchanged BIGINT NOT NULL,
+        accounts_created BIGINT NOT NULL,
+        user_id INTEGER,
+        imported_at TIMESTAMP NOT NULL
+    );
+    -- NULL for votes given in SafeLabel.
+    ALTER TABLE annotations ADD COLUMN vote_import_id INTEGER;
+    """),
 ]
 
 
