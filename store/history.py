@@ -85,7 +85,7 @@ def _imported(cur: duckdb.DuckDBPyConnection, item_id: int) -> list[HistoryEntry
         " WHERE i.id = ?", [item_id]).fetchall()
     return [HistoryEntry(at, who, "imported",
                          f"as {external!r} from {file_name} (import #{batch}, "
-                         f"{added:,} items added)")
+                         f"{added:,} item{'' if added == 1 else 's'} added)")
             for at, who, batch, file_name, added, external in rows]
 
 
