@@ -9,7 +9,7 @@ from components.db import get_db
 from components.item_view import show_item, show_pair
 from components.project_picker import choose_project
 from components.review_panel import (adjudication_form, answers_table, history_expander,
-                                     masked_words_toggle, queue_table)
+                                     last_result, masked_words_toggle, queue_table)
 from core.masking import mask_pattern
 from core.text import markdown_literal
 from store.review import REVIEW_QUEUES, find_item, questions_for, queue_takes
@@ -18,6 +18,7 @@ from store.work import get_item
 user = require_role("lead")
 db = get_db()
 st.title("Review")
+last_result()
 
 project = choose_project(db, "Project", "No projects yet.")
 lookup = st.text_input("Open an item by its id (the external id it was imported with)",

@@ -116,11 +116,15 @@ def _judgment_fields(key: str) -> dict:
     return {"overall": overall, **axes}
 
 
-def adjudication_form(db: Database, user: User, project: Project, item_id: int) -> None:
-    """The item's current adjudication, and a form to record (or replace) it."""
+def last_result() -> None:
+    """What the last adjudication's run said (the item may have left the queue since)."""
     said = st.session_state.pop(_SAID, None)
     if said:
         st.success(said)
+
+
+def adjudication_form(db: Database, user: User, project: Project, item_id: int) -> None:
+    """The item's current adjudication, and a form to record (or replace) it."""
     current = current_adjudication(db, item_id)
     st.subheader("Adjudication")
     if current is not None:
@@ -146,6 +150,7 @@ def adjudication_form(db: Database, user: User, project: Project, item_id: int) 
         except StoreError as exc:
             st.error(f"Not recorded: {markdown_literal(exc)}")
         else:
+            # The queues change with it: run the page again, and say so at the top.
             st.session_state[_SAID] = "Adjudication recorded."
             st.rerun()
 
