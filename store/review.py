@@ -67,10 +67,14 @@ def _clip(text: str) -> str:
     return text if len(text) <= SUMMARY_CHARS else text[:SUMMARY_CHARS - 1] + "…"
 
 
-# Each person's latest version of their annotation, per item of the project.
+# Each person's current answer per item of the project: the annotations no later version
+# supersedes (a correction names the row it supersedes, store/work.py). An anti-join on the
+# few superseded ids, instead of ranking versions per (item, person): 1,000,000 annotations
+# in about 25 ms instead of 1.5 s (bench/bench_review.py).
 _CURRENT = """
     SELECT * FROM annotations WHERE project_id = $project
-    QUALIFY row_number() OVER (PARTITION BY item_id, user_id ORDER BY version DESC) = 1"""
+      AND id NOT IN (SELECT supersedes FROM annotations
+                     WHERE project_id = $project AND supersedes IS NOT NULL)"""
 
 # The time of each item's latest adjudication.
 _DECIDED = """
@@ -97,34 +101,40 @@ def disagreements(db: Database, project_id: int, threshold: float | None = None,
         chosen = [q for q in (questions or tuple(known)) if q in known]
         if not chosen:
             return []
-        answer = "{" + ", ".join(f"'q{n}': {known[q]}" for n, q in enumerate(chosen)) + "}"
-        differs = ", ".join(f"count(DISTINCT {known[q]}) > 1 AS d{n}"
-                            for n, q in enumerate(chosen))
+        # Answers are compared by a 64-bit hash of their fields: grouping on the values
+        # themselves (a list among them) took twice as long.
+        answer = f"hash({', '.join(known[q] for q in chosen)})"
+        params = {"project": project_id, "limit": int(limit),
+                  "threshold": 1.0 if threshold is None else float(threshold)}
         rows = cur.execute(f"""
             WITH current AS ({_CURRENT}),
-            answers AS (SELECT c.item_id, {answer} AS answer, count(*) AS n
+            answers AS (SELECT c.item_id, {answer} AS answer, count(*) AS n,
+                               max(c.submitted_at) AS last_vote
                         FROM current c GROUP BY ALL),
-            majority AS (SELECT item_id, max(n) AS top, count(*) AS distinct_answers
-                         FROM answers GROUP BY item_id),
-            per_item AS (SELECT c.item_id, count(*) AS votes, max(c.submitted_at) AS last_vote,
-                                {differs}
-                         FROM current c GROUP BY c.item_id HAVING count(*) >= 2),
+            per_item AS (SELECT item_id, sum(n) AS votes, max(n) AS top,
+                                count(*) AS distinct_answers, max(last_vote) AS last_vote
+                         FROM answers GROUP BY item_id HAVING sum(n) >= 2),
             decided AS ({_DECIDED})
-            SELECT p.item_id, i.external_id, p.votes, m.top, m.distinct_answers, p.last_vote,
-                   d.decided_at, {', '.join(f'p.d{n}' for n in range(len(chosen)))}
-            FROM per_item p JOIN majority m USING (item_id) JOIN items i ON i.id = p.item_id
+            SELECT p.item_id, i.external_id, p.votes, p.top, p.distinct_answers, p.last_vote,
+                   d.decided_at
+            FROM per_item p JOIN items i ON i.id = p.item_id
             LEFT JOIN decided d ON d.item_id = p.item_id
-            WHERE m.top < p.votes AND m.top < p.votes * $threshold
+            WHERE p.top < p.votes AND p.top < p.votes * $threshold
               AND (d.decided_at IS NULL OR p.last_vote > d.decided_at)
-            ORDER BY m.top / p.votes, p.item_id
-            LIMIT $limit""", {"project": project_id, "limit": int(limit),
-                              "threshold": 1.0 if threshold is None else float(threshold)}
-        ).fetchall()
+            ORDER BY p.top / p.votes, p.item_id
+            LIMIT $limit""", params).fetchall()
+        # Which questions differ: asked of the listed items only.
+        differs = ", ".join(f"count(DISTINCT {known[q]}) > 1" for q in chosen)
+        differ_rows = cur.execute(f"""
+            SELECT c.item_id, {differs} FROM ({_CURRENT}) c
+            WHERE list_contains($items, c.item_id) GROUP BY c.item_id""",
+            {"project": project_id, "items": [r[0] for r in rows]}).fetchall() if rows else []
+    differing = {r[0]: [q for q, d in zip(chosen, r[1:]) if d] for r in differ_rows}
     result = []
-    for item_id, external_id, votes, top, distinct, last_vote, decided_at, *flags in rows:
-        differ = [q for q, d in zip(chosen, flags) if d]
+    for item_id, external_id, votes, top, distinct, last_vote, decided_at in rows:
         summary = (f"{top} of {votes} votes on the most common answer ({top / votes:.0%}); "
-                   f"{distinct} different answers; differ on {', '.join(differ)}")
+                   f"{distinct} different answers; differ on "
+                   f"{', '.join(differing.get(item_id, []))}")
         if decided_at is not None:
             summary += "; re-opened by votes after the adjudication"
         result.append(QueueRow(int(item_id), external_id, summary,
