@@ -173,3 +173,21 @@ def test_an_annotator_cannot_open_the_review_page(app_db, reviewed):
     lead_page.session_state["sl_user"] = users.get_user(app_db, reviewed["lead"])
     lead_page.run()
     assert [t.value for t in lead_page.title] == ["Review"] and lead_page.dataframe
+
+
+def test_masked_words_stay_masked_until_the_lead_reveals_them(app_db, reviewed, tmp_path):
+    pid = projects.create_project(app_db, reviewed["lead"], "Rough", "label", "", None, 1,
+                                  [reviewed["ann"]])
+    import_file(app_db, reviewed["lead"], pid, write_jsonl(tmp_path / "rough.jsonl", [
+        {"id": "r1", "prompt": "what the fuck", "response": "calm down"}]))
+    at = review_page(app_db)
+    by_label(at.selectbox, "Project").set_value(pid).run()
+    by_label(at.text_input, "Open an item by its id (the external id it was imported with)") \
+        .input("r1").run()
+    texts = [t.value for t in at.text]
+    assert "what the f***" in texts and "what the fuck" not in texts
+    at.toggle[0].set_value(True).run()
+    assert "what the fuck" in [t.value for t in at.text]
+    with app_db.read() as cur:
+        assert cur.execute("SELECT user_id, details->>'where' FROM events WHERE kind = 'reveal'"
+                           ).fetchall() == [(reviewed["lead"], "review")]
