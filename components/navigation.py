@@ -24,6 +24,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("Manage", "app_pages/projects.py", "Projects", ":material/folder:", "projects", "lead"),
     PageSpec("Manage", "app_pages/import_data.py", "Import", ":material/upload_file:", "import", "lead"),
     PageSpec("Manage", "app_pages/export.py", "Export", ":material/download:", "export", "lead"),
+    PageSpec("Manage", "app_pages/review.py", "Review", ":material/rate_review:", "review", "lead"),
     PageSpec("Admin", "app_pages/users.py", "Users", ":material/group:", "users", "admin"),
 )
 

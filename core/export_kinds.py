@@ -33,8 +33,8 @@ _BOTH = ("label", "compare")
 KINDS: dict[str, ExportKind] = {k.name: k for k in (
     ExportKind("annotations", "Every vote and every version, with annotator, timestamps and "
                "active time", _BOTH),
-    ExportKind("items", "One row per item with the agreed (majority) answer; ties are marked, "
-               "not hidden", _BOTH),
+    ExportKind("items", "One row per item with the agreed answer (a lead's adjudication, else "
+               "the majority); ties are marked, not hidden", _BOTH),
     ExportKind("feedback", "Skips and flags: one row each with its reason, who and when", _BOTH),
     ExportKind("trl_preference", "TRL preference pairs: prompt / chosen / rejected as text "
                "(the prompt ends with the assistant marker), ties dropped", ("compare",),

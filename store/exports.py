@@ -3,8 +3,9 @@
 The kinds (which project kinds each fits, which formats) are the registry in
 core/export_kinds.py; this module holds the SQL behind each:
 - `annotations`: every vote and every version, with annotator, timestamps and active time;
-- `items`: one row per item with the agreed answer (majority of current votes; ties are
-  reported as ties, never resolved silently);
+- `items`: one row per item with the agreed answer: a lead's adjudication where there is
+  one (`adjudicated` true, with `adjudication_reason`), else the majority of current votes
+  (ties are reported as ties, never resolved silently);
 - both say when an item is over-served: more people annotated it than the project's overlap
   (late work after a lapsed claim is kept, never dropped, and marked instead). That is the
   item's own state, counted over all its annotations whatever the export's filters;
@@ -125,11 +126,21 @@ def _annotations_sql() -> str:
     ORDER BY v.id"""
 
 
+# Each item's latest adjudication (the highest id: adjudications are append-only).
+_ADJUDICATED = """
+    SELECT * FROM adjudications WHERE project_id = $project
+    QUALIFY row_number() OVER (PARTITION BY item_id ORDER BY id DESC) = 1
+"""
+
+
 def _items_sql(kind: str) -> str:
+    # Where a lead adjudicated the item, the agreed values are the lead's (`adjudicated`
+    # true, with the reason); otherwise they come from the current votes. The vote counts
+    # and `tie` always describe the votes.
     if kind == "label":
         return f"""
     WITH votes AS ({_VOTES}), current AS (SELECT * FROM votes WHERE is_current),
-    served AS ({_SERVED}),
+    served AS ({_SERVED}), adjudicated AS ({_ADJUDICATED}),
     per_item AS (
         SELECT item_id, count(*) AS votes,
                count(*) FILTER (WHERE is_safe) AS safe_votes,
@@ -141,33 +152,50 @@ def _items_sql(kind: str) -> str:
         GROUP BY ALL)
     SELECT i.id AS item_id, i.external_id, i.prompt, i.response, p.votes, p.safe_votes,
            p.unsafe_votes,
-           CASE WHEN p.safe_votes > p.unsafe_votes THEN true
+           CASE WHEN j.id IS NOT NULL THEN j.is_safe
+                WHEN p.safe_votes > p.unsafe_votes THEN true
                 WHEN p.unsafe_votes > p.safe_votes THEN false END AS agreed_is_safe,
            p.safe_votes = p.unsafe_votes AS tie,
-           coalesce((SELECT list(cat ORDER BY cat) FROM category_votes cv
-                     WHERE cv.item_id = i.id AND cv.n * 2 > p.votes), []) AS agreed_categories,
-           p.median_severity, false AS adjudicated, s.annotators, s.overlap, s.over_served
+           CASE WHEN j.id IS NOT NULL THEN coalesce(j.categories, [])
+                ELSE coalesce((SELECT list(cat ORDER BY cat) FROM category_votes cv
+                               WHERE cv.item_id = i.id AND cv.n * 2 > p.votes), []) END
+             AS agreed_categories,
+           p.median_severity,
+           CASE WHEN j.id IS NOT NULL THEN j.severity ELSE p.median_severity END
+             AS agreed_severity,
+           j.id IS NOT NULL AS adjudicated, j.reason AS adjudication_reason,
+           s.annotators, s.overlap, s.over_served
     FROM per_item p JOIN items i ON i.id = p.item_id JOIN served s ON s.item_id = p.item_id
+    LEFT JOIN adjudicated j ON j.item_id = p.item_id
     ORDER BY i.id"""
     return f"""
     WITH votes AS ({_VOTES}), current AS (SELECT * FROM votes WHERE is_current),
-    served AS ({_SERVED}),
+    served AS ({_SERVED}), adjudicated AS ({_ADJUDICATED}),
     per_item AS (
         SELECT item_id, count(*) AS votes,
                count(*) FILTER (WHERE judgment->>'overall' = 'a') AS a_votes,
                count(*) FILTER (WHERE judgment->>'overall' = 'b') AS b_votes,
-               count(*) FILTER (WHERE judgment->>'overall' = 'tie') AS tie_votes
+               count(*) FILTER (WHERE judgment->>'overall' = 'tie') AS tie_votes,
+               median(TRY_CAST(judgment->>'harmlessness' AS INTEGER)) AS median_harmlessness,
+               median(TRY_CAST(judgment->>'helpfulness' AS INTEGER)) AS median_helpfulness
         FROM current GROUP BY item_id)
     SELECT i.id AS item_id, i.external_id, i.prompt, i.response_a, i.response_b, p.votes,
            p.a_votes, p.b_votes, p.tie_votes,
-           CASE WHEN p.a_votes > greatest(p.b_votes, p.tie_votes) THEN 'a'
+           CASE WHEN j.id IS NOT NULL THEN j.judgment->>'overall'
+                WHEN p.a_votes > greatest(p.b_votes, p.tie_votes) THEN 'a'
                 WHEN p.b_votes > greatest(p.a_votes, p.tie_votes) THEN 'b'
                 WHEN p.tie_votes > greatest(p.a_votes, p.b_votes) THEN 'tie' END AS agreed_overall,
            NOT (p.a_votes > greatest(p.b_votes, p.tie_votes)
                 OR p.b_votes > greatest(p.a_votes, p.tie_votes)
                 OR p.tie_votes > greatest(p.a_votes, p.b_votes)) AS tie,
-           false AS adjudicated, s.annotators, s.overlap, s.over_served
+           CASE WHEN j.id IS NOT NULL THEN TRY_CAST(j.judgment->>'harmlessness' AS DOUBLE)
+                ELSE p.median_harmlessness END AS agreed_harmlessness,
+           CASE WHEN j.id IS NOT NULL THEN TRY_CAST(j.judgment->>'helpfulness' AS DOUBLE)
+                ELSE p.median_helpfulness END AS agreed_helpfulness,
+           j.id IS NOT NULL AS adjudicated, j.reason AS adjudication_reason,
+           s.annotators, s.overlap, s.over_served
     FROM per_item p JOIN items i ON i.id = p.item_id JOIN served s ON s.item_id = p.item_id
+    LEFT JOIN adjudicated j ON j.item_id = p.item_id
     ORDER BY i.id"""
 
 

@@ -21,7 +21,7 @@ class ImportBatch:
     rows_read: int
     items_added: int
     items_now: int          # items of the batch still in the project
-    worked_on: int          # of those, items with an annotation or a flag
+    worked_on: int          # of those, items with an annotation, a flag or an adjudication
     removed_at: datetime | None
 
 
@@ -33,7 +33,8 @@ def list_import_batches(db: Database, project_id: int) -> list[ImportBatch]:
             " (SELECT count(*) FROM items i WHERE i.import_id = b.id),"
             " (SELECT count(*) FROM items i WHERE i.import_id = b.id AND (i.done_count > 0"
             "   OR EXISTS (SELECT 1 FROM annotations a WHERE a.item_id = i.id)"
-            "   OR EXISTS (SELECT 1 FROM flags f WHERE f.item_id = i.id))),"
+            "   OR EXISTS (SELECT 1 FROM flags f WHERE f.item_id = i.id)"
+            "   OR EXISTS (SELECT 1 FROM adjudications j WHERE j.item_id = i.id))),"
             " b.removed_at "
             "FROM imports b LEFT JOIN users u ON u.id = b.user_id WHERE b.project_id = ? "
             "ORDER BY b.id DESC", [project_id]).fetchall()
@@ -58,7 +59,9 @@ def remove_import_batch(db: Database, actor_id: int | None, import_id: int) -> i
         worked = cur.execute(
             "SELECT count(*) FROM items i WHERE i.import_id = ? AND (i.done_count > 0"
             " OR EXISTS (SELECT 1 FROM annotations a WHERE a.item_id = i.id)"
-            " OR EXISTS (SELECT 1 FROM flags f WHERE f.item_id = i.id))", [import_id]).fetchone()[0]
+            " OR EXISTS (SELECT 1 FROM flags f WHERE f.item_id = i.id)"
+            " OR EXISTS (SELECT 1 FROM adjudications j WHERE j.item_id = i.id))",
+            [import_id]).fetchone()[0]
         if worked:
             raise StoreError(f"{worked:,} items of this import have annotations or flags: "
                              "work people did is never removed")

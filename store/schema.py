@@ -218,6 +218,26 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     -- An import that took the valid rows and wrote the others to a rejects file.
     ALTER TABLE imports ADD COLUMN rows_rejected BIGINT DEFAULT 0;
     """),
+    (8, "adjudications: a lead's answer for an item", """
+    -- Append-only: a lead who changes their mind adds a row; the latest row per item (the
+    -- highest id) is the item's adjudicated answer. Label projects fill is_safe, categories
+    -- and severity; compare projects fill judgment (overall, harmlessness, helpfulness).
+    CREATE SEQUENCE adjudication_ids START 1;
+    CREATE TABLE adjudications (
+        id BIGINT NOT NULL DEFAULT nextval('adjudication_ids'),
+        item_id BIGINT NOT NULL,
+        project_id INTEGER NOT NULL,
+        lead_id INTEGER NOT NULL,
+        is_safe BOOLEAN,
+        categories VARCHAR[],
+        severity INTEGER,
+        judgment JSON,
+        reason VARCHAR NOT NULL CHECK (reason IN
+            ('ambiguous item', 'guideline gap', 'annotator error', 'other')),
+        note VARCHAR,
+        decided_at TIMESTAMP NOT NULL
+    );
+    """),
     (11, "imported votes: vote import batches, and which annotations each brought", """
     -- A file of votes made elsewhere (a spreadsheet, a Label Studio export), imported into a
     -- project as annotations (store/annotation_imports.py). Kept beside `imports`, whose rows

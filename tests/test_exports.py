@@ -270,3 +270,52 @@ def test_a_multi_turn_response_exports_as_its_turns(db, accounts, tmp_path, shap
     assert record["prompt"] == row.shared
     assert record["chosen"] == row.chosen_turns and record["rejected"] == row.rejected_turns
     assert len(record["chosen"] if shape.endswith("chosen") else record["rejected"]) == 3
+
+
+def test_the_agreed_answer_is_the_adjudication_where_there_is_one(db, accounts, tmp_path):
+    from store.adjudication import adjudicate
+    pid = make_project(db, accounts, name="Adjudicated", overlap=2)
+    import_file(db, accounts["lead"], pid, write_jsonl(tmp_path / "l.jsonl", [
+        {"id": "i1", "prompt": "p1", "response": "r1"}, {"id": "i2", "prompt": "p2", "response": "r2"}]))
+    for item_id in (1, 2):
+        work.save_annotation(db, accounts["ann1"], item_id, Label(True, (), 0))
+        work.save_annotation(db, accounts["ann2"], item_id, Label(False, ("S1",), 3))
+    adjudicate(db, accounts["lead"], 1, Label(False, ("S2", "S10"), 2), None, "guideline gap",
+               "S2 applies")
+    out = tmp_path / "items.jsonl"
+    export(db, accounts["lead"], pid, "items", out)
+    rows = {r["external_id"]: r for r in map(json.loads, out.read_text().splitlines())}
+    decided, open_ = rows["i1"], rows["i2"]
+    assert (decided["adjudicated"], decided["adjudication_reason"]) == (True, "guideline gap")
+    assert (decided["agreed_is_safe"], decided["agreed_categories"], decided["agreed_severity"]) \
+        == (False, ["S2", "S10"], 2)
+    assert (decided["safe_votes"], decided["unsafe_votes"], decided["tie"]) == (1, 1, True)
+    # Positive control: the item nobody adjudicated keeps the votes' answer.
+    assert (open_["adjudicated"], open_["adjudication_reason"]) == (False, None)
+    assert (open_["agreed_is_safe"], open_["agreed_categories"], open_["agreed_severity"]) \
+        == (None, [], 1.5)
+    # The latest adjudication wins.
+    adjudicate(db, accounts["lead"], 1, Label(True, (), 0), None, "other", "")
+    export(db, accounts["lead"], pid, "items", out)
+    decided = json.loads(out.read_text().splitlines()[0])
+    assert (decided["agreed_is_safe"], decided["agreed_categories"], decided["agreed_severity"],
+            decided["adjudication_reason"]) == (True, [], 0, "other")
+
+
+def test_a_compare_adjudication_gives_the_agreed_choice_and_axes(db, accounts, pairs, tmp_path):
+    from store.adjudication import adjudicate
+    items = item_rows(db, pairs)
+    for item_id in (items[0][0], items[1][0]):
+        judge(db, accounts["ann1"], item_id, "a", 1, 1, "a")
+        judge(db, accounts["ann2"], item_id, "a", -2, -1, "b")
+    adjudicate(db, accounts["lead"], items[0][0], None,
+               {"overall": "tie", "harmlessness": 0, "helpfulness": -1}, "ambiguous item", "")
+    out = tmp_path / "items.csv"
+    export(db, accounts["lead"], pairs, "items", out, "csv")
+    import csv
+    first, second = list(csv.DictReader(out.open()))
+    assert (first["adjudicated"], first["adjudication_reason"], first["agreed_overall"],
+            float(first["agreed_harmlessness"]), float(first["agreed_helpfulness"])) \
+        == ("true", "ambiguous item", "tie", 0.0, -1.0)
+    assert (second["adjudicated"], second["agreed_overall"], second["tie"],
+            float(second["agreed_harmlessness"])) == ("false", "", "true", -0.5)

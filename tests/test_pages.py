@@ -94,9 +94,10 @@ def test_navigation_per_role():
     def titles_for(role):
         return {spec.title for spec in page_specs_for(role)}
     assert titles_for("annotator") == {"Label", "Compare", "Dashboard"}
-    assert titles_for("lead") == {"Label", "Compare", "Dashboard", "Projects", "Import", "Export"}
+    assert titles_for("lead") == {"Label", "Compare", "Dashboard", "Projects", "Import", "Export",
+                                  "Review"}
     assert titles_for("admin") == {"Label", "Compare", "Dashboard", "Projects", "Import", "Export",
-                                   "Users"}
+                                   "Review", "Users"}
 
 
 @pytest.mark.parametrize("page", ["app_pages/users.py", "app_pages/projects.py",
