@@ -9,7 +9,7 @@ from components.db import get_db
 from components.item_view import show_item, show_pair
 from components.project_picker import choose_project
 from components.review_panel import (adjudication_form, answers_table, history_expander,
-                                     last_result, masked_words_toggle, queue_table)
+                                     last_result, masked_words_toggle, queue_rows, queue_table)
 from core.masking import mask_pattern
 from core.text import markdown_literal
 from store.review import REVIEW_QUEUES, find_item, questions_for, queue_takes
@@ -41,7 +41,7 @@ else:
         known = list(questions_for(project.kind))
         options["questions"] = tuple(st.multiselect("Compare on", known, default=known,
                                                     key=f"review_questions_{project.kind}"))
-    rows = REVIEW_QUEUES[queue](db, project.id, **options)
+    rows = queue_rows(db, db.path, project.id, queue, tuple(sorted(options.items())))
     if not rows:
         st.info("Nothing in this queue.")
     else:

@@ -21,10 +21,19 @@ from store.db import Database, StoreError
 from store.events import record_event
 from store.history import describe_judgment, describe_label, item_history
 from store.projects import Project
-from store.review import Answer, QueueRow, item_answers
+from store.review import REVIEW_QUEUES, Answer, QueueRow, item_answers
 from store.users import User
 
 _SAID = "review_said"     # a message for the next run (the adjudication saved)
+
+
+@st.cache_data(ttl=60, show_spinner="Finding the items…", max_entries=50)
+def queue_rows(_db: Database, db_path: str, project_id: int, queue: str,
+               options: tuple[tuple[str, object], ...]) -> list[QueueRow]:
+    """A queue's rows, kept a minute: the disagreement queue reads every current answer of
+    the project (seconds at half a million items), and each click on the page reruns it.
+    Recording an adjudication clears it, so the item leaves the queue at once."""
+    return REVIEW_QUEUES[queue](_db, project_id, **dict(options))
 
 
 def queue_table(rows: list[QueueRow]) -> int | None:
@@ -152,6 +161,7 @@ def adjudication_form(db: Database, user: User, project: Project, item_id: int) 
         else:
             # The queues change with it: run the page again, and say so at the top.
             st.session_state[_SAID] = "Adjudication recorded."
+            queue_rows.clear()
             st.rerun()
 
 
