@@ -18,6 +18,8 @@ core/export_kinds.py; this module holds the SQL behind each:
   with the rewritten response, one row per current annotation that rewrote it;
 - `trl_unpaired`: TRL's `prompt`/`completion`/`label` from labeling projects (label = safe);
 - `label_studio`: Label Studio tasks with their annotations (JSON array).
+Gold items are left out of every kind built on items (agreed answers, training data); their
+votes are in `annotations`.
 
 Every row names its item by `external_id` (the id the item was imported with).
 
@@ -79,7 +81,8 @@ _SERVED = """
 
 # The project's items with `turns`, the conversation before the answer as {role, content}
 # messages: the transcript (without a last assistant turn that is the response under review,
-# as the labeling page shows it), then the prompt as a user turn when there is one.
+# as the labeling page shows it), then the prompt as a user turn when there is one. Gold
+# items (checks with a lead's expected answer, store/gold.py) are no training data.
 _ITEMS = """
     SELECT i.*,
            CASE WHEN i.m IS NULL THEN []
@@ -88,7 +91,7 @@ _ITEMS = """
            || CASE WHEN i.prompt IS NULL THEN [] ELSE [{'role': 'user', 'content': i.prompt}] END
              AS turns
     FROM (SELECT *, from_json(messages, '[{"role": "VARCHAR", "content": "VARCHAR"}]') AS m
-          FROM items WHERE project_id = $project) i
+          FROM items WHERE project_id = $project AND NOT coalesce(gold, false)) i
 """
 
 # `turns` (of an _ITEMS row `t`) as HH text: "\n\nHuman: ...\n\nAssistant: ..." (other
@@ -146,6 +149,7 @@ def _items_sql(kind: str) -> str:
                      WHERE cv.item_id = i.id AND cv.n * 2 > p.votes), []) AS agreed_categories,
            p.median_severity, false AS adjudicated, s.annotators, s.overlap, s.over_served
     FROM per_item p JOIN items i ON i.id = p.item_id JOIN served s ON s.item_id = p.item_id
+    WHERE NOT coalesce(i.gold, false)
     ORDER BY i.id"""
     return f"""
     WITH votes AS ({_VOTES}), current AS (SELECT * FROM votes WHERE is_current),
@@ -166,6 +170,7 @@ def _items_sql(kind: str) -> str:
                 OR p.tie_votes > greatest(p.a_votes, p.b_votes)) AS tie,
            false AS adjudicated, s.annotators, s.overlap, s.over_served
     FROM per_item p JOIN items i ON i.id = p.item_id JOIN served s ON s.item_id = p.item_id
+    WHERE NOT coalesce(i.gold, false)
     ORDER BY i.id"""
 
 

@@ -226,3 +226,15 @@ def test_qualification_fail_retake_and_waive(db, accounts, tmp_path):
     # Qualification items are not part of the project's progress.
     assert projects.project_progress(db, pid).items == len(real)
     assert json.loads(json.dumps(status.attempts[0].score)) == 0.5
+
+
+def test_gold_items_are_left_out_of_agreed_answers(db, accounts, project, tmp_path):
+    from store.exports import export
+    g, ordinary = _items(db, project)[:2]
+    gold.set_gold(db, accounts["lead"], g, UNSAFE_S1, None, "")
+    for item_id in (g, ordinary):
+        work.save_annotation(db, accounts["ann1"], item_id, SAFE)
+    out = tmp_path / "items.jsonl"
+    assert export(db, accounts["lead"], project, "items", out) == 1
+    assert [json.loads(line)["item_id"] for line in out.read_text().splitlines()] == [ordinary]
+    assert export(db, accounts["lead"], project, "annotations", tmp_path / "all.jsonl") == 2
