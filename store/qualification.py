@@ -10,7 +10,8 @@ waives the qualification for that person (`waive_qualification`); both are appen
 in `qualification_decisions` with their reason, and events.
 
 An attempt's answers are the person's latest answer to each item given since the attempt
-began (the end of the previous one). A project that requires a qualification but has no
+began (the end of the previous one). A skipped qualification item comes back after the
+others: the attempt ends only when every item is answered. A project that requires a qualification but has no
 qualification items serves real items (status "no_items", for the lead to see).
 """
 from __future__ import annotations
@@ -154,7 +155,15 @@ def qualification_gate(db: Database, cur: duckdb.DuckDBPyConnection, user_id: in
             "SELECT id, coalesce(hint_severity, 0) FROM items"
             f" WHERE id IN ({', '.join('?' * len(remaining))})", remaining).fetchall())
         allowed = [i for i in remaining if ceiling is None or rows.get(i, 0) <= ceiling]
-        return ("serve", allowed[0]) if allowed else ("blocked", None)
+        if not allowed:
+            return "blocked", None
+        # Every item must be answered to finish; one the person skipped comes back last.
+        skipped = {r[0] for r in cur.execute(
+            "SELECT DISTINCT item_id FROM events WHERE kind IN ('skip', 'flag')"
+            " AND project_id = ? AND user_id = ? AND happened_at > ?"
+            f" AND item_id IN ({', '.join('?' * len(allowed))})",
+            [project_id, user_id, since, *allowed]).fetchall()}
+        return "serve", min(allowed, key=lambda i: (i in skipped, i))
     passed = _record_attempt(cur, project_id, user_id, rules, ids, answers, since, now,
                              len(status.attempts) + 1)
     if passed:

@@ -238,3 +238,13 @@ def test_gold_items_are_left_out_of_agreed_answers(db, accounts, project, tmp_pa
     assert export(db, accounts["lead"], project, "items", out) == 1
     assert [json.loads(line)["item_id"] for line in out.read_text().splitlines()] == [ordinary]
     assert export(db, accounts["lead"], project, "annotations", tmp_path / "all.jsonl") == 2
+
+
+def test_a_skipped_qualification_item_comes_back_after_the_others(db, accounts, tmp_path):
+    pid, quals, real = _qualification_project(db, accounts, tmp_path)
+    ann1 = accounts["ann1"]
+    first = work.claim_next_item(db, ann1, pid)
+    assert first.id == quals[0]
+    work.skip_item(db, ann1, first.id)
+    assert _answer_qualification(db, ann1, pid, [SAFE, UNSAFE_S1]) == [quals[1], quals[0]]
+    assert qualification.qualification_status(db, pid, ann1).state == "passed"
