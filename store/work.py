@@ -96,7 +96,7 @@ def _claim(db: Database, cur: duckdb.DuckDBPyConnection, user_id: int, project_i
         row = cur.execute(f"SELECT {_ITEM_COLUMNS} FROM items WHERE id = ?",
                           [held[0]]).fetchone()
         return _item(row)
-    rules, gold_ids = _queue_setup(db, cur, project_id)
+    rules, gold_ids, overlap = _queue_setup(db, cur, project_id)
     if rules.qualification_required:
         from store.qualification import qualification_gate
         gate, item_id = qualification_gate(db, cur, user_id, project_id, rules, gold_ids,
@@ -116,9 +116,9 @@ def _claim(db: Database, cur: duckdb.DuckDBPyConnection, user_id: int, project_i
     candidate = None
     if benign:
         # After a long run of severe items: something light first, when there is any.
-        candidate = _candidate(cur, project_id, token, benign, rules.serve_order)
+        candidate = _candidate(cur, project_id, token, benign, rules.serve_order, overlap)
     if candidate is None:
-        candidate = _candidate(cur, project_id, token, ceiling, rules.serve_order)
+        candidate = _candidate(cur, project_id, token, ceiling, rules.serve_order, overlap)
     if candidate is None:
         # Nothing fresh: take over someone's lapsed claim (their late work, if any, is kept).
         return _take_over(cur, user_id, project_id, now, timeout, ceiling)
@@ -180,33 +180,41 @@ def _limits(status: WellbeingStatus, policy: WellbeingPolicy) -> tuple[int | Non
 
 
 def _candidate(cur: duckdb.DuckDBPyConnection, project_id: int, token: str,
-               ceiling: int | None, serve_order: str = "depth_first") -> tuple | None:
+               ceiling: int | None, serve_order: str = "depth_first",
+               overlap: int = 1) -> tuple | None:
     # Items with no hint count as severity 0: the scorer gives every imported item one.
     sql = "SELECT id FROM items WHERE project_id = ? AND open_slots > 0 AND NOT contains(touched_by, ?)"
     params: list[Any] = [project_id, token]
     if ceiling is not None:
         sql += " AND coalesce(hint_severity, 0) <= ?"
         params.append(ceiling)
-    if serve_order == "depth_first":
-        # Started items first: fewest open slots left (done or claimed by others), then the
-        # most done, then the oldest. A top-1 over the same filtered scan.
-        sql += " ORDER BY open_slots, done_count DESC, id"
+    if serve_order == "depth_first" and overlap > 1:
+        # Started items first (done or claimed by others: fewer open slots than the
+        # overlap), fewest slots left, then most done, then oldest. Only the few started
+        # items reach the ORDER BY; one ORDER BY over every open item instead cost about
+        # 8x the plain scan at 100,000 items (it cannot stop at the first row).
+        started = cur.execute(sql + " AND open_slots < ? ORDER BY open_slots, done_count DESC, id"
+                              " LIMIT 1", [*params, overlap]).fetchone()
+        if started is not None:
+            return started
     return cur.execute(sql + " LIMIT 1", params).fetchone()
 
 
-def _queue_setup(db: Database, cur: duckdb.DuckDBPyConnection,
-                 project_id: int) -> tuple[QueueRules, tuple[tuple[int, bool], ...]]:
-    """The project's queue rules and its gold items ((item id, qualification), by id), cached
-    like permissions: settings changes and gold changes call `Database.access_changed`."""
+def _queue_setup(db: Database, cur: duckdb.DuckDBPyConnection, project_id: int
+                 ) -> tuple[QueueRules, tuple[tuple[int, bool], ...], int]:
+    """The project's queue rules, its gold items ((item id, qualification), by id) and its
+    overlap, cached like permissions: project, settings and gold changes call
+    `Database.access_changed`."""
     key = ("queue", project_id)
     cached = db.access_cache.get(key)
     if cached is None:
-        row = cur.execute("SELECT settings FROM projects WHERE id = ?", [project_id]).fetchone()
+        row = cur.execute("SELECT settings, overlap FROM projects WHERE id = ?",
+                          [project_id]).fetchone()
         rules = rules_from_settings(json.loads(row[0]) if row and row[0] else {})
         gold_ids = tuple((int(i), bool(q)) for i, q in cur.execute(
             "SELECT id, coalesce(qualification, false) FROM items"
             " WHERE project_id = ? AND gold ORDER BY id", [project_id]).fetchall())
-        cached = db.access_cache[key] = (rules, gold_ids)
+        cached = db.access_cache[key] = (rules, gold_ids, int(row[1]) if row else 1)
     return cached
 
 

@@ -247,4 +247,6 @@ def test_a_skipped_qualification_item_comes_back_after_the_others(db, accounts, 
     assert first.id == quals[0]
     work.skip_item(db, ann1, first.id)
     assert _answer_qualification(db, ann1, pid, [SAFE, UNSAFE_S1]) == [quals[1], quals[0]]
+    assert qualification.qualification_status(db, pid, ann1).state == "in_progress"
+    assert work.claim_next_item(db, ann1, pid).id in real     # the attempt is scored here
     assert qualification.qualification_status(db, pid, ann1).state == "passed"
