@@ -11,6 +11,7 @@ from core.taxonomy import DEFAULT_TAXONOMY
 from core.text import markdown_literal
 from store.db import StoreError
 from core.preference import DEFAULT_RATIONALE_RULE, RATIONALE_RULES
+from core.queue import SERVE_ORDERS, rules_from_settings
 from core.wellbeing import POLICY_LABELS, POLICY_RANGES, policy_from_settings
 from store.projects import (create_project, list_projects, member_ids, project_progress,
                             set_members, update_project, update_project_settings)
@@ -85,6 +86,23 @@ with edit_tab:
                                 index=RATIONALE_RULES.index(settings.get("rationale", DEFAULT_RATIONALE_RULE)))
             per_response = st.checkbox("Ask safe/unsafe for each response (compare projects)",
                                        value=bool(settings.get("per_response_safety", False)))
+            rules = rules_from_settings(settings)
+            st.markdown("**Queue and quality**")
+            queue_cols = st.columns(4)
+            serve_order = queue_cols[0].selectbox(
+                "Serve order", SERVE_ORDERS, index=SERVE_ORDERS.index(rules.serve_order),
+                format_func=lambda o: {"depth_first": "finish started items first",
+                                       "breadth_first": "open new items first"}[o])
+            gold_rate = queue_cols[1].number_input(
+                "Gold items (share of each person's items)", min_value=0.0, max_value=1.0,
+                value=float(rules.gold_rate), step=0.01, help="0.05 = 1 in 20; 0 = none.")
+            qualification_required = queue_cols[2].checkbox(
+                "Require a qualification", value=rules.qualification_required,
+                help="People answer the qualification gold items first; they get real items "
+                     "after they pass (or a lead waives it).")
+            qualification_threshold = queue_cols[3].number_input(
+                "Pass mark (share right)", min_value=0.0, max_value=1.0, step=0.05,
+                value=float(rules.qualification_threshold))
             st.markdown("**Wellbeing** (minutes are active minutes; caps are per person per day)")
             policy = policy_from_settings(settings)
             chosen = {}
@@ -100,7 +118,10 @@ with edit_tab:
                     update_project_settings(db, user.id, pid, {
                         "mask_terms": [t.strip() for t in extra_terms.splitlines() if t.strip()],
                         "hide_text_at_severity": int(hide_at), "rationale": rule,
-                        "per_response_safety": per_response,
+                        "per_response_safety": per_response, "serve_order": serve_order,
+                        "gold_rate": float(gold_rate),
+                        "qualification_required": bool(qualification_required),
+                        "qualification_threshold": float(qualification_threshold),
                         "wellbeing": {k: int(v) for k, v in chosen.items()}})
                 except StoreError as exc:
                     st.error(f"Not saved: {markdown_literal(exc)}")

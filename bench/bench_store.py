@@ -1,6 +1,7 @@
 """Store benchmark: JSONL import time, and claim-next + save-annotation latency.
 
     .venv/bin/python bench/bench_store.py [--items 100000] [--ops 1000] [--annotations 0]
+                                          [--overlap 1]
 
 Builds a fresh database in a temp dir (nothing is kept), prints a table with the targets
 from PRODUCT.md. `--annotations N` pre-fills N annotations first (bulk SQL), so latency can
@@ -70,6 +71,8 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--ops", type=int, default=1_000)
     parser.add_argument("--annotations", type=int, default=0)
+    parser.add_argument("--overlap", type=int, default=1,
+                        help="annotators per item (2+ exercises depth-first serving)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="safelabel-bench-") as tmp:
@@ -80,7 +83,8 @@ def main() -> None:
         admin = users.create_user(db, None, "admin", "Admin", "bench-password", "admin")
         annotators = [users.create_user(db, admin, f"ann{n}", f"Ann {n}", "bench-password", "annotator")
                       for n in range(4)]
-        pid = projects.create_project(db, admin, "Bench", "label", "", None, 1, annotators)
+        pid = projects.create_project(db, admin, "Bench", "label", "", None, args.overlap,
+                                      annotators)
 
         started = time.perf_counter()
         result = import_file(db, admin, pid, data)
@@ -111,7 +115,7 @@ def main() -> None:
             combined_ms.append((time.perf_counter() - t0) * 1000)
         db.close()
 
-    print(f"\nSafeLabel store benchmark: {args.items:,} items, "
+    print(f"\nSafeLabel store benchmark: {args.items:,} items, overlap {args.overlap}, "
           f"{args.annotations:,} prior annotations, {args.ops:,} operations\n")
     rows = [
         ("import JSONL", f"{args.items:,} items", f"{import_seconds:.2f} s",

@@ -10,6 +10,8 @@ import streamlit as st
 
 from components.auth import forget_person, require_live_session, session_is_live
 from components.breaks import Breaks
+from components.gold_feedback import (qualification_notice, remember_gold_feedback,
+                                     show_gold_feedback)
 from components.checkin import checkin_prompt, checkin_waiting, end_of_day, sidebar_checkin
 from components.item_view import masked_term_count
 from components.visibility import track_page_visibility
@@ -22,7 +24,7 @@ from core.wellbeing import policy_from_settings
 from store.db import Database, StoreError, utcnow
 from store.events import record_event
 from store.preferences import get_preference, set_preference
-from store.projects import Project, project_progress, projects_for_user
+from store.projects import Project, items_left_for, project_progress, projects_for_user
 from store.users import User
 from store.wellbeing import WellbeingStatus
 from store.work import (AnnotationRecord, Item, annotations_today, claim_next_item, flag_item,
@@ -66,6 +68,11 @@ def pick_project(db: Database, user: User, kind: str, keyboard_help: str) -> Pro
 @st.cache_data(ttl=5, show_spinner=False)
 def _cached_progress(_db: Database, db_path: str, project_id: int):
     return project_progress(_db, project_id)
+
+
+@st.cache_data(ttl=5, show_spinner=False)
+def _cached_left_for(_db: Database, db_path: str, project_id: int, user_id: int) -> int:
+    return items_left_for(_db, project_id, user_id)
 
 
 class WorkSession:
@@ -131,6 +138,7 @@ class WorkSession:
         messages = self.take_messages()
         if messages.get("notice"):
             st.success(messages["notice"])
+        show_gold_feedback(self.state)
         if self.correcting:
             item = get_item(self.db, self.viewed_item_id())
             fresh = f"draft_{item.id}" not in st.session_state
@@ -180,6 +188,7 @@ class WorkSession:
             return
         self.finished(item, correcting)
         if not correcting:
+            remember_gold_feedback(self.db, self.state, self.project, self.user, item, annotation)
             self.state["current"] = following
             self.breaks.routed(seen.get("status"))
 
@@ -280,14 +289,18 @@ class WorkSession:
         if self.state["today"] is None:
             self.state["today"] = annotations_today(self.db, self.user.id, self.project.id)
         progress = _cached_progress(self.db, self.db.path, self.project.id)
+        left = _cached_left_for(self.db, self.db.path, self.project.id, self.user.id)
         due = (f"break due in about {status.minutes_until_break:.0f} min of harmful content"
                if status.minutes_until_break >= 1 else "break due now")
-        st.text(f"{self.state['today']} done today · {progress.items_left:,} of "
-                f"{progress.items:,} items left in {self.project.name} · {due}")
+        st.text(f"{self.state['today']} done today · {left:,} left for you · "
+                f"{progress.items_done:,} of {progress.items:,} items complete in "
+                f"{self.project.name} · {due}")
 
     def nothing_left(self, status: WellbeingStatus) -> None:
         done = len(self.state["done"])
-        if status.caps_reached:
+        if qualification_notice(self.db, self.user, self.project):
+            pass
+        elif status.caps_reached:
             st.info(self.breaks.cap_words(status) + " There is nothing lighter left for you in this "
                     "project today. Thank you for your work; please look after yourself.",
                     icon=":material/health_and_safety:")

@@ -21,6 +21,8 @@ core/export_kinds.py; this module holds the SQL behind each:
 - `label_studio`: Label Studio tasks with their annotations (JSON array); each annotation
   names its annotator by id (`completed_by`) and username (`created_username`), and
   store/annotation_imports.py reads the file back as the same votes.
+Gold items are left out of every kind built on items (agreed answers, training data); their
+votes are in `annotations`.
 
 Every row names its item by `external_id` (the id the item was imported with).
 
@@ -82,7 +84,8 @@ _SERVED = """
 
 # The project's items with `turns`, the conversation before the answer as {role, content}
 # messages: the transcript (without a last assistant turn that is the response under review,
-# as the labeling page shows it), then the prompt as a user turn when there is one.
+# as the labeling page shows it), then the prompt as a user turn when there is one. Gold
+# items (checks with a lead's expected answer, store/gold.py) are no training data.
 _ITEMS = """
     SELECT i.*,
            CASE WHEN i.m IS NULL THEN []
@@ -91,7 +94,7 @@ _ITEMS = """
            || CASE WHEN i.prompt IS NULL THEN [] ELSE [{'role': 'user', 'content': i.prompt}] END
              AS turns
     FROM (SELECT *, from_json(messages, '[{"role": "VARCHAR", "content": "VARCHAR"}]') AS m
-          FROM items WHERE project_id = $project) i
+          FROM items WHERE project_id = $project AND NOT coalesce(gold, false)) i
 """
 
 # `turns` (of an _ITEMS row `t`) as HH text: "\n\nHuman: ...\n\nAssistant: ..." (other
@@ -167,6 +170,7 @@ def _items_sql(kind: str) -> str:
            s.annotators, s.overlap, s.over_served
     FROM per_item p JOIN items i ON i.id = p.item_id JOIN served s ON s.item_id = p.item_id
     LEFT JOIN adjudicated j ON j.item_id = p.item_id
+    WHERE NOT coalesce(i.gold, false)
     ORDER BY i.id"""
     return f"""
     WITH votes AS ({_VOTES}), current AS (SELECT * FROM votes WHERE is_current),
@@ -196,6 +200,7 @@ def _items_sql(kind: str) -> str:
            s.annotators, s.overlap, s.over_served
     FROM per_item p JOIN items i ON i.id = p.item_id JOIN served s ON s.item_id = p.item_id
     LEFT JOIN adjudicated j ON j.item_id = p.item_id
+    WHERE NOT coalesce(i.gold, false)
     ORDER BY i.id"""
 
 

@@ -35,9 +35,11 @@ from core.formats import (FIELDS, MAX_ROW_BYTES, MAX_TEXT_BYTES, TEXT_FIELDS, Fo
                           check_json_keys, check_parquet_footer, check_row_count, check_row_size,
                           check_utf8, csv_header, detect_format, first_long_line, hh_text,
                           is_hh_layout, json_array_problem, jsonl_records, size_text, source_preferred_side, split_hh)
+from core.gold import GOLD_COLUMNS
 from core.severity_hint import hint_from_score_sql, item_text_sql, severity_score_sql
 from store.db import Database, StoreError, utcnow
 from store.events import log_event
+from store.gold_import import add_gold, check_gold, stage_gold
 from store.projects import _get as _get_project
 from store.users import require_role
 
@@ -667,6 +669,9 @@ def _import(db: Database, actor_id: int | None, project_id: int, path: str, fmt:
             fields = _resolve_mapping(mapping, column_types, project.kind, controls)
             _stage(cur, fields, column_types, hh)
             _validate(cur, fields, project.kind, hh)
+            has_gold = stage_gold(cur, column_types)
+            if has_gold:
+                check_gold(cur, project.kind, project.taxonomy)
             total, bad_rows = cur.execute(
                 "SELECT count(*), count(DISTINCT _row) FROM problems").fetchone()
         except duckdb.OutOfMemoryException:
@@ -715,11 +720,13 @@ def _import(db: Database, actor_id: int | None, project_id: int, path: str, fmt:
                 "ORDER BY s._row",
                 [project_id, import_id, overlap, project_id]).fetchone()[0]
             skipped = rows_read - bad_rows - added
+            gold = add_gold(wcur, actor_id, project_id, import_id) if has_gold else 0
             wcur.execute("UPDATE imports SET items_added = ?, duplicates_skipped = ? WHERE id = ?",
                          [added, skipped, import_id])
             log_event(wcur, "import", actor_id, project_id,
                       details={"file": file_name, "format": fmt, "rows": rows_read,
-                               "added": added, "duplicates": skipped, "rejected": bad_rows})
+                               "added": added, "duplicates": skipped, "rejected": bad_rows,
+                               **({"gold": gold} if gold else {})})
             return ImportResult(import_id, rows_read, int(added), int(skipped), int(bad_rows),
                                 listed, int(total), written)
 
@@ -731,6 +738,8 @@ def _import(db: Database, actor_id: int | None, project_id: int, path: str, fmt:
             if isinstance(exc, duckdb.OutOfMemoryException):
                 raise _memory_problem(fmt) from None
             raise
+        if has_gold:
+            db.access_changed()      # the queue caches each project's gold items
     report(1.0, f"added {result.items_added} items")
     return result
 
@@ -894,7 +903,8 @@ def _stage(cur: duckdb.DuckDBPyConnection, fields: dict[str, str],
         select.append(f"{raw} AS hint_severity_raw")
     else:
         select.append("NULL::VARCHAR AS hint_severity_raw")
-    extra = [c for c in column_types if c not in fields.values()]
+    # Expected answers (gold_* columns) are never item metadata: annotators may see that.
+    extra = [c for c in column_types if c not in fields.values() and c not in GOLD_COLUMNS]
     metadata = ("json_object(" + ", ".join(f"'{c.replace(chr(39), chr(39) * 2)}', {_quote(c)}"
                                            for c in extra) + ")") if extra else "NULL::JSON"
     if hh:

@@ -8,6 +8,7 @@ from typing import Any
 import duckdb
 
 from core.preference import RATIONALE_RULES
+from core.queue import queue_setting_problems
 from core.roles import has_role
 from core.wellbeing import policy_problems
 from core.taxonomy import DEFAULT_TAXONOMY, Taxonomy, TaxonomyError, parse_taxonomy, taxonomy_from_json
@@ -119,7 +120,7 @@ def update_project(db: Database, actor_id: int, project_id: int, guidelines: str
             cur.execute(
                 "UPDATE items SET open_slots = greatest(0, ? - done_count - "
                 " (SELECT count(*) FROM claims c WHERE c.item_id = items.id)) "
-                "WHERE project_id = ?", [overlap, project_id])
+                "WHERE project_id = ? AND NOT coalesce(gold, false)", [overlap, project_id])
         log_event(cur, "project_updated", actor_id, project_id, details={"overlap": overlap})
 
     db.write(work)
@@ -132,6 +133,10 @@ SETTING_RULES = {
     "mask_terms": "a list of extra terms to mask",
     "hide_text_at_severity": "a whole number from 0 to 9",
     "wellbeing": "breaks, caps, dimming and check-in timing (core.wellbeing.POLICY_RANGES)",
+    "serve_order": "depth_first (finish started items first) or breadth_first",
+    "gold_rate": "share of a person's items that are gold items, 0 to 1 (default 0.05)",
+    "qualification_required": "true or false",
+    "qualification_threshold": "share of qualification items to get right, 0 to 1",
 }
 
 
@@ -152,7 +157,7 @@ def _check_settings(settings: dict[str, Any]) -> None:
     policy = settings.get("wellbeing", {})
     if not isinstance(policy, dict):
         raise StoreError("wellbeing settings must be a mapping of names to numbers")
-    problems = policy_problems(policy)
+    problems = policy_problems(policy) + queue_setting_problems(settings)
     if problems:
         raise StoreError("; ".join(problems))
 
@@ -275,6 +280,9 @@ def projects_for_user(db: Database, user: User, kind: str | None = None) -> list
 
 @dataclass(frozen=True)
 class Progress:
+    """A project's items (gold items left out: they are checks, not work to finish), the
+    items complete (as many first-version annotations as the overlap asks for) and the
+    current first-version annotations of those items."""
     items: int
     items_done: int
     annotations: int
@@ -285,13 +293,28 @@ class Progress:
 
 
 def project_progress(db: Database, project_id: int) -> Progress:
-    """Items, items with all their overlap done, and current (not superseded) annotations."""
+    """Items, items with all their overlap done, and their first-version annotations.
+    `done_count` is kept by the work queue (first versions; a person answers an item once)."""
     with db.read() as cur:
         items, done = cur.execute(
             "SELECT count(*), count(*) FILTER (WHERE i.done_count >= p.overlap) "
-            "FROM items i JOIN projects p ON p.id = i.project_id WHERE i.project_id = ?",
+            "FROM items i JOIN projects p ON p.id = i.project_id"
+            " WHERE i.project_id = ? AND NOT coalesce(i.gold, false)",
             [project_id]).fetchone()
         annotations = cur.execute(
-            "SELECT count(*) FROM annotations WHERE project_id = ? AND version = 1",
-            [project_id]).fetchone()[0]
+            "SELECT count(*) FROM annotations WHERE project_id = ? AND version = 1"
+            " AND item_id NOT IN (SELECT id FROM items WHERE project_id = ? AND gold)",
+            [project_id, project_id]).fetchone()[0]
     return Progress(int(items), int(done), int(annotations))
+
+
+def items_left_for(db: Database, project_id: int, user_id: int) -> int:
+    """Items this person may still be served in the project: open items they have not
+    touched, plus the ones they hold a claim on (gold items left out)."""
+    with db.read() as cur:
+        return int(cur.execute(
+            "SELECT (SELECT count(*) FROM items WHERE project_id = ? AND open_slots > 0"
+            "        AND NOT contains(touched_by, ?))"
+            " + (SELECT count(*) FROM claims c JOIN items i ON i.id = c.item_id"
+            "    WHERE c.project_id = ? AND c.user_id = ? AND NOT coalesce(i.gold, false))",
+            [project_id, f",{int(user_id)},", project_id, user_id]).fetchone()[0])

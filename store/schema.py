@@ -218,6 +218,59 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     -- An import that took the valid rows and wrote the others to a rejects file.
     ALTER TABLE imports ADD COLUMN rows_rejected BIGINT DEFAULT 0;
     """),
+    (7, "gold answers, qualification attempts and decisions; gold flags on items", """
+    -- The work queue's view of gold (kept beside the item like open_slots): a gold item has
+    -- no open slots, so the normal claim never serves it; the gold and qualification paths
+    -- find it by these flags. gold_answers below is the record; these follow its latest row.
+    ALTER TABLE items ADD COLUMN gold BOOLEAN DEFAULT FALSE;
+    ALTER TABLE items ADD COLUMN qualification BOOLEAN DEFAULT FALSE;
+
+    -- Append-only: the expected answer of a gold item. The latest row per item wins; a
+    -- removal is a new row with removed_at set (the earlier answers are kept).
+    CREATE SEQUENCE gold_answer_ids START 1;
+    CREATE TABLE gold_answers (
+        id BIGINT NOT NULL DEFAULT nextval('gold_answer_ids'),
+        item_id BIGINT NOT NULL,
+        project_id INTEGER NOT NULL,
+        is_safe BOOLEAN,
+        categories VARCHAR[],
+        severity INTEGER,
+        judgment JSON,
+        explanation VARCHAR NOT NULL DEFAULT '',
+        qualification BOOLEAN NOT NULL DEFAULT FALSE,
+        set_by INTEGER,
+        set_at TIMESTAMP NOT NULL,
+        removed_at TIMESTAMP
+    );
+
+    -- One row per finished qualification attempt (the person answered every item of the
+    -- project's qualification set).
+    CREATE SEQUENCE qualification_attempt_ids START 1;
+    CREATE TABLE qualification_attempts (
+        id BIGINT NOT NULL DEFAULT nextval('qualification_attempt_ids'),
+        project_id INTEGER NOT NULL,
+        user_id INTEGER NOT NULL,
+        attempt INTEGER NOT NULL,
+        score DOUBLE NOT NULL,
+        threshold DOUBLE NOT NULL,
+        passed BOOLEAN NOT NULL,
+        items INTEGER NOT NULL,
+        started_at TIMESTAMP NOT NULL,
+        finished_at TIMESTAMP NOT NULL
+    );
+
+    -- Append-only: a lead lets a person try again ('retake') or waives the qualification.
+    CREATE SEQUENCE qualification_decision_ids START 1;
+    CREATE TABLE qualification_decisions (
+        id BIGINT NOT NULL DEFAULT nextval('qualification_decision_ids'),
+        project_id INTEGER NOT NULL,
+        user_id INTEGER NOT NULL,
+        decision VARCHAR NOT NULL CHECK (decision IN ('retake', 'waive')),
+        reason VARCHAR NOT NULL,
+        decided_by INTEGER NOT NULL,
+        decided_at TIMESTAMP NOT NULL
+    );
+    """),
     (8, "adjudications: a lead's answer for an item", """
     -- Append-only: a lead who changes their mind adds a row; the latest row per item (the
     -- highest id) is the item's adjudicated answer. Label projects fill is_safe, categories

@@ -1,0 +1,71 @@
+"""How a project's queue serves items: the order, the gold rate and the qualification gate.
+
+Project settings (JSON on the project) hold these; this module reads and checks them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+# depth_first: items other people have started (fewest open slots left) before new ones,
+# so overlapped items are complete early; breadth_first: the first open item found.
+SERVE_ORDERS = ("depth_first", "breadth_first")
+DEFAULT_SERVE_ORDER = "depth_first"
+DEFAULT_GOLD_RATE = 0.05            # 1 in 20
+DEFAULT_QUALIFICATION_THRESHOLD = 0.8
+
+
+@dataclass(frozen=True)
+class QueueRules:
+    serve_order: str = DEFAULT_SERVE_ORDER
+    gold_rate: float = DEFAULT_GOLD_RATE
+    qualification_required: bool = False
+    qualification_threshold: float = DEFAULT_QUALIFICATION_THRESHOLD
+
+    @property
+    def gold_every(self) -> int | None:
+        """Serve a gold item as every n-th item (None: never)."""
+        return gold_every(self.gold_rate)
+
+
+def gold_every(rate: float) -> int | None:
+    if rate <= 0:
+        return None
+    return max(1, round(1 / rate))
+
+
+def gold_due(first_versions: int, rate: float) -> bool:
+    """Whether this person's next item (their `first_versions + 1`-th in the project) is a
+    gold item: the n-th, 2n-th, ... item where n = round(1 / rate). Deterministic, so the
+    rate holds exactly per person and tests can count it."""
+    every = gold_every(rate)
+    return every is not None and (first_versions + 1) % every == 0
+
+
+def rules_from_settings(settings: dict[str, Any]) -> QueueRules:
+    return QueueRules(
+        serve_order=settings.get("serve_order", DEFAULT_SERVE_ORDER),
+        gold_rate=float(settings.get("gold_rate", DEFAULT_GOLD_RATE)),
+        qualification_required=bool(settings.get("qualification_required", False)),
+        qualification_threshold=float(settings.get("qualification_threshold",
+                                                   DEFAULT_QUALIFICATION_THRESHOLD)))
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def queue_setting_problems(settings: dict[str, Any]) -> list[str]:
+    """Every problem with the queue settings among `settings`, as sentences."""
+    problems = []
+    if "serve_order" in settings and settings["serve_order"] not in SERVE_ORDERS:
+        problems.append("serve_order must be depth_first or breadth_first")
+    rate = settings.get("gold_rate", DEFAULT_GOLD_RATE)
+    if not _is_number(rate) or not 0 <= rate <= 1:
+        problems.append("gold_rate must be a number from 0 (no gold items) to 1")
+    if not isinstance(settings.get("qualification_required", False), bool):
+        problems.append("qualification_required must be true or false")
+    threshold = settings.get("qualification_threshold", DEFAULT_QUALIFICATION_THRESHOLD)
+    if not _is_number(threshold) or not 0 <= threshold <= 1:
+        problems.append("qualification_threshold must be a number from 0 to 1")
+    return problems
