@@ -9,7 +9,8 @@ from components.db import get_db
 from components.item_view import show_item, show_pair
 from components.project_picker import choose_project
 from components.review_panel import (adjudication_form, answers_table, history_expander,
-                                     last_result, masked_words_toggle, queue_rows, queue_table)
+                                     gold_form, last_result, masked_words_toggle, queue_rows,
+                                     queue_table)
 from core.masking import mask_pattern
 from core.text import markdown_literal
 from store.review import REVIEW_QUEUES, find_item, questions_for, queue_takes
@@ -63,3 +64,4 @@ if item is not None:
     with answers_column:
         answers_table(db, project, item.id)
         adjudication_form(db, user, project, item.id)
+        gold_form(db, user, project, item.id)

@@ -12,6 +12,7 @@ import streamlit as st
 
 from components.auth import session_is_live
 from core.adjudication import REASONS
+from core.gold import describe as describe_gold
 from core.labels import Label
 from core.limits import MAX_NOTE_CHARS
 from core.preference import SCALE
@@ -19,6 +20,7 @@ from core.text import markdown_literal
 from store.adjudication import Adjudication, adjudicate, current_adjudication
 from store.db import Database, StoreError
 from store.events import record_event
+from store.gold import gold_answer, remove_gold, set_gold
 from store.history import describe_judgment, describe_label, item_history
 from store.projects import Project
 from store.review import REVIEW_QUEUES, Answer, QueueRow, item_answers
@@ -172,3 +174,51 @@ def history_expander(db: Database, item_id: int) -> None:
         st.dataframe(pd.DataFrame([{"when": e.when, "who": e.who or "", "what": e.what,
                                     "details": e.details} for e in entries]),
                      hide_index=True, width="stretch")
+
+
+def gold_form(db: Database, user: User, project: Project, item_id: int) -> None:
+    """The item's expected answer (a gold item), and a form to set, replace or remove it.
+    A gold item is served to each person now and then as a check; after answering, they see
+    this answer and the explanation."""
+    current = gold_answer(db, item_id)
+    with st.expander("Gold answer" + (" (this is a gold item)" if current else "")):
+        if current is not None:
+            st.text(f"Expected: {describe_gold(project.kind, current, project.taxonomy)}"
+                    + (" · in the qualification set" if current.qualification else ""))
+            if current.explanation:
+                st.text(f"Explanation: {current.explanation}")
+        if project.archived:
+            st.info("This project is archived (read-only).")
+            return
+        with st.form(f"gold_{item_id}", clear_on_submit=True):
+            key = f"gold_{item_id}"
+            label, judgment = None, None
+            if project.kind == "label":
+                label = _label_fields(project, key)
+            else:
+                judgment = _judgment_fields(key)
+            explanation = st.text_area("Explanation (shown to the annotator after they answer)",
+                                       max_chars=MAX_NOTE_CHARS, key=f"explanation_{key}")
+            qualification = st.checkbox("Part of the qualification set", key=f"qual_{key}",
+                                        value=bool(current and current.qualification))
+            submitted = st.form_submit_button(
+                "Make it a gold item" if current is None else "Replace the gold answer")
+        if submitted:
+            try:
+                set_gold(db, user.id, item_id, label, judgment, explanation, qualification)
+            except StoreError as exc:
+                st.error(f"Not saved: {markdown_literal(exc)}")
+            else:
+                st.session_state[_SAID] = "Gold answer saved."
+                queue_rows.clear()
+                st.rerun()
+        if current is not None and st.button("Make it an ordinary item again",
+                                             key=f"ungold_{item_id}"):
+            try:
+                remove_gold(db, user.id, item_id)
+            except StoreError as exc:
+                st.error(f"Not changed: {markdown_literal(exc)}")
+            else:
+                st.session_state[_SAID] = "Gold answer removed."
+                queue_rows.clear()
+                st.rerun()

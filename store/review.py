@@ -3,7 +3,7 @@
 A queue is a plain function `fn(db, project_id, **opts) -> list[QueueRow]` registered by
 name in REVIEW_QUEUES; the Review page offers every registered queue. To add one, write the
 function (its options as keyword arguments with defaults; every queue takes `limit`) and
-add it: `REVIEW_QUEUES["gold misses"] = gold_misses`. The page passes an option only to a
+add it: `REVIEW_QUEUES["asked about"] = open_questions`. The page passes an option only to a
 queue whose signature names it (see `queue_takes`).
 
 Adjudicated items (store/adjudication.py) leave the queues: an item is listed only when
@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import Any
 
 from store.db import Database
+from store.gold import gold_misses
 
 DEFAULT_LIMIT = 500
 SUMMARY_CHARS = 300
@@ -119,7 +120,9 @@ def disagreements(db: Database, project_id: int, threshold: float | None = None,
                    d.decided_at
             FROM per_item p JOIN items i ON i.id = p.item_id
             LEFT JOIN decided d ON d.item_id = p.item_id
+            -- Gold items have an expected answer: their misses are the gold queue's.
             WHERE p.top < p.votes AND p.top < p.votes * $threshold
+              AND NOT coalesce(i.gold, false)
               AND (d.decided_at IS NULL OR p.last_vote > d.decided_at)
             ORDER BY p.top / p.votes, p.item_id
             LIMIT $limit""", params).fetchall()
@@ -170,9 +173,33 @@ def flags(db: Database, project_id: int, limit: int = DEFAULT_LIMIT) -> list[Que
     return result
 
 
+def gold_miss_items(db: Database, project_id: int, limit: int = DEFAULT_LIMIT) -> list[QueueRow]:
+    """Gold items someone answered wrongly (their first answer), most recent miss first:
+    who missed and on what. A miss is feedback the person already saw on the work page; a
+    lead looks here for items whose expected answer may itself be wrong."""
+    by_item: dict[int, list] = {}
+    for miss in gold_misses(db, project_id):
+        by_item.setdefault(miss.item_id, []).append(miss)
+    with db.read() as cur:
+        external = dict(cur.execute(
+            "SELECT id, external_id FROM items WHERE list_contains(?, id)",
+            [list(by_item)]).fetchall()) if by_item else {}
+    rows = []
+    for item_id, found in by_item.items():
+        people = sorted({m.username for m in found})
+        missed = sorted({what for m in found for what in m.missed})
+        rows.append(QueueRow(item_id, external.get(item_id, ""), _clip(
+            f"{len(found)} miss{'es' if len(found) != 1 else ''} ({', '.join(missed)}) by "
+            f"{', '.join(people)}"), {"misses": len(found), "people": len(people)},
+            max(m.submitted_at for m in found)))
+    rows.sort(key=lambda r: (r.since is None, r.since), reverse=True)
+    return rows[:limit]
+
+
 REVIEW_QUEUES: dict[str, ReviewQueue] = {
     "disagreements": disagreements,
     "flags": flags,
+    "gold misses": gold_miss_items,
 }
 
 

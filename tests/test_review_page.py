@@ -191,3 +191,32 @@ def test_masked_words_stay_masked_until_the_lead_reveals_them(app_db, reviewed, 
     with app_db.read() as cur:
         assert cur.execute("SELECT user_id, details->>'where' FROM events WHERE kind = 'reveal'"
                            ).fetchall() == [(reviewed["lead"], "review")]
+
+
+def test_a_lead_makes_an_item_gold_and_the_misses_queue_lists_it(app_db, reviewed):
+    at = review_page(app_db)
+    lookup = "Open an item by its id (the external id it was imported with)"
+    by_label(at.text_input, lookup).input("e3").run()
+    assert "third prompt" in [t.value for t in at.text]
+    # The gold form's fields carry their own keys (the adjudication form has the same labels).
+    key = f"gold_{reviewed['e3']}"
+    at.radio(key=f"verdict_{key}").set_value("unsafe")
+    at.multiselect(key=f"categories_{key}").set_value(["S1"])
+    at.selectbox(key=f"severity_{key}").set_value(2)
+    at.text_area(key=f"explanation_{key}").input("a veiled threat")
+    at = by_label(at.button, "Make it a gold item").click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert [s.value for s in at.success] == ["Gold answer saved."]
+    from store.gold import gold_answer
+    saved = gold_answer(app_db, reviewed["e3"])
+    assert (saved.is_safe, saved.categories, saved.severity, saved.explanation) \
+        == (False, ("S1",), 2, "a veiled threat")
+    # Both answered e3 "safe": two misses. e1 (not gold) is not listed.
+    by_label(at.text_input, lookup).input("").run()
+    by_label(at.radio, "Queue").set_value("gold misses").run()
+    misses = frame(at, "why")
+    assert list(misses["external id"]) == ["e3"]
+    assert "2 misses" in misses["why"][0] and "ann, ann2" in misses["why"][0]
+    # A gold item's own disagreements are the gold queue's, not the disagreement queue's.
+    by_label(at.radio, "Queue").set_value("disagreements").run()
+    assert list(frame(at, "why")["external id"]) == ["e1"]
