@@ -77,7 +77,7 @@ with edit_tab:
                    "changed guidelines makes a new version; annotations record the version they "
                    "were made under.")
         with st.expander("Guidelines history"):
-            st.dataframe(pd.DataFrame([{"version": v.version, "by": v.created_by_name or "(server)",
+            st.dataframe(pd.DataFrame([{"version": v.version, "by": v.created_by_name or "the server",
                                         "saved (UTC)": v.created_at, "characters": len(v.text)}
                                        for v in history]), hide_index=True, width="stretch")
         with st.form(f"edit_project_{pid}"):

@@ -252,7 +252,7 @@ def _save(db: Database, cur: duckdb.DuckDBPyConnection, user_id: int, item_id: i
         " categories, severity, note, edited_response, edit_distance, judgment, shown_at,"
         " submitted_at, active_ms, guideline_version)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-        # The guidelines in force now: a point lookup on guideline_versions' primary key.
+        # The guidelines version in force now (guideline_versions is tiny: a few rows a project).
         "  (SELECT max(version) FROM guideline_versions WHERE project_id = ?)) RETURNING id",
         [item_id, project_id, user_id, version, previous[0] if previous else None,
          label.is_safe, list(label.categories), label.severity, label.note or None, edited,
