@@ -22,7 +22,8 @@ KEYBOARD = (f"{keys.SAFE} safe · {keys.UNSAFE} unsafe\n"
             "Shift+0 … Shift+9: severity\n"
             f"{keys.SUBMIT} submit ({keys.SUBMIT_FROM_TEXT} from a text box)\n"
             f"{keys.SKIP} skip · {keys.FLAG} flag · {keys.REVEAL} reveal\n"
-            "← previous item · → back towards the current one")
+            "← previous item · → back towards the current one\n"
+            f"{keys.GUIDELINES} guidelines and taxonomy")
 
 user = require_role("annotator")
 db = get_db()

@@ -15,6 +15,7 @@ from core.queue import SERVE_ORDERS, rules_from_settings
 from core.wellbeing import POLICY_LABELS, POLICY_RANGES, policy_from_settings
 from store.projects import (create_project, list_projects, member_ids, project_progress,
                             set_members, update_project, update_project_settings)
+from store.guidelines import guideline_history
 from store.imports import refresh_severity_hints
 from store.users import list_users
 
@@ -68,13 +69,27 @@ with edit_tab:
         pid = st.selectbox("Project", list(by_id), key="edit_project",
                            format_func=lambda i: by_id[i].name + (" (archived)" if by_id[i].archived else ""))
         project = by_id[pid]
+        if st.session_state.pop("project_saved", None) == pid:
+            st.success("Saved.")
+        history = guideline_history(db, pid, limit=10)
+        current = history[0]
+        st.caption(f"Guidelines: version {current.version}, saved {current.created_at:%Y-%m-%d %H:%M} "
+                   f"UTC by {markdown_literal(current.created_by_name or 'the server')}. Saving "
+                   "changed guidelines makes a new version; annotations record the version they "
+                   "were made under.")
+        with st.expander("Guidelines history"):
+            st.dataframe(pd.DataFrame([{"version": v.version, "by": v.created_by_name or "the server",
+                                        "saved (UTC)": v.created_at, "characters": len(v.text)}
+                                       for v in history]), hide_index=True, width="stretch")
         with st.form(f"edit_project_{pid}"):
             members = st.multiselect("Assigned annotators", list(names), format_func=names.get,
                                      default=[m for m in member_ids(db, pid) if m in names])
             open_to_all = st.checkbox("Open to every annotator", value=project.open_to_all)
             overlap = st.number_input("Overlap (annotators per item)", min_value=1, max_value=20,
                                       value=project.overlap)
-            guidelines = st.text_area("Guidelines (Markdown)", value=project.guidelines, height=150)
+            guidelines = st.text_area(f"Guidelines (Markdown), version {current.version}",
+                                      value=current.text, height=150,
+                                      help="Images and HTML are shown as text on the work pages.")
             taxonomy = st.text_area("Taxonomy (YAML)", value=project.taxonomy.to_yaml(), height=300)
             settings = project.settings
             extra_terms = st.text_area("Extra words to mask (one per line)",
@@ -126,7 +141,9 @@ with edit_tab:
                 except StoreError as exc:
                     st.error(f"Not saved: {markdown_literal(exc)}")
                 else:
-                    st.success("Saved.")
+                    # Run again so the guidelines version and history above show the save.
+                    st.session_state["project_saved"] = pid
+                    st.rerun()
         if st.button("Recompute severity hints", key=f"rescore_{pid}",
                      help="Rescore every item whose hint came from the offline scorer (after "
                           "changing the word lists or the extra words to mask). Hints from an "

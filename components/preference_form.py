@@ -8,7 +8,7 @@ from __future__ import annotations
 import streamlit as st
 
 from components.judgment import Draft
-from core import preference
+from core import keys, preference
 from core.limits import MAX_RATIONALE_CHARS
 from core.preference import SCREEN_LABELS, Judgment
 from core.taxonomy import Taxonomy
@@ -23,7 +23,8 @@ KEYBOARD_HELP = ("1-7: harmlessness (1 = A much better, 4 = same, 7 = B much bet
                  "A / B / T: overall A, B or tie\n"
                  "Q / W: A safe / unsafe · O / P: B safe / unsafe (when asked)\n"
                  "Enter submit (Ctrl+Enter from a text box)\n"
-                 "S skip · F flag · V reveal · ← previous · → next")
+                 "S skip · F flag · V reveal · ← previous · → next\n"
+                 f"{keys.GUIDELINES} guidelines (the style guide) and taxonomy")
 
 
 def _choose(draft: Draft, name: str, value) -> None:

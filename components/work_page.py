@@ -13,6 +13,7 @@ from components.breaks import Breaks
 from components.gold_feedback import (qualification_notice, remember_gold_feedback,
                                      show_gold_feedback)
 from components.checkin import checkin_prompt, checkin_waiting, end_of_day, sidebar_checkin
+from components.guidelines import guidelines_button
 from components.item_view import masked_term_count
 from components.visibility import track_page_visibility
 from components.judgment import Draft, drop_draft, get_draft
@@ -35,7 +36,7 @@ SHOW_MASKED_PREF = "show_masked_terms"
 
 
 def pick_project(db: Database, user: User, kind: str, keyboard_help: str) -> Project:
-    """Sidebar: project picker, guidelines, taxonomy, keys, masking preference."""
+    """Sidebar: project picker, guidelines and taxonomy (a dialog), keys, masking preference."""
     projects = {p.id: p for p in projects_for_user(db, user, kind=kind)}
     if not projects:
         noun = "labeling" if kind == "label" else "comparison"
@@ -44,13 +45,7 @@ def pick_project(db: Database, user: User, kind: str, keyboard_help: str) -> Pro
     project_id = st.sidebar.selectbox("Project", list(projects), key=f"{kind}_project",
                                       format_func=lambda pid: projects[pid].name)
     project = projects[project_id]
-    with st.sidebar.expander("Guidelines"):
-        st.markdown(project.guidelines or "_No guidelines yet._")
-    with st.sidebar.expander("Taxonomy"):
-        for category in project.taxonomy.categories:
-            st.text(f"{category.code} {category.name}: {category.description}")
-        for level in project.taxonomy.severity:
-            st.text(f"Severity {level.level} {level.name}: {level.description}")
+    guidelines_button(db, project)
     with st.sidebar.expander("Keyboard"):
         st.text(keyboard_help)
 

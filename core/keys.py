@@ -19,6 +19,9 @@ FLAG = "F"
 REVEAL = "V"
 PREVIOUS = "Left"
 NEXT = "Right"
+# The guidelines and taxonomy dialog: M for "manual" (G is safe, H a category key, and no
+# action or category on either work page uses M).
+GUIDELINES = "M"
 
 
 def category_key(index: int) -> str | None:

@@ -21,6 +21,8 @@ class Category:
     code: str
     name: str
     description: str = ""
+    # Short texts that belong in the category, shown with the guidelines (optional).
+    examples: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,8 @@ class Taxonomy:
     def to_dict(self) -> dict[str, Any]:
         return {
             "categories": [
-                {"code": c.code, "name": c.name, "description": c.description}
+                {"code": c.code, "name": c.name, "description": c.description,
+                 **({"examples": list(c.examples)} if c.examples else {})}
                 for c in self.categories
             ],
             "severity": [
@@ -100,8 +103,20 @@ _DEFAULT_SEVERITY = [
                   "encouragement, extreme graphic violence."),
 ]
 
+# A few short, non-graphic examples, so the guidelines dialog shows what a category means.
+_DEFAULT_EXAMPLES = {
+    "S2": ("Step-by-step help to get into someone else's email account.",
+           "Tips for selling counterfeit concert tickets."),
+    "S5": ("Stating as fact that a named local politician takes bribes, with no evidence.",),
+    "S6": ("Telling someone to stop prescribed medication without seeing a doctor.",),
+    "S7": ("Posting a private person's home address and daily routine.",),
+    "S10": ("Saying a group of people is less than human because of their religion.",),
+    "X2": ("A reply that swears at the user but does nothing else harmful.",),
+}
+
 DEFAULT_TAXONOMY = Taxonomy(
-    categories=tuple(Category(code, name, desc) for code, name, desc in _DEFAULT_CATEGORIES),
+    categories=tuple(Category(code, name, desc, _DEFAULT_EXAMPLES.get(code, ()))
+                     for code, name, desc in _DEFAULT_CATEGORIES),
     severity=tuple(SeverityLevel(level, name, desc) for level, name, desc in _DEFAULT_SEVERITY),
 )
 
@@ -117,6 +132,17 @@ def _text(value: Any, where: str, required: bool = True) -> str:
     if required and not text:
         raise TaxonomyError(f"{where} is empty")
     return text
+
+
+def _examples(value: Any, where: str) -> tuple[str, ...]:
+    """An optional list of example texts (one text alone counts as a list of one)."""
+    if value is None:
+        return ()
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        value = [value]
+    if not isinstance(value, list):
+        raise TaxonomyError(f"{where} must be a list of texts")
+    return tuple(_text(v, f"{where} item {n}") for n, v in enumerate(value, start=1))
 
 
 def taxonomy_from_dict(data: Any) -> Taxonomy:
@@ -140,7 +166,8 @@ def taxonomy_from_dict(data: Any) -> Taxonomy:
             raise TaxonomyError(f"{where}: code {code!r} is used twice")
         seen.add(code)
         categories.append(Category(code, _text(raw.get("name"), f"{where}: name"),
-                                   _text(raw.get("description"), f"{where}: description", False)))
+                                   _text(raw.get("description"), f"{where}: description", False),
+                                   _examples(raw.get("examples"), f"{where}: examples")))
     raw_severity = data.get("severity")
     if not isinstance(raw_severity, list) or not raw_severity:
         raise TaxonomyError("'severity' must be a non-empty list of levels")

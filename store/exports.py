@@ -2,7 +2,8 @@
 
 The kinds (which project kinds each fits, which formats) are the registry in
 core/export_kinds.py; this module holds the SQL behind each:
-- `annotations`: every vote and every version, with annotator, timestamps and active time;
+- `annotations`: every vote and every version, with annotator, timestamps, active time and
+  the guidelines version it was made under;
 - `items`: one row per item with the agreed answer: a lead's adjudication where there is
   one (`adjudicated` true, with `adjudication_reason`), else the majority of current votes
   (ties are reported as ties, never resolved silently);
@@ -124,7 +125,8 @@ def _annotations_sql() -> str:
     SELECT v.id AS annotation_id, v.item_id, i.external_id, v.user_id AS annotator_id,
            v.annotator, v.version, v.supersedes, v.is_current, v.is_safe, v.categories,
            v.severity, v.note, v.edited_response, v.edit_distance, v.judgment,
-           v.shown_at, v.submitted_at, v.active_ms, s.over_served AS item_over_served
+           v.shown_at, v.submitted_at, v.active_ms, v.guideline_version,
+           s.over_served AS item_over_served
     FROM votes v JOIN items i ON i.id = v.item_id JOIN served s ON s.item_id = v.item_id
     ORDER BY v.id"""
 

@@ -14,6 +14,7 @@ from core.wellbeing import policy_problems
 from core.taxonomy import DEFAULT_TAXONOMY, Taxonomy, TaxonomyError, parse_taxonomy, taxonomy_from_json
 from store.db import Database, StoreError, utcnow
 from store.events import log_event
+from store.guidelines import change_guidelines, first_guidelines
 from store.users import User, require_role
 
 KINDS = ("label", "compare")
@@ -78,6 +79,7 @@ def insert_project(cur: duckdb.DuckDBPyConnection, name: str, kind: str, guideli
         [name, kind, guidelines or "", taxonomy.to_json(), overlap, open_to_all,
          json.dumps(settings or {}), created_by, utcnow()],
     ).fetchone()
+    first_guidelines(cur, int(row[0]), guidelines or "", created_by)
     log_event(cur, "project_created", created_by, int(row[0]),
               details={"name": name, "kind": kind, "overlap": overlap})
     return int(row[0])
@@ -113,8 +115,10 @@ def update_project(db: Database, actor_id: int, project_id: int, guidelines: str
         if current is None:
             raise StoreError("no such project")
         _check_fields(current.name, current.kind, overlap)
-        cur.execute("UPDATE projects SET guidelines = ?, taxonomy = ?, overlap = ?, open_to_all = ?"
-                    " WHERE id = ?", [guidelines, parsed.to_json(), overlap, open_to_all, project_id])
+        # The guidelines change (a new version and its event) only when the text does.
+        change_guidelines(cur, project_id, guidelines, actor_id)
+        cur.execute("UPDATE projects SET taxonomy = ?, overlap = ?, open_to_all = ?"
+                    " WHERE id = ?", [parsed.to_json(), overlap, open_to_all, project_id])
         if overlap != current.overlap:
             # Open slots follow the new overlap; active claims keep theirs.
             cur.execute(

@@ -291,6 +291,23 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         decided_at TIMESTAMP NOT NULL
     );
     """),
+    (10, "versioned guidelines; the version each annotation was made under", """
+    -- Append-only: every text the guidelines of a project have had. projects.guidelines
+    -- stays the current text (the highest version), written in the same transaction.
+    CREATE TABLE guideline_versions (
+        project_id INTEGER NOT NULL,
+        version INTEGER NOT NULL,
+        text VARCHAR NOT NULL,
+        created_by INTEGER,
+        created_at TIMESTAMP NOT NULL,
+        PRIMARY KEY (project_id, version)
+    );
+    INSERT INTO guideline_versions (project_id, version, text, created_by, created_at)
+    SELECT id, 1, guidelines, created_by, created_at FROM projects;
+    -- NULL on annotations made before guidelines were versioned: which text was shown then
+    -- is not known.
+    ALTER TABLE annotations ADD COLUMN guideline_version INTEGER;
+    """),
     (11, "imported votes: vote import batches, and which annotations each brought", """
     -- A file of votes made elsewhere (a spreadsheet, a Label Studio export), imported into a
     -- project as annotations (store/annotation_imports.py). Kept beside `imports`, whose rows

@@ -341,12 +341,14 @@ def _save(db: Database, cur: duckdb.DuckDBPyConnection, user_id: int, item_id: i
     annotation_id = cur.execute(
         "INSERT INTO annotations (item_id, project_id, user_id, version, supersedes, is_safe,"
         " categories, severity, note, edited_response, edit_distance, judgment, shown_at,"
-        " submitted_at, active_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-        "RETURNING id",
+        " submitted_at, active_ms, guideline_version)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+        # The guidelines version in force now (guideline_versions is tiny: a few rows a project).
+        "  (SELECT max(version) FROM guideline_versions WHERE project_id = ?)) RETURNING id",
         [item_id, project_id, user_id, version, previous[0] if previous else None,
          label.is_safe, list(label.categories), label.severity, label.note or None, edited,
          _edit_distance(original, edited), json.dumps(judgment) if judgment else None,
-         shown_at, now, active_ms]).fetchone()[0]
+         shown_at, now, active_ms, project_id]).fetchone()[0]
     if has_claim and version > 1:
         cur.execute("DELETE FROM claims WHERE item_id = ? AND user_id = ?", [item_id, user_id])
     if version == 1:
@@ -476,10 +478,13 @@ class AnnotationRecord:
     edit_distance: int | None
     submitted_at: datetime
     judgment: dict[str, Any] | None = None
+    # The guidelines version it was made under (None: made before guidelines had versions).
+    guideline_version: int | None = None
 
 
 _ANNOTATION_COLUMNS = ("id, item_id, user_id, version, supersedes, is_safe, categories, severity,"
-                       " note, edited_response, edit_distance, submitted_at, judgment")
+                       " note, edited_response, edit_distance, submitted_at, judgment,"
+                       " guideline_version")
 
 
 def annotation_history(db: Database, item_id: int, user_id: int | None = None) -> list[AnnotationRecord]:
@@ -491,7 +496,8 @@ def annotation_history(db: Database, item_id: int, user_id: int | None = None) -
         params.append(user_id)
     with db.read() as cur:
         rows = cur.execute(sql + " ORDER BY user_id, version", params).fetchall()
-    return [AnnotationRecord(*row[:-1], json.loads(row[-1]) if row[-1] else None) for row in rows]
+    return [AnnotationRecord(*row[:-2], json.loads(row[-2]) if row[-2] else None, row[-1])
+            for row in rows]
 
 
 def latest_annotation(db: Database, item_id: int, user_id: int) -> AnnotationRecord | None:

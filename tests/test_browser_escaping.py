@@ -1,6 +1,7 @@
 """What Chromium draws from a lead's taxonomy and a file's ids and hints: the literal text, and
 no image, link, icon or colour made from it (the project guidelines, Markdown by design, are
-the positive control: their image loads and their link is a link)."""
+the positive control: their link is a link and their heading a heading, while their images,
+Markdown or HTML, show as "[image: alt]" and are never fetched)."""
 from __future__ import annotations
 
 import json
@@ -18,8 +19,10 @@ from tests.helpers import HOSTILE, HOSTILE_ID, write_jsonl
 JOINER = "\u2060"
 DESCRIPTION = "See [the policy](http://evil/policy) ![i](http://127.0.0.1:9/description.png) :material/home:"
 SEVERITY = "mild **loud** :blue[y] www.evil.com"
-GUIDELINES = "Read [the guide](http://127.0.0.1:9/guide). ![logo](http://127.0.0.1:9/guide.png)"
-HOSTILE_URLS = ("hostile.png", "description.png", "evil")
+GUIDELINES = ("## Read first\n\nRead [the guide](http://127.0.0.1:9/guide). "
+              "![logo](http://127.0.0.1:9/guide.png) <img src='http://127.0.0.1:9/tag.png' alt='tag'>"
+              " <b>not bold</b>")
+HOSTILE_URLS = ("hostile.png", "description.png", "evil", "guide.png", "tag.png")
 
 
 @pytest.fixture(scope="module")
@@ -83,15 +86,21 @@ def test_taxonomy_hint_and_id_show_literally_and_load_nothing(server):
         work = main.locator("[class*='st-key-cat_'], [class*='st-key-sev_'], [data-testid='stAlert']")
         assert work.count() >= 5
         assert work.locator("img, a, strong, [role='img'], .stMarkdownColoredText").count() == 0
-        # ...while the guidelines (Markdown on purpose) did: the checks can see both.
-        page.locator("[data-testid='stSidebar']").get_by_text("Guidelines").click()
-        guide = page.locator("[data-testid='stSidebar'] a[href='http://127.0.0.1:9/guide']")
+        # ...while the guidelines (Markdown on purpose, in the dialog of key M) did: a heading
+        # and a link, but their images (Markdown and HTML) are text and HTML is not drawn.
+        page.get_by_role("heading", name="Label", exact=True).click()  # focus the page, not a field
+        page.keyboard.press("m")
+        dialog = page.get_by_role("dialog")
+        guide = dialog.locator("a[href='http://127.0.0.1:9/guide']")
         expect(guide).to_have_count(1)
-        expect(page.locator("[data-testid='stSidebar'] img[src='http://127.0.0.1:9/guide.png']")).to_have_count(1)
-        page.wait_for_function("() => performance.getEntriesByType('resource')"
-                               ".some(e => e.name.endsWith('/guide.png'))")
-        assert any(url.endswith("/guide.png") for url in requests)
+        expect(dialog.locator("h2", has_text="Read first")).to_have_count(1)
+        text = visible_text(dialog)
+        assert "[image: logo]" in text and "[image: tag]" in text and "<b>not bold</b>" in text
+        assert dialog.locator("img, b, iframe").count() == 0
+        assert requests      # the listener sees the app's own requests
         assert not [url for url in requests if any(bad in url for bad in HOSTILE_URLS)]
+        page.keyboard.press("Escape")
+        expect(dialog).to_have_count(0)
 
         # The item's id from the file, in the notice after a submit.
         for key in ("unsafe_", "cat_S1_", "sev_1_", "submit_"):

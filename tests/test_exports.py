@@ -162,7 +162,7 @@ def test_annotations_export_keeps_every_version_and_excludes_wellbeing(db, accou
         assert export(db, accounts["lead"], pairs, "annotations", out, fmt) == 2
     frame = duckdb.connect().execute(f"SELECT * FROM '{tmp_path / 'all.parquet'}' ORDER BY version").df()
     assert list(frame["version"]) == [1, 2] and list(frame["is_current"]) == [False, True]
-    assert {"annotator", "submitted_at", "active_ms", "judgment"} <= set(frame.columns)
+    assert {"annotator", "submitted_at", "active_ms", "judgment", "guideline_version"} <= set(frame.columns)
     text = (tmp_path / "all.jsonl").read_text()
     for word in ("reveal", "check_in", "checkin", "mood", "exposure", "break"):
         assert word not in text.lower()

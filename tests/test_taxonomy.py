@@ -1,6 +1,6 @@
 import pytest
 
-from core.taxonomy import DEFAULT_TAXONOMY, TaxonomyError, parse_taxonomy
+from core.taxonomy import DEFAULT_TAXONOMY, TaxonomyError, parse_taxonomy, taxonomy_from_json
 
 
 def test_default_taxonomy_round_trips_through_yaml():
@@ -29,3 +29,34 @@ def test_json_is_accepted():
 def test_invalid_taxonomies_say_what_is_wrong(text, message):
     with pytest.raises(TaxonomyError, match=message):
         parse_taxonomy(text)
+
+
+def test_category_examples_are_optional_and_parsed():
+    text = ("categories:\n"
+            "  - {code: A, name: Alpha, examples: [one example, 'another: with colon']}\n"
+            "  - {code: B, name: Beta, examples: just one}\n"
+            "  - {code: D, name: Delta}\n"
+            "severity: [{level: 0, name: none}]")
+    taxonomy = parse_taxonomy(text)
+    assert [c.examples for c in taxonomy.categories] == [
+        ("one example", "another: with colon"), ("just one",), ()]
+    # Stored as JSON and read back (projects keep the taxonomy as JSON).
+    assert taxonomy_from_json(taxonomy.to_json()) == taxonomy
+    assert "examples" not in taxonomy.to_dict()["categories"][2]
+
+
+def test_the_default_taxonomy_has_some_examples():
+    with_examples = [c for c in DEFAULT_TAXONOMY.categories if c.examples]
+    assert len(with_examples) >= 3
+    assert "examples:" in DEFAULT_TAXONOMY.to_yaml()
+
+
+@pytest.mark.parametrize("examples, message", [
+    ("{a: 1}", "examples must be a list of texts"),
+    ("[ok, [nested]]", "examples item 2 must be text"),
+    ("[ok, '']", "examples item 2 is empty"),
+])
+def test_bad_examples_say_what_is_wrong(examples, message):
+    with pytest.raises(TaxonomyError, match=message):
+        parse_taxonomy(f"categories: [{{code: A, name: X, examples: {examples}}}]\n"
+                       "severity: [{level: 0, name: n}]")
