@@ -64,7 +64,7 @@ def masked_words_toggle(db: Database, user: User, project: Project, item_id: int
 
 def _answer_row(answer: Answer, kind: str) -> dict:
     row = {"annotator": f"{answer.name} ({answer.username})", "version": answer.version,
-           "when": answer.submitted_at}
+           "when": answer.submitted_at, "guidelines": answer.guideline_version}
     if kind == "label":
         row.update({"verdict": {True: "safe", False: "unsafe"}.get(answer.is_safe, ""),
                     "categories": ", ".join(answer.categories), "severity": answer.severity})

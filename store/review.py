@@ -224,6 +224,7 @@ class Answer:
     judgment: dict[str, Any] | None
     note: str | None
     edited_response: str | None
+    guideline_version: int | None = None     # None: made before versions, or imported
 
 
 def item_answers(db: Database, item_id: int) -> list[Answer]:
@@ -232,13 +233,14 @@ def item_answers(db: Database, item_id: int) -> list[Answer]:
     with db.read() as cur:
         rows = cur.execute("""
             SELECT a.id, a.user_id, u.username, u.name, a.version, a.submitted_at, a.is_safe,
-                   a.categories, a.severity, a.judgment, a.note, a.edited_response
+                   a.categories, a.severity, a.judgment, a.note, a.edited_response,
+                   a.guideline_version
             FROM annotations a JOIN users u ON u.id = a.user_id
             WHERE a.item_id = ?
             QUALIFY row_number() OVER (PARTITION BY a.user_id ORDER BY a.version DESC) = 1
             ORDER BY min(a.id) OVER (PARTITION BY a.user_id)""", [item_id]).fetchall()
     return [Answer(int(r[0]), int(r[1]), r[2], r[3], int(r[4]), r[5], r[6], list(r[7] or []),
-                   r[8], json.loads(r[9]) if r[9] else None, r[10], r[11]) for r in rows]
+                   r[8], json.loads(r[9]) if r[9] else None, r[10], r[11], r[12]) for r in rows]
 
 
 def find_item(db: Database, project_id: int, external_id: str) -> int | None:

@@ -73,6 +73,7 @@ def test_review_lists_a_disagreement_and_a_flag(app_db, reviewed):
     assert list(answers["annotator"]) == ["Ann (ann)", "Ann Two (ann2)"]
     assert list(answers["verdict"]) == ["safe", "unsafe"]
     assert list(answers["note"]) == ["fine to me", ""]
+    assert list(answers["guidelines"]) == [1, 1]       # the guidelines version answered under
     by_label(at.radio, "Queue").set_value("flags").run()
     flagged = frame(at, "why")
     assert list(flagged["external id"]) == ["e2"]
