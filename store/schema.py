@@ -218,6 +218,34 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     -- An import that took the valid rows and wrote the others to a rejects file.
     ALTER TABLE imports ADD COLUMN rows_rejected BIGINT DEFAULT 0;
     """),
+    (9, "threads: messages between an annotator and the leads about one item, read markers", """
+    -- Append-only. A thread is (item_id, annotator_id): one annotator and the leads talking
+    -- about one item. Messages by the annotator are theirs (question, flag_note); messages by
+    -- anyone else are a lead's (reply, feedback). A feedback names the answer it is about.
+    CREATE SEQUENCE message_ids START 1;
+    CREATE TABLE messages (
+        id BIGINT PRIMARY KEY DEFAULT nextval('message_ids'),
+        item_id BIGINT NOT NULL,
+        project_id INTEGER NOT NULL,
+        annotator_id INTEGER NOT NULL,
+        author_id INTEGER NOT NULL,
+        kind VARCHAR NOT NULL CHECK (kind IN ('question', 'reply', 'feedback', 'flag_note')),
+        body VARCHAR NOT NULL,
+        annotation_id BIGINT,
+        created_at TIMESTAMP NOT NULL
+    );
+    CREATE INDEX messages_annotator ON messages (annotator_id);
+
+    -- How far each person has read each thread (a marker, moved forward only).
+    CREATE TABLE message_reads (
+        user_id INTEGER NOT NULL,
+        item_id BIGINT NOT NULL,
+        annotator_id INTEGER NOT NULL,
+        last_read_id BIGINT NOT NULL,
+        read_at TIMESTAMP NOT NULL,
+        PRIMARY KEY (user_id, item_id, annotator_id)
+    );
+    """),
 ]
 
 
