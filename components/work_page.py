@@ -14,6 +14,7 @@ from components.checkin import checkin_prompt, checkin_waiting, end_of_day, side
 from components.item_view import masked_term_count
 from components.visibility import track_page_visibility
 from components.judgment import Draft, drop_draft, get_draft
+from components.thread import ask_a_lead
 from core import keys
 from core.limits import MAX_REASON_CHARS
 from core.masking import mask_pattern
@@ -379,3 +380,4 @@ class WorkSession:
         if not correcting:
             st.text_input("Reason (optional for skip, needed for flag)", key=f"reason_{item.id}",
                           max_chars=MAX_REASON_CHARS)
+        ask_a_lead(self.db, self.user, item)   # a popover; draws without a query
