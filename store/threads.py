@@ -80,15 +80,22 @@ def _item_project(cur: duckdb.DuckDBPyConnection, item_id: int) -> int:
 
 def _involved(cur: duckdb.DuckDBPyConnection, user_id: int, item_id: int) -> bool:
     """Was the item given to this person (served, claimed, annotated, skipped, flagged), or
-    do they already have a thread about it?"""
-    row = cur.execute(
-        "SELECT contains(i.touched_by, ?)"
-        " OR EXISTS (SELECT 1 FROM annotations a WHERE a.item_id = i.id AND a.user_id = ?)"
-        " OR EXISTS (SELECT 1 FROM flags f WHERE f.item_id = i.id AND f.user_id = ?)"
-        " OR EXISTS (SELECT 1 FROM messages m WHERE m.annotator_id = ? AND m.item_id = i.id)"
-        " FROM items i WHERE i.id = ?",
-        [f",{int(user_id)},", user_id, user_id, user_id, item_id]).fetchone()
-    return bool(row and row[0])
+    do they already have a thread about it? Asked one cheap question at a time, the usual
+    answer (the item's own bookkeeping) first: as one statement with EXISTS subqueries
+    DuckDB scanned whole tables."""
+    token = f",{int(user_id)},"
+    row = cur.execute("SELECT contains(touched_by, ?) FROM items WHERE id = ?",
+                      [token, item_id]).fetchone()
+    if row is None:
+        return False
+    if row[0]:
+        return True
+    for table, column in (("messages", "annotator_id"), ("annotations", "user_id"),
+                          ("flags", "user_id")):
+        if cur.execute(f"SELECT 1 FROM {table} WHERE item_id = ? AND {column} = ? LIMIT 1",
+                       [item_id, user_id]).fetchone():
+            return True
+    return False
 
 
 def _viewer_role(cur: duckdb.DuckDBPyConnection, viewer_id: int) -> str:
@@ -245,9 +252,10 @@ def thread(db: Database, viewer_id: int, item_id: int, annotator_id: int) -> lis
     return [Message(*row) for row in rows]
 
 
-# Threads with their state for one viewer. `$lead` widens the scan from the viewer's own
-# threads to every thread; the outer filter keeps, for a lead, threads they took part in and
-# open questions (the annotator wrote after the last lead message) of projects still open.
+# Threads with their state for one viewer, in one pass over `messages` (the last message's
+# fields by arg_max, no self-join). `$lead` widens the scan from the viewer's own threads to
+# every thread; the filter keeps, for a lead, threads they took part in and open questions
+# (the annotator wrote after the last lead message) of projects still open.
 _THREADS = """
 WITH t AS (
     SELECT m.item_id, m.annotator_id, any_value(m.project_id) AS project_id,
@@ -256,25 +264,38 @@ WITH t AS (
                             AND m.id > coalesce(r.last_read_id, 0)) AS unread,
            coalesce(max(m.id) FILTER (WHERE m.author_id = m.annotator_id), 0) AS from_annotator,
            coalesce(max(m.id) FILTER (WHERE m.author_id <> m.annotator_id), 0) AS from_lead,
-           bool_or(m.author_id = $viewer) AS took_part
+           bool_or(m.author_id = $viewer) AS took_part,
+           arg_max(m.author_id, m.id) AS last_author, arg_max(m.kind, m.id) AS last_kind,
+           arg_max(left(m.body, {preview}), m.id) AS last_preview,
+           max(m.created_at) AS last_at
     FROM messages m
     LEFT JOIN message_reads r ON r.user_id = $viewer AND r.item_id = m.item_id
                              AND r.annotator_id = m.annotator_id
     WHERE ($lead OR m.annotator_id = $viewer) AND ($project IS NULL OR m.project_id = $project)
     GROUP BY m.item_id, m.annotator_id
+), kept AS (
+    SELECT t.*, p.name AS project_name FROM t JOIN projects p ON p.id = t.project_id
+    WHERE (t.annotator_id = $viewer
+           OR ($lead AND (t.took_part
+                          OR (t.from_annotator > t.from_lead AND p.archived_at IS NULL))))
+      {extra}
 )
-SELECT {columns} FROM t JOIN projects p ON p.id = t.project_id {joins}
-WHERE (t.annotator_id = $viewer
-       OR ($lead AND (t.took_part OR (t.from_annotator > t.from_lead AND p.archived_at IS NULL))))
+"""
+# Items are joined only to the rows kept (at most `limit`): a join before the LIMIT would
+# read the whole items table.
+_ENTRIES = """
+, page AS (SELECT * FROM kept ORDER BY {order} LIMIT $limit)
+SELECT k.item_id, k.annotator_id, k.project_id, k.project_name, i.external_id, an.name,
+       k.messages, k.unread, k.from_annotator > k.from_lead, k.last_id,
+       coalesce(au.name, '(unknown)'), k.last_kind, k.last_preview, k.last_at
+FROM page k JOIN items i ON i.id = k.item_id
+LEFT JOIN users an ON an.id = k.annotator_id LEFT JOIN users au ON au.id = k.last_author
+ORDER BY {order}
 """
 
-_ENTRY_COLUMNS = (
-    "t.item_id, t.annotator_id, t.project_id, p.name, i.external_id, an.name, t.messages,"
-    " t.unread, t.from_annotator > t.from_lead, t.last_id, coalesce(au.name, '(unknown)'),"
-    " lm.kind, left(lm.body, {preview}), lm.created_at").format(preview=PREVIEW_CHARS)
-_ENTRY_JOINS = ("JOIN items i ON i.id = t.item_id JOIN messages lm ON lm.id = t.last_id"
-                " LEFT JOIN users an ON an.id = t.annotator_id"
-                " LEFT JOIN users au ON au.id = lm.author_id")
+
+def _threads_sql(extra: str = "") -> str:
+    return _THREADS.format(preview=PREVIEW_CHARS, extra=extra)
 
 
 def _is_lead(cur: duckdb.DuckDBPyConnection, user_id: int) -> bool:
@@ -294,34 +315,56 @@ def inbox(db: Database, user_id: int, limit: int = INBOX_LIMIT) -> list[InboxEnt
     annotator wrote last) in every project that is not archived."""
     with db.read() as cur:
         lead = _is_lead(cur, user_id)
-        sql = _THREADS.format(columns=_ENTRY_COLUMNS, joins=_ENTRY_JOINS)
-        rows = cur.execute(sql + " ORDER BY t.last_id DESC LIMIT $limit",
-                           {"viewer": user_id, "lead": lead, "project": None,
-                            "limit": limit}).fetchall()
+        sql = _threads_sql() + _ENTRIES.format(order="last_id DESC")
+        rows = cur.execute(sql, {"viewer": user_id, "lead": lead, "project": None,
+                                 "limit": limit}).fetchall()
     return _entries(rows)
 
 
+# What the sidebar's count needs and no more (no last-message fields): it runs on every
+# page load. An annotator's count is a filtered count of their own rows.
+_UNREAD_ANNOTATOR = """
+SELECT count(*) FROM messages m
+LEFT JOIN message_reads r ON r.user_id = $viewer AND r.item_id = m.item_id
+                         AND r.annotator_id = m.annotator_id
+WHERE m.annotator_id = $viewer AND m.author_id <> $viewer AND m.id > coalesce(r.last_read_id, 0)
+"""
+_UNREAD_LEAD = """
+SELECT coalesce(sum(t.unread), 0) FROM (
+    SELECT any_value(m.project_id) AS project_id, any_value(m.annotator_id) AS annotator_id,
+           count(*) FILTER (WHERE m.author_id <> $viewer
+                            AND m.id > coalesce(r.last_read_id, 0)) AS unread,
+           coalesce(max(m.id) FILTER (WHERE m.author_id = m.annotator_id), 0) AS from_annotator,
+           coalesce(max(m.id) FILTER (WHERE m.author_id <> m.annotator_id), 0) AS from_lead,
+           bool_or(m.author_id = $viewer) AS took_part
+    FROM messages m
+    LEFT JOIN message_reads r ON r.user_id = $viewer AND r.item_id = m.item_id
+                             AND r.annotator_id = m.annotator_id
+    GROUP BY m.item_id, m.annotator_id) t
+JOIN projects p ON p.id = t.project_id
+WHERE t.unread > 0 AND (t.annotator_id = $viewer OR t.took_part
+                        OR (t.from_annotator > t.from_lead AND p.archived_at IS NULL))
+"""
+
+
 def unread_count(db: Database, user_id: int) -> int:
-    """Messages by others in the person's inbox threads that they have not read: one
-    aggregate over `messages` (for an annotator, their own rows only)."""
+    """Messages by others in the person's inbox threads that they have not read (the same
+    threads `inbox` lists): one query, for an annotator over their own rows only."""
     with db.read() as cur:
-        lead = _is_lead(cur, user_id)
-        row = cur.execute(_THREADS.format(columns="coalesce(sum(t.unread), 0)", joins=""),
-                          {"viewer": user_id, "lead": lead, "project": None}).fetchone()
-    return int(row[0])
+        sql = _UNREAD_LEAD if _is_lead(cur, user_id) else _UNREAD_ANNOTATOR
+        return int(cur.execute(sql, {"viewer": user_id}).fetchone()[0])
 
 
-def open_questions(db: Database, project_id: int, viewer_id: int | None = None
-                   ) -> list[InboxEntry]:
+def open_questions(db: Database, project_id: int, viewer_id: int | None = None,
+                   limit: int = INBOX_LIMIT) -> list[InboxEntry]:
     """Threads of the project whose annotator wrote after the last lead message, the longest
     waiting first (the review page's "asked about" queue). `unread` counts for `viewer_id`
     (0 without one). Callers check that the viewer is a lead."""
-
     with db.read() as cur:
-        sql = _THREADS.format(columns=_ENTRY_COLUMNS, joins=_ENTRY_JOINS)
-        rows = cur.execute(
-            sql + " AND t.from_annotator > t.from_lead ORDER BY t.from_annotator",
-            {"viewer": viewer_id if viewer_id is not None else -1, "lead": True,
-             "project": project_id}).fetchall()
+        sql = (_threads_sql("AND t.from_annotator > t.from_lead")
+               + _ENTRIES.format(order="from_annotator"))
+        rows = cur.execute(sql, {"viewer": viewer_id if viewer_id is not None else -1,
+                                 "lead": True, "project": project_id,
+                                 "limit": limit}).fetchall()
     entries = _entries(rows)
     return entries if viewer_id is not None else [replace(e, unread=0) for e in entries]
