@@ -4,6 +4,7 @@ import streamlit as st
 from components.auth import authenticate, logout_button
 from components.db import announce_setup_token, get_db
 from components.support import support_in_sidebar
+from components.thread import inbox_badge
 from components.navigation import logged_out_pages, pages_for, setup_pages
 from store.users import needs_first_admin
 
@@ -21,5 +22,6 @@ if user is None:
     st.stop()
 st.sidebar.text(f"Signed in as {user.username} ({user.role})")
 support_in_sidebar(db)
+inbox_badge(db, user)
 logout_button(db)
 st.navigation(pages_for(user.role)).run()

@@ -222,7 +222,8 @@ PERSONAL_KEYS = ("sl_user", _SESSION, _ACTIVATION, "label", "compare", "pref_sho
                  "finishing", "page_hidden_ms", "break_due_noted", "authentication_status",
                  "username", "name", "roles")
 PERSONAL_PREFIXES = ("draft_", "note_", "edit_", "reason_", "rationale_", "cats_", "checkin_",
-                     "share_checkins_", "valence_", "arousal_", "dash_", "show_all_")
+                     "share_checkins_", "valence_", "arousal_", "dash_", "show_all_",
+                     "thread_", "ask_", "inbox_")
 
 
 def forget_person() -> None:

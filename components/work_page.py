@@ -17,6 +17,7 @@ from components.guidelines import guidelines_button
 from components.item_view import masked_term_count
 from components.visibility import track_page_visibility
 from components.judgment import Draft, drop_draft, get_draft
+from components.thread import ask_a_lead
 from core import keys
 from core.limits import MAX_REASON_CHARS
 from core.masking import mask_pattern
@@ -387,3 +388,4 @@ class WorkSession:
         if not correcting:
             st.text_input("Reason (optional for skip, needed for flag)", key=f"reason_{item.id}",
                           max_chars=MAX_REASON_CHARS)
+        ask_a_lead(self.db, self.user, item)   # a popover; draws without a query

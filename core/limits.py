@@ -5,6 +5,8 @@ dashboard query then carries. The limits are generous for real use:
 
 - a note or a rationale: 5,000 characters (about 800 words, a page and a half: more than a
   comment on one item needs);
+- a message in a thread (a question to the leads, a reply, feedback): 5,000 characters, as a
+  note;
 - a skip or flag reason: 2,000 characters (it asks for a sentence; it is kept in every event
   row and flag);
 - a rewrite of the response: the larger of 50,000 characters and twice the original's length,
@@ -27,6 +29,7 @@ from core.formats import MAX_TEXT_BYTES
 MAX_NOTE_CHARS = 5_000
 MAX_RATIONALE_CHARS = 5_000
 MAX_REASON_CHARS = 2_000
+MAX_MESSAGE_CHARS = 5_000
 MIN_REWRITE_CHARS = 50_000
 MAX_JUDGMENT_FIELDS_CHARS = 10_000
 
@@ -43,6 +46,14 @@ def length_problem(text: str | None, limit: int, what: str) -> str | None:
         return (f"the {what} is {len(text):,} characters long; the limit is {limit:,}: "
                 "shorten it and submit again")
     return None
+
+
+def message_problem(body: str) -> str | None:
+    """Why a thread message cannot be sent (empty or too long), or None. `body` is already
+    stripped of surrounding white space."""
+    if not body:
+        return "write a message first: it is empty"
+    return length_problem(body, MAX_MESSAGE_CHARS, "message")
 
 
 def rewrite_problem(edited: str | None, original: str | None) -> str | None:
