@@ -10,10 +10,10 @@ from components.item_view import show_item, show_pair
 from components.project_picker import choose_project
 from components.review_panel import (adjudication_form, answers_table, history_expander,
                                      gold_form, last_result, masked_words_toggle, queue_rows,
-                                     queue_table)
+                                     queue_table, threads_section)
 from core.masking import mask_pattern
 from core.text import markdown_literal
-from store.review import REVIEW_QUEUES, find_item, questions_for, queue_takes
+from store.review import REVIEW_QUEUES, find_item, item_answers, questions_for, queue_takes
 from store.work import get_item
 
 user = require_role("lead")
@@ -42,7 +42,7 @@ else:
         known = list(questions_for(project.kind))
         options["questions"] = tuple(st.multiselect("Compare on", known, default=known,
                                                     key=f"review_questions_{project.kind}"))
-    rows = queue_rows(db, db.path, project.id, queue, tuple(sorted(options.items())))
+    rows = queue_rows(db, project.id, queue, options)
     if not rows:
         st.info("Nothing in this queue.")
     else:
@@ -65,3 +65,5 @@ if item is not None:
         answers_table(db, project, item.id)
         adjudication_form(db, user, project, item.id)
         gold_form(db, user, project, item.id)
+        threads_section(db, user, item.id,
+                        {a.user_id: a.username for a in item_answers(db, item.id)})

@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from components.auth import session_is_live
+from components.thread import thread_panel
 from core.adjudication import REASONS
 from core.gold import describe as describe_gold
 from core.labels import Label
@@ -21,6 +22,7 @@ from store.adjudication import Adjudication, adjudicate, current_adjudication
 from store.db import Database, StoreError
 from store.events import record_event
 from store.gold import gold_answer, remove_gold, set_gold
+from store.threads import item_threads
 from store.history import describe_judgment, describe_label, item_history
 from store.projects import Project
 from store.review import REVIEW_QUEUES, Answer, QueueRow, item_answers
@@ -29,13 +31,23 @@ from store.users import User
 _SAID = "review_said"     # a message for the next run (the adjudication saved)
 
 
+# Queues that read every current answer of the project (seconds at half a million items):
+# kept a minute, since each click on the page reruns it. The others are read afresh.
+_SLOW_QUEUES = {"disagreements"}
+
+
 @st.cache_data(ttl=60, show_spinner="Finding the items…", max_entries=50)
-def queue_rows(_db: Database, db_path: str, project_id: int, queue: str,
-               options: tuple[tuple[str, object], ...]) -> list[QueueRow]:
-    """A queue's rows, kept a minute: the disagreement queue reads every current answer of
-    the project (seconds at half a million items), and each click on the page reruns it.
-    Recording an adjudication clears it, so the item leaves the queue at once."""
+def _cached_rows(_db: Database, db_path: str, project_id: int, queue: str,
+                 options: tuple[tuple[str, object], ...]) -> list[QueueRow]:
     return REVIEW_QUEUES[queue](_db, project_id, **dict(options))
+
+
+def queue_rows(db: Database, project_id: int, queue: str, options: dict) -> list[QueueRow]:
+    """A queue's rows. Recording an adjudication or a gold answer clears the kept ones, so
+    the item leaves the queue at once."""
+    if queue in _SLOW_QUEUES:
+        return _cached_rows(db, db.path, project_id, queue, tuple(sorted(options.items())))
+    return REVIEW_QUEUES[queue](db, project_id, **options)
 
 
 def queue_table(rows: list[QueueRow]) -> int | None:
@@ -163,7 +175,7 @@ def adjudication_form(db: Database, user: User, project: Project, item_id: int) 
         else:
             # The queues change with it: run the page again, and say so at the top.
             st.session_state[_SAID] = "Adjudication recorded."
-            queue_rows.clear()
+            _cached_rows.clear()
             st.rerun()
 
 
@@ -210,7 +222,7 @@ def gold_form(db: Database, user: User, project: Project, item_id: int) -> None:
                 st.error(f"Not saved: {markdown_literal(exc)}")
             else:
                 st.session_state[_SAID] = "Gold answer saved."
-                queue_rows.clear()
+                _cached_rows.clear()
                 st.rerun()
         if current is not None and st.button("Make it an ordinary item again",
                                              key=f"ungold_{item_id}"):
@@ -220,5 +232,21 @@ def gold_form(db: Database, user: User, project: Project, item_id: int) -> None:
                 st.error(f"Not changed: {markdown_literal(exc)}")
             else:
                 st.session_state[_SAID] = "Gold answer removed."
-                queue_rows.clear()
+                _cached_rows.clear()
                 st.rerun()
+
+
+def threads_section(db: Database, user: User, item_id: int, answered: dict[int, str]) -> None:
+    """The item's threads with each person (their questions, the leads' replies and
+    feedback), and a thread with each person who answered (`answered`: id -> username), to
+    start one."""
+    people = {annotator: (name, count) for annotator, name, count in item_threads(db, item_id)}
+    for annotator, name in answered.items():
+        people.setdefault(annotator, (name, 0))
+    if not people:
+        return
+    st.subheader("Threads")
+    for annotator, (name, count) in people.items():
+        with st.expander(f"Thread with {name} ({count} message{'s' if count != 1 else ''})",
+                         expanded=count > 0):
+            thread_panel(db, user, item_id, annotator)

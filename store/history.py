@@ -38,7 +38,11 @@ class HistoryEntry:
 HistorySource = Callable[[duckdb.DuckDBPyConnection, int], list[HistoryEntry]]
 
 # Event kinds whose records come from a table source with their values instead.
-TABLE_EVENT_KINDS: set[str] = {"submit", "correct", "flag", "adjudicate"}
+TABLE_EVENT_KINDS: set[str] = {"submit", "correct", "flag", "adjudicate", "thread_message",
+                                "gold_set", "gold_removed",
+                                # Who read a thread when is not something that happened to
+                                # the item.
+                                "thread_read"}
 
 
 def _signed(score: Any) -> str:
@@ -136,6 +140,40 @@ def _adjudications(cur: duckdb.DuckDBPyConnection, item_id: int) -> list[History
     return entries
 
 
+def _messages(cur: duckdb.DuckDBPyConnection, item_id: int) -> list[HistoryEntry]:
+    """The item's threads (store/threads.py): who wrote what, in which person's thread."""
+    rows = cur.execute(
+        "SELECT m.created_at, u.username, m.kind, a.username, m.body FROM messages m"
+        " LEFT JOIN users u ON u.id = m.author_id LEFT JOIN users a ON a.id = m.annotator_id"
+        " WHERE m.item_id = ? ORDER BY m.id", [item_id]).fetchall()
+    words = {"question": "asked", "reply": "replied", "feedback": "gave feedback",
+             "flag_note": "explained a flag"}
+    return [HistoryEntry(at, who, words.get(kind, kind), f"thread with {annotator}: {body}")
+            for at, who, kind, annotator, body in rows]
+
+
+def _gold(cur: duckdb.DuckDBPyConnection, item_id: int) -> list[HistoryEntry]:
+    """Expected answers set (or removed) for the item as a gold item (store/gold.py)."""
+    rows = cur.execute(
+        "SELECT g.set_at, u.username, g.removed_at IS NOT NULL, g.is_safe, g.categories,"
+        " g.severity, g.judgment, g.explanation, g.qualification, p.kind"
+        " FROM gold_answers g JOIN projects p ON p.id = g.project_id"
+        " LEFT JOIN users u ON u.id = g.set_by WHERE g.item_id = ? ORDER BY g.id",
+        [item_id]).fetchall()
+    entries = []
+    for at, who, removed, is_safe, cats, severity, judgment, explanation, qual, kind in rows:
+        if removed:
+            entries.append(HistoryEntry(at, who, "gold removed", ""))
+            continue
+        values = (describe_label(is_safe, list(cats or []), severity) if kind == "label"
+                  else describe_judgment(json.loads(judgment) if judgment else None))
+        entries.append(HistoryEntry(
+            at, who, "gold answer set",
+            _with_text(values + (" · qualification set" if qual else ""),
+                       explanation=explanation)))
+    return entries
+
+
 _EVENT_WORDS = {"claim": "claimed", "claim_expired": "claim lapsed",
                 "claim_released": "claim released", "skip": "skipped", "reveal": "revealed"}
 
@@ -173,7 +211,7 @@ def _events(cur: duckdb.DuckDBPyConnection, item_id: int) -> list[HistoryEntry]:
 
 
 HISTORY_SOURCES: list[HistorySource] = [_imported, _events, _annotations, _flags,
-                                        _adjudications]
+                                        _adjudications, _messages, _gold]
 
 
 def item_history(db: Database, item_id: int) -> list[HistoryEntry]:

@@ -26,6 +26,7 @@ from typing import Any
 
 from store.db import Database
 from store.gold import gold_misses
+from store.threads import open_questions
 
 DEFAULT_LIMIT = 500
 SUMMARY_CHARS = 300
@@ -196,10 +197,22 @@ def gold_miss_items(db: Database, project_id: int, limit: int = DEFAULT_LIMIT) -
     return rows[:limit]
 
 
+def asked_about(db: Database, project_id: int, limit: int = DEFAULT_LIMIT) -> list[QueueRow]:
+    """Items an annotator asked about (or wrote on) since a lead last wrote in that thread,
+    the longest waiting first."""
+    rows = []
+    for entry in open_questions(db, project_id, limit=limit):
+        rows.append(QueueRow(entry.item_id, entry.external_id, _clip(
+            f"{entry.annotator_name} wrote: {entry.last_preview}"),
+            {"messages": int(entry.messages)}, entry.last_at))
+    return rows
+
+
 REVIEW_QUEUES: dict[str, ReviewQueue] = {
     "disagreements": disagreements,
     "flags": flags,
     "gold misses": gold_miss_items,
+    "asked about": asked_about,
 }
 
 

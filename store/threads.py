@@ -368,3 +368,14 @@ def open_questions(db: Database, project_id: int, viewer_id: int | None = None,
                                  "limit": limit}).fetchall()
     entries = _entries(rows)
     return entries if viewer_id is not None else [replace(e, unread=0) for e in entries]
+
+
+def item_threads(db: Database, item_id: int) -> list[tuple[int, str, int]]:
+    """(annotator id, username, messages) of every thread on the item, for a lead's review
+    (callers check the role)."""
+    with db.read() as cur:
+        rows = cur.execute(
+            "SELECT m.annotator_id, u.username, count(*) FROM messages m"
+            " JOIN users u ON u.id = m.annotator_id WHERE m.item_id = ?"
+            " GROUP BY ALL ORDER BY min(m.id)", [item_id]).fetchall()
+    return [(int(a), name, int(n)) for a, name, n in rows]

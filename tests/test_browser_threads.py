@@ -1,5 +1,5 @@
 """A question and its answer in Chromium: an annotator asks on the Label page, a lead answers
-from the Inbox, the annotator finds the answer in their Inbox, marked unread."""
+on the Review page, the annotator finds the answer in their Inbox, marked unread."""
 from __future__ import annotations
 
 from playwright.sync_api import expect
@@ -53,18 +53,22 @@ def test_a_question_asked_on_the_label_page_is_answered_and_shows_in_the_inbox(b
         expect(ann.get_by_text("Sent to the leads. Their reply will be in your Inbox.")).to_be_visible()
         assert query_copy(db_path, "SELECT kind, body FROM messages") == [("question", QUESTION)]
 
-        lead = open_as(browser, server.url, "/inbox", "lead")
+        # The lead answers on the Review page, from the "asked about" queue.
+        lead = open_as(browser, server.url, "/review", "lead")
         expect(sidebar(lead).get_by_text("Inbox: 1 unread", exact=True)).to_be_visible()
-        expect(lead.get_by_text("Ada Asker: " + QUESTION, exact=True)).to_be_visible()
-        lead.locator('[class*="st-key-inbox_entry_"]').get_by_role("button", name="Open").click()
+        lead.get_by_text("asked about", exact=True).click()
         wait_idle(lead)
-        expect(lead.get_by_text(QUESTION, exact=True)).to_be_visible()
         expect(lead.get_by_text("Thread prompt one", exact=True).first).to_be_visible()
-        expect(sidebar(lead).get_by_text("Inbox: 1 unread", exact=True)).to_have_count(0)
-        lead.get_by_label("Reply").fill(ANSWER)
-        lead.get_by_role("button", name="Send", exact=True).click()
+        thread = lead.locator('[data-testid="stExpander"]').filter(
+            has_text="Thread with asker (1 message)")
+        expect(thread.get_by_text(QUESTION, exact=True)).to_be_visible()
+        thread.get_by_label("Reply").fill(ANSWER)
+        thread.get_by_role("button", name="Send", exact=True).click()
         wait_idle(lead)
-        expect(lead.get_by_text(ANSWER, exact=True)).to_be_visible()
+        assert query_copy(db_path, "SELECT kind, body FROM messages ORDER BY id") == [
+            ("question", QUESTION), ("reply", ANSWER)]
+        # Answered: the item leaves the queue (positive control above: it was listed).
+        expect(lead.get_by_text("Nothing in this queue.")).to_be_visible()
 
         ann.goto(server.url + "/inbox")
         wait_idle(ann)

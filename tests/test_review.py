@@ -244,3 +244,37 @@ def test_a_history_source_can_be_added(db, accounts, tmp_path, monkeypatch):
         return [history.HistoryEntry(when, "ann1", "asked", "what is S1?")]
     monkeypatch.setattr(history, "HISTORY_SOURCES", history.HISTORY_SOURCES + [threads])
     assert [e.what for e in history.item_history(db, item)] == ["imported", "asked"]
+
+
+def test_history_includes_the_thread_and_gold_answers_once_each(db, accounts, tmp_path):
+    from store import gold, threads
+
+    pid, (item, *_) = items_of(db, accounts, tmp_path)
+    assert work.claim_next_item(db, accounts["ann1"], pid).id == item
+    threads.post_question(db, accounts["ann1"], item, "is sarcasm <b>harassment</b>?")
+    threads.mark_read(db, accounts["lead"], item, accounts["ann1"])
+    threads.post_reply(db, accounts["lead"], item, accounts["ann1"], "only when targeted")
+    gold.set_gold(db, accounts["lead"], item, UNSAFE, None, "a threat")
+    gold.remove_gold(db, accounts["lead"], item)
+    entries = [(e.who, e.what, e.details) for e in history.item_history(db, item)]
+    assert entries[-4:] == [
+        ("ann1", "asked", "thread with ann1: is sarcasm <b>harassment</b>?"),
+        ("lead", "replied", "thread with ann1: only when targeted"),
+        ("lead", "gold answer set", "unsafe · S1 · severity 3 · explanation: a threat"),
+        ("lead", "gold removed", "")]
+    # Their audit events are not listed a second time, nor who read the thread.
+    whats = [what for _, what, _ in entries]
+    assert not {"thread message", "thread read", "gold set"} & set(whats)
+    assert ("ann1", "claimed") in [(who, what) for who, what, _ in entries]   # events still come
+
+
+def test_the_asked_about_queue_lists_open_questions_until_a_lead_replies(db, accounts, tmp_path):
+    from store import threads
+
+    pid, (item, other, *_) = items_of(db, accounts, tmp_path)
+    assert work.claim_next_item(db, accounts["ann1"], pid).id == item
+    threads.post_question(db, accounts["ann1"], item, "which category?")
+    rows = REVIEW_QUEUES["asked about"](db, pid)
+    assert [(r.item_id, r.summary) for r in rows] == [(item, "Ann1 wrote: which category?")]
+    threads.post_reply(db, accounts["lead"], item, accounts["ann1"], "S10")
+    assert REVIEW_QUEUES["asked about"](db, pid) == []
