@@ -83,7 +83,14 @@ tiles[0].metric("Done / total (slots)",
                 help="First-version annotations against items × overlap, in the chosen projects.")
 tiles[1].metric("Items per hour", f"{throughput['items'].sum() / hours:.1f}" if hours else "—",
                 border=True, help="First-version annotations per active hour in the date range.")
-tiles[2].metric("Gold accuracy", "—", border=True, help="Comes with gold items.")
+gold = data["gold_accuracy_by_person"]
+whole = gold[gold["question"] == "answer"]
+tiles[2].metric("Gold accuracy",
+                f"{whole['correct'].sum() / whole['items'].sum():.0%}" if whole["items"].sum()
+                else "—", border=True,
+                help="Share of first answers to gold items that were right (verdict and "
+                     "categories, or the overall choice)"
+                     + (", over the people in view." if is_lead else ", yours."))
 safe_alpha = (data["agreement_by_question"].query("question == 'safe/unsafe'")
               if is_lead else None)
 tiles[3].metric("Agreement (safe/unsafe)",
@@ -155,6 +162,25 @@ with right:
 
 # -- quality --------------------------------------------------------------------------------
 st.header("Quality", divider="gray")
+gold_caption = ("First answers to gold items, all time: a correction after seeing the expected "
+                "answer does not count. For feedback, not ranking: people are in name order.")
+left, right = st.columns(2)
+with left:
+    chart_block(gold, "gold", lambda df: bars(
+        df[df["question"] == "answer"].assign(percent=lambda d: 100 * d["accuracy"]),
+        "username", "percent", "Gold accuracy per person" if is_lead else "Your gold accuracy",
+        "person", "right (% of gold items)", color="project", legend_title="project",
+        categorical_x=True), caption=gold_caption)
+with right:
+    per_category = (gold[gold["question"].str.startswith("category ")]
+                    .groupby("question", as_index=False)[["items", "correct"]].sum())
+    chart_block(per_category.assign(percent=100 * per_category["correct"]
+                                    / per_category["items"].where(per_category["items"] > 0)),
+                "gold_categories", lambda df: bars(
+                    df, "question", "percent", "Gold accuracy per category", "category",
+                    "right (% of gold items)", categorical_x=True),
+                caption="Each category present or absent as the gold answer says"
+                        + (", everyone in view." if is_lead else ", your answers."))
 if is_lead:
     agreement = data["agreement_by_question"]
     st.caption("Krippendorff's alpha (nominal) over the items completed in the date range with "
@@ -172,10 +198,17 @@ if is_lead:
             df.assign(percent=100 * df["disagreement_rate"]), "question", "percent",
             "Disagreement rate per question", "question", "items with any disagreement (%)",
             color="project", legend_title="project", categorical_x=True), table=False)
-    chart_block(data["agreement_by_week"], "agreement_weekly", lambda df: lines(
-        df.assign(series=df["project"] + " · " + df["question"]), "week", ["alpha"],
-        "Agreement per question over time", "week (items by their last answer)", "alpha",
-        color="series", legend_title="project · question"))
+    left, right = st.columns(2)
+    with left:
+        chart_block(data["agreement_by_week"], "agreement_weekly", lambda df: lines(
+            df.assign(series=df["project"] + " · " + df["question"]), "week", ["alpha"],
+            "Agreement per question over time", "week (items by their last answer)", "alpha",
+            color="series", legend_title="project · question"))
+    with right:
+        chart_block(data["review_queue_sizes"], "review_queues", lambda df: bars(
+            df, "queue", "items", "Review queues", "queue", "items waiting", color="project",
+            legend_title="project", stacked=True, categorical_x=True),
+            caption="As of now, open projects; the Review page lists them.")
 
 # -- wellbeing ------------------------------------------------------------------------------
 st.header("Wellbeing", divider="gray")

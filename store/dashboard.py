@@ -28,7 +28,8 @@ from core.wellbeing import DEFAULT_POLICY, MIN_GROUP_SIZE
 from store.dashboard_filter import (DashboardFilter, in_clause, last_days, query_frame,
                                     scope_clause, visible_filter)
 from store.db import Database, utcnow
-from store.quality import agreement_by_question, agreement_by_week
+from store.quality import (agreement_by_question, agreement_by_week, gold_accuracy_by_person,
+                           review_queue_sizes)
 from store.users import get_user
 from store.wellbeing import SHARE_CHECKINS_PREF
 
@@ -510,16 +511,18 @@ TEAM_WELLBEING: dict[str, Callable[[Database, DashboardFilter], pd.DataFrame]] =
 # -- everything at once -----------------------------------------------------------------------
 
 Aggregate = Callable[[Database, DashboardFilter], pd.DataFrame]
-# Agreement is between people: a lead's view only (an annotator sees their own gold accuracy).
+# Agreement is between people, and the review queues are about everyone's answers: a lead's
+# view only (an annotator sees their own gold accuracy).
 TEAM_QUALITY: dict[str, Aggregate] = {
-    "agreement_by_question": agreement_by_question, "agreement_by_week": agreement_by_week}
+    "agreement_by_question": agreement_by_question, "agreement_by_week": agreement_by_week,
+    "review_queue_sizes": review_queue_sizes}
 # What the dashboard draws for a filter, whoever looks (mood, which depends on the viewer, is
 # fetched on its own).
 AGGREGATES: dict[str, Aggregate] = {query.__name__: query for query in (
     progress_by_project, items_per_day, throughput_by_annotator, active_time_histogram,
     skips_and_flags, verdict_distribution, category_distribution, severity_distribution,
     exposure_by_day, longest_harmful_runs, time_since_last_break, breaks_taken_vs_due,
-    caps_reached, reveal_rate, skip_rate_by_category)}
+    caps_reached, reveal_rate, skip_rate_by_category, gold_accuracy_by_person)}
 
 
 def all_aggregates(db: Database, f: DashboardFilter, workers: int | None = None,

@@ -1,5 +1,6 @@
 """Quality aggregates for the dashboard: agreement and disagreement per question, per project,
-over time, computed in SQL so they stay cheap at a million annotations.
+over time, computed in SQL so they stay cheap at a million annotations; gold accuracy per
+person (store/gold.py) and the sizes of the review queues (store/review.py).
 
 The questions are the nominal ones of store/agreement_data.py: safe/unsafe, each taxonomy
 category present/absent (label projects), and the overall choice (compare projects). Their
@@ -26,6 +27,11 @@ import pandas as pd
 
 from store.dashboard_filter import DashboardFilter, in_clause, query_frame
 from store.db import Database
+from store.gold import gold_accuracy
+from store.review import REVIEW_QUEUES
+
+# Queue sizes on the dashboard are counted up to this many items.
+QUEUE_COUNT_LIMIT = 1000
 
 # A label vote answers a category question only when it decided safe/unsafe (a safe label
 # has no categories); an undecided vote answers nothing. Binary questions need only how many
@@ -131,3 +137,41 @@ def agreement_by_week(db: Database, f: DashboardFilter) -> pd.DataFrame:
     df = _agreement(db, f, "date_trunc('week', max(submitted_at))")
     return df.rename(columns={"period": "week"})
 
+
+
+def _projects_in(db: Database, f: DashboardFilter, extra: str = "") -> list[tuple[int, str]]:
+    params: list[Any] = []
+    chosen = in_clause("id", f.project_ids, params) or "TRUE"
+    with db.read() as cur:
+        return cur.execute(f"SELECT id, name FROM projects WHERE {chosen} {extra} ORDER BY name",
+                           params).fetchall()
+
+
+def gold_accuracy_by_person(db: Database, f: DashboardFilter) -> pd.DataFrame:
+    """Per project, person and question, their first answers to gold items and how many were
+    right (store/gold.py: `answer` is the answer as a whole, `category X` each category
+    present/absent). All time: a gold item is a check whenever it was answered. People in
+    the filter only (an annotator's filter is pinned to themselves)."""
+    one = f.user_ids[0] if f.user_ids is not None and len(f.user_ids) == 1 else None
+    rows = []
+    with_gold = "AND id IN (SELECT DISTINCT project_id FROM gold_answers)"
+    for project_id, name in _projects_in(db, f, with_gold):
+        for figure in gold_accuracy(db, project_id, user_id=one):
+            if f.user_ids is not None and figure.user_id not in f.user_ids:
+                continue
+            rows.append({"project": name, "username": figure.username,
+                         "question": figure.question, "items": figure.items,
+                         "correct": figure.correct, "accuracy": figure.accuracy})
+    return pd.DataFrame(rows, columns=["project", "username", "question", "items", "correct",
+                                       "accuracy"])
+
+
+def review_queue_sizes(db: Database, f: DashboardFilter) -> pd.DataFrame:
+    """Per open project and review queue (store/review.py), how many items wait there now
+    (counted up to QUEUE_COUNT_LIMIT). Leads only: it is about the team's answers."""
+    rows = []
+    for project_id, name in _projects_in(db, f, "AND archived_at IS NULL"):
+        for queue, list_items in REVIEW_QUEUES.items():
+            rows.append({"project": name, "queue": queue,
+                         "items": len(list_items(db, project_id, limit=QUEUE_COUNT_LIMIT))})
+    return pd.DataFrame(rows, columns=["project", "queue", "items"])

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from core.labels import Label
-from store import dashboard as dash
+from store import gold, dashboard as dash
 from store import projects, wellbeing, work
 from store.dashboard import last_days, DashboardFilter
 from store.db import utcnow
@@ -414,7 +414,7 @@ def test_individual_check_ins_are_private_unless_shared(db, accounts):
 
 # -- the page -------------------------------------------------------------------------------
 
-CHARTS_FOR_LEAD = 20   # every panel of the page, with data in each
+CHARTS_FOR_LEAD = 23   # every panel of the page, with data in each
 # The disagreement chart shares the agreement panel's table; mood tables have no download.
 TABLES_FOR_LEAD = CHARTS_FOR_LEAD - 1
 # A column that only each wellbeing table has (AppTest does not expose a table's key).
@@ -453,6 +453,10 @@ def seed_every_panel(db, ids: dict[str, int], tmp_path) -> int:
     """`seed_everything`, plus what the lead's two mood panels need: ann3 shares check-ins,
     and ann4 checks in privately, so three people the lead cannot see count for the floor."""
     pid = seed_everything(db, ids, tmp_path)
+    # Gold: items[0] (both answered unsafe S1) expects that; items[4] (ann1: safe) did not.
+    items = item_ids(db, pid)
+    gold.set_gold(db, ids["lead"], items[0], Label(False, ("S1",), 3), None, "a threat")
+    gold.set_gold(db, ids["lead"], items[4], Label(False, ("S2",), 2), None, "fraud")
     set_preference(db, ids["ann3"], wellbeing.SHARE_CHECKINS_PREF, True)
     wellbeing.record_checkin(db, ids["ann4"], 6, 4, "start", now=utcnow() - timedelta(minutes=30))
     return pid
@@ -512,7 +516,11 @@ def test_lead_sees_every_panel_with_charts_tables_and_downloads(app_db, team, tm
     assert not [i for i in at.info if i.value == "No data for these filters yet."]
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Done / total (slots)"] == "6 / 24"
-    assert metrics["Gold accuracy"] == "—"
+    # Three first answers to gold items, two right (ann1 and ann2 on items[0]).
+    assert metrics["Gold accuracy"] == "67%"
+    queues = [f.value for f in at.dataframe if "queue" in f.value.columns][0]
+    assert dict(zip(queues["queue"], queues["items"])) == {
+        "disagreements": 0, "flags": 1, "gold misses": 1, "asked about": 0}
     # One item has two answers, both unsafe: no variation to measure alpha against, so the
     # tile is empty while the agreement table lists the item (tests/test_quality.py checks
     # the figures themselves against the krippendorff library).
@@ -568,3 +576,15 @@ def test_an_empty_database_shows_kind_messages_not_errors(app_db, team):
     assert not plotly_charts(at)
     assert [i for i in at.info if i.value == "No data for these filters yet."]
     assert not at.error
+
+
+def test_an_annotator_sees_their_own_gold_accuracy_and_no_team_quality(app_db, team, tmp_path):
+    seed_every_panel(app_db, team, tmp_path)
+    at = open_dashboard(app_db, "ann1")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Gold accuracy"] == "50%"          # items[0] right, items[4] wrong
+    gold_table = [f.value for f in at.dataframe if "accuracy" in f.value.columns][0]
+    assert set(gold_table["username"]) == {"ann1"}
+    # Agreement and review queues are the lead's (positive control: the lead test sees them).
+    assert not [f for f in at.dataframe if {"alpha"} & set(f.value.columns)
+                or {"queue"} & set(f.value.columns)]
