@@ -77,3 +77,33 @@ def test_lead_chooses_serve_order_gold_rate_and_qualification(app_db, team):
     settings = projects.get_project(app_db, pid).settings
     assert (settings["serve_order"], settings["gold_rate"], settings["qualification_required"],
             settings["qualification_threshold"]) == ("breadth_first", 0.1, True, 0.75)
+
+
+def test_a_lead_sees_a_failed_qualification_and_allows_another_attempt(app_db, team, tmp_path):
+    from store.qualification import qualification_status
+    from tests.helpers import by_label
+    pid, ids = _project(app_db, team, tmp_path, {"gold_rate": 0})
+    gold.set_gold(app_db, team["lead"], ids[0], Label(False, ("S1",), 3), None, "a threat",
+                  qualification=True)
+    projects.update_project_settings(app_db, team["lead"], pid, {
+        "qualification_required": True, "qualification_threshold": 1.0})
+    _submit_safe(as_user(app_db, "ann").run(), ids[0])
+    assert qualification_status(app_db, pid, team["ann"]).state == "failed"
+    at = as_user(app_db, "lead").run()
+    at.switch_page("app_pages/projects.py").run()
+    at.selectbox(key="edit_project").set_value(pid).run()
+    table = [d.value for d in at.dataframe if "pass mark" in d.value.columns][0]
+    states = dict(zip(table["person"], table["state"]))
+    assert states == {"Ann (ann, annotator)": "failed: waiting for a lead",
+                      "Ann Two (ann2, annotator)": "in progress"}
+    assert list(table["last score"]) == ["0%", ""]
+    # Without a reason nothing is recorded.
+    at.selectbox(key=f"qual_person_{pid}").set_value(team["ann"])
+    at = by_label(at.button, "Allow another attempt").click().run()
+    assert any("give a reason" in e.value for e in at.error)
+    assert qualification_status(app_db, pid, team["ann"]).state == "failed"
+    at.selectbox(key=f"qual_person_{pid}").set_value(team["ann"])
+    at.text_input(key=f"qual_reason_{pid}").input("guideline 3 was unclear")
+    at = by_label(at.button, "Allow another attempt").click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert qualification_status(app_db, pid, team["ann"]).state == "in_progress"
