@@ -425,3 +425,49 @@ def test_the_command_line_imports_votes(tmp_path):
     refused = run_cli(db_path, "import-annotations", str(votes), "--project", "Pilot")
     assert refused.returncode == 1 and "needs a column for item_id" in refused.stderr
     assert "Traceback" not in refused.stderr
+
+
+def test_votes_entered_on_the_label_page_and_imported_give_the_same_agreement(
+        app_db, team, tmp_path):
+    """The issue's check end to end: three people label through the Label page (AppTest), the
+    same votes come in as a CSV in another project, the agreement tables are equal."""
+    from tests.conftest import PASSWORD
+    from tests.helpers import as_user
+
+    people = {"ann": team["ann"], "ann2": team["ann2"],
+              "ann3": users.create_user(app_db, team["admin"], "ann3", "Ann 3", PASSWORD,
+                                        "annotator")}
+    votes = {  # external id -> person -> (is_safe, categories, severity)
+        "i0": {"ann": (True, (), 0), "ann2": (True, (), 0), "ann3": (False, ("S1",), 2)},
+        "i1": {"ann": (False, ("S1", "S10"), 3), "ann2": (False, ("S1",), 3),
+               "ann3": (False, ("S10",), 2)},
+        "i2": {"ann": (True, (), 0), "ann2": (False, ("X2",), 1), "ann3": (True, (), 0)},
+    }
+    ids = {}
+    for name in ("Typed", "Imported"):
+        pid = projects.create_project(app_db, team["lead"], name, "label", "", None, 3,
+                                      list(people.values()))
+        import_file(app_db, team["lead"], pid, write_jsonl(tmp_path / f"{name}.jsonl", [
+            {"id": i, "prompt": f"prompt {i}", "response": f"r {i}"} for i in votes]))
+        ids[name] = pid
+    typed_items = {v: k for k, v in item_ids(app_db, ids["Typed"]).items()}
+    for person in people:
+        at = as_user(app_db, person).run()
+        at.selectbox(key="label_project").set_value(ids["Typed"]).run()
+        for _ in votes:
+            (submit,) = [b for b in at.button if b.key and b.key.startswith("submit_")
+                         and not b.key.startswith("submit_text_")]
+            item_id = int(submit.key.removeprefix("submit_"))
+            is_safe, categories, severity = votes[typed_items[item_id]][person]
+            at = at.button(key=f"{'safe' if is_safe else 'unsafe'}_{item_id}").click().run()
+            for code in categories:
+                at = at.button(key=f"cat_{code}_{item_id}").click().run()
+            if not is_safe:      # "Safe" sets severity 0 itself
+                at = at.button(key=f"sev_{severity}_{item_id}").click().run()
+            at = at.button(key=f"submit_{item_id}").click().run()
+            assert not at.exception and not at.error, [e.value for e in at.error]
+    rows = [(item, person, *answer) for item, by in votes.items() for person, answer in by.items()]
+    import_annotations(app_db, team["lead"], ids["Imported"], label_csv(tmp_path / "v.csv", rows))
+    typed = agreement_table(app_db, ids["Typed"])
+    assert sum(len(row[3]) for row in typed) > 0 and typed[0][4] is not None  # real figures
+    assert agreement_table(app_db, ids["Imported"]) == typed
