@@ -93,10 +93,11 @@ def test_repeated_failures_slow_down_that_name_but_not_others(app_db, team):
 def test_navigation_per_role():
     def titles_for(role):
         return {spec.title for spec in page_specs_for(role)}
-    assert titles_for("annotator") == {"Label", "Compare", "Dashboard"}
-    assert titles_for("lead") == {"Label", "Compare", "Dashboard", "Projects", "Import", "Export"}
-    assert titles_for("admin") == {"Label", "Compare", "Dashboard", "Projects", "Import", "Export",
-                                   "Users"}
+    assert titles_for("annotator") == {"Label", "Compare", "My items", "Dashboard"}
+    assert titles_for("lead") == {"Label", "Compare", "My items", "Dashboard", "Projects", "Import",
+                                  "Export"}
+    assert titles_for("admin") == {"Label", "Compare", "My items", "Dashboard", "Projects", "Import",
+                                   "Export", "Users"}
 
 
 @pytest.mark.parametrize("page", ["app_pages/users.py", "app_pages/projects.py",
