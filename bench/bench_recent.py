@@ -47,16 +47,17 @@ def seed(db, items: int, annotations: int, annotators: int, days: int, in_order:
         # `days` (in insertion order, or scattered). One in 50 also gets a correction.
         order = "n" if in_order else "hash(n) % ?"
         params = [] if in_order else [annotations]
+        first_id = cur.execute("SELECT min(id) FROM items").fetchone()[0]
+        # Item k (0-based) has id first_id + k and project pids[0] + k % 3 (as inserted).
         cur.execute(
             "INSERT INTO annotations (item_id, project_id, user_id, version, is_safe, categories,"
             " severity, submitted_at, active_ms)"
-            " SELECT i.id, i.project_id, ? + (n % ?), 1, n % 4 <> 0,"
-            " CASE WHEN n % 4 = 0 THEN ['S1'] ELSE [] END, CASE WHEN n % 4 = 0 THEN 2 ELSE 0 END,"
+            " SELECT ? + n % ?, ? + (n % ?) % 3, ? + (n % ?), 1, n % 7 <> 0,"
+            " CASE WHEN n % 7 = 0 THEN ['S1'] ELSE [] END, CASE WHEN n % 7 = 0 THEN 2 ELSE 0 END,"
             f" ?::TIMESTAMP + INTERVAL 1 MILLISECOND * ({order}) * ?, 5000"
-            " FROM range(?) t(n) JOIN items i ON i.id = (n % ?) + (SELECT min(id) FROM items)"
-            " ORDER BY n",
-            [people[0], annotators, start, *params,
-             days * 86_400_000 // annotations, annotations, items])
+            " FROM range(?) t(n) ORDER BY n",
+            [first_id, items, pids[0], items, people[0], annotators, start, *params,
+             days * 86_400_000 // annotations, annotations])
         cur.execute(
             "INSERT INTO annotations (item_id, project_id, user_id, version, supersedes, is_safe,"
             " categories, severity, submitted_at, active_ms)"
@@ -91,7 +92,7 @@ def queries(db, user_id: int, pids: list[int], now):
     return [
         ("last 7 days (default)", lambda: recent_items(db, user_id, week)),
         ("last 7 days, one project", lambda: recent_items(db, user_id, week, project_id=pids[1])),
-        ("last 7 days, search text", lambda: recent_items(db, user_id, week, search="question 99")),
+        ("last 7 days, search text", lambda: recent_items(db, user_id, week, search="question 9")),
         ("last 7 days, answer unsafe", lambda: recent_items(db, user_id, week, answer="unsafe")),
         ("days 30..23 ago", lambda: recent_items(db, user_id, now - timedelta(days=30),
                                                  until=now - timedelta(days=23))),

@@ -200,3 +200,29 @@ def test_severe_and_explicit_previews_stay_hidden(app_db, team, tmp_path):
     assert "sev" in body and "mild" in body              # both listed
     assert "graphic words here" not in body and "text hidden: severity 4" in body
     assert "fucking" not in body and "why is he such a f****** idiot" in body
+
+
+def test_a_comparison_opens_on_the_compare_page_and_is_corrected(app_db, team, tmp_path):
+    label_project(app_db, team, tmp_path, "Labels first", "l")   # the picker's default kind
+    pid = projects.create_project(app_db, team["lead"], "Pairs", "compare", "", None, 1,
+                                  [team["ann"]])
+    import_file(app_db, team["lead"], pid, write_jsonl(tmp_path / "pairs.jsonl", [
+        {"id": f"pair{k}", "prompt": f"Pair prompt {k}", "response_a": "Alpha", "response_b": "Beta"}
+        for k in range(2)]))
+    item = work.claim_next_item(app_db, team["ann"], pid)
+    work.save_annotation(app_db, team["ann"], item.id, judgment={
+        "left": "a", "harmlessness": -1, "helpfulness": -1, "overall": "b", "rationale": None})
+    at = my_items(app_db, "ann")
+    assert "Your answer: overall B better · harmlessness: B slightly better · helpfulness: B slightly better" \
+        in texts(at)
+    at = open_from_my_items(at, item.id, "app_pages/compare.py")
+    assert [t.value for t in at.title] == ["Compare"]
+    assert at.selectbox(key="compare_project").value == pid
+    assert any("Correcting item pair" in i.value for i in at.info)
+    at = press(at, f"overall_tie_{item.id}")
+    at = press(at, f"submit_{item.id}")
+    assert any("Correction saved" in s.value for s in at.success)
+    history = work.annotation_history(app_db, item.id, team["ann"])
+    assert [(a.version, a.judgment["overall"]) for a in history] == [(1, "b"), (2, "tie")]
+    assert history[1].supersedes == history[0].id
+    assert shown_item(at) != item.id                      # back at the current item
