@@ -58,7 +58,9 @@ def recent_items(db: Database, user_id: int, since: datetime, project_id: int | 
     the prompt (a transcript's turns), case-insensitive; `answer` is one of
     core.answers.ALL_ANSWERS. One query: the person's rows since `since` (annotations are
     appended in time order, so DuckDB's per-row-group min/max skips older ones), their
-    latest version per item, then the item and project rows of those only.
+    latest version per item, the page of those (`limit`), then the item rows of that page.
+    An index on annotations(user_id) did not help (bench/bench_recent.py): one person's
+    rows are too many for DuckDB to use it, and the time filter already skips most rows.
     """
     if answer is not None and answer not in _ANSWER_SQL:
         raise StoreError(f"unknown answer filter {answer!r}: choose one of {', '.join(ALL_ANSWERS)}")
@@ -77,21 +79,25 @@ def recent_items(db: Database, user_id: int, since: datetime, project_id: int | 
         clauses.append(f"coalesce({_ANSWER_SQL[answer]}, false)")
     needle = (search or "").strip().lower()
     if needle:
-        clauses.append(f"(contains(lower(i.external_id), ?) OR contains(lower({_PROMPT_TEXT}), ?))")
+        clauses.append("EXISTS (SELECT 1 FROM items i WHERE i.id = m.item_id AND"
+                       f" (contains(lower(i.external_id), ?) OR contains(lower({_PROMPT_TEXT}), ?)))")
         params += [needle, needle]
     params.append(int(limit))
     sql = (
         "WITH m AS ("
         " SELECT item_id, project_id, version, is_safe, categories, severity, judgment, submitted_at"
         " FROM annotations WHERE user_id = ? AND submitted_at >= ?"
-        " QUALIFY row_number() OVER (PARTITION BY item_id ORDER BY version DESC) = 1)"
-        " SELECT m.item_id, m.project_id, p.name, p.kind, i.external_id,"
-        f" left({_PROMPT_TEXT}, {PREVIEW_CHARS}), m.is_safe, m.categories, m.severity,"
-        " m.judgment, m.version, m.submitted_at, i.hint_severity"
-        " FROM m JOIN items i ON i.id = m.item_id JOIN projects p ON p.id = m.project_id"
+        " QUALIFY row_number() OVER (PARTITION BY item_id ORDER BY version DESC) = 1),"
+        # The page first, then the item rows of that page only (their text is the bulk).
+        " listed AS (SELECT m.*, p.name, p.kind FROM m JOIN projects p ON p.id = m.project_id"
         " JOIN users u ON u.id = ?"
         f" WHERE {' AND '.join(clauses)}"
-        " ORDER BY m.submitted_at DESC, m.item_id DESC LIMIT ?")
+        " ORDER BY m.submitted_at DESC, m.item_id DESC LIMIT ?)"
+        " SELECT m.item_id, m.project_id, m.name, m.kind, i.external_id,"
+        f" left({_PROMPT_TEXT}, {PREVIEW_CHARS}), m.is_safe, m.categories, m.severity,"
+        " m.judgment, m.version, m.submitted_at, i.hint_severity"
+        " FROM listed m JOIN items i ON i.id = m.item_id"
+        " ORDER BY m.submitted_at DESC, m.item_id DESC")
     with db.read() as cur:
         rows = cur.execute(sql, params).fetchall()
     return [_recent(row) for row in rows]
