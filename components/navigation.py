@@ -21,6 +21,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("Work", "app_pages/label.py", "Label", ":material/fact_check:", "label", "annotator"),
     PageSpec("Work", "app_pages/compare.py", "Compare", ":material/compare:", "compare", "annotator"),
     PageSpec("Work", "app_pages/inbox.py", "Inbox", ":material/inbox:", "inbox", "annotator"),
+    PageSpec("Work", "app_pages/my_items.py", "My items", ":material/history:", "my-items", "annotator"),
     PageSpec("Insight", "app_pages/dashboard.py", "Dashboard", ":material/monitoring:", "dashboard", "annotator"),
     PageSpec("Manage", "app_pages/projects.py", "Projects", ":material/folder:", "projects", "lead"),
     PageSpec("Manage", "app_pages/import_data.py", "Import", ":material/upload_file:", "import", "lead"),

@@ -34,6 +34,16 @@ from store.work import (AnnotationRecord, Item, annotations_today, claim_next_it
                         skip_item)
 
 SHOW_MASKED_PREF = "show_masked_terms"
+# (page kind, project id, item id) a page outside the work pages (My items) asks the work
+# page to open for correction; WorkSession takes it over on its next run.
+CORRECTION_REQUEST = "work_correction"
+
+
+def request_correction(kind: str, project_id: int, item_id: int) -> None:
+    """Have the `kind` work page open this person's earlier item for correction, in its
+    project (call before st.switch_page to that page)."""
+    st.session_state[f"{kind}_project"] = project_id   # the page's project picker
+    st.session_state[CORRECTION_REQUEST] = (kind, project_id, item_id)
 
 
 def pick_project(db: Database, user: User, kind: str, keyboard_help: str) -> Project:
@@ -81,7 +91,13 @@ class WorkSession:
         self.policy = policy_from_settings(project.settings)
         pages = st.session_state.setdefault(page, {})
         self.state = pages.setdefault(project.id, {"current": None, "done": [], "view": None,
-                                                   "today": None, "messages": {}})
+                                                   "target": None, "today": None, "messages": {}})
+        request = st.session_state.get(CORRECTION_REQUEST)
+        if request and request[0] == page:
+            del st.session_state[CORRECTION_REQUEST]
+            if request[1] == project.id:
+                # An item from My items, corrected in place of the current one.
+                self.state["target"], self.state["view"] = request[2], None
         self.breaks = Breaks(db, user, project, self.policy, self.state)
 
     def run(self, work_area: Callable[[], None]) -> None:
@@ -106,10 +122,16 @@ class WorkSession:
 
     @property
     def correcting(self) -> bool:
-        return self.state["view"] is not None
+        return self.state["view"] is not None or self.state.get("target") is not None
 
     def viewed_item_id(self) -> int:
+        """The item being corrected: one from My items, or one of this session's."""
+        if self.state.get("target") is not None:
+            return self.state["target"]
         return self.state["done"][self.state["view"]]
+
+    def stop_correcting(self) -> None:
+        self.state["view"] = self.state["target"] = None
 
     def say(self, notice: str | None = None, problems: list[str] | None = None) -> None:
         self.state["messages"] = {"notice": notice, "problems": problems or []}
@@ -136,19 +158,9 @@ class WorkSession:
             st.success(messages["notice"])
         show_gold_feedback(self.state)
         if self.correcting:
-            item = get_item(self.db, self.viewed_item_id())
-            fresh = f"draft_{item.id}" not in st.session_state
-            draft = get_draft(item.id)
-            saved = latest_annotation(self.db, item.id, self.user.id)
-            if fresh:
-                if saved is not None:
-                    prefill(draft, saved)
-                # Text the person judged severe starts dimmed again.
-                draft.text_shown = not self._severe(item, saved.severity if saved else None)
-            st.info(f"Correcting item {markdown_literal(item.external_id)}, which you did earlier "
-                    f"(version {saved.version if saved else '?'}). Saving adds a new version; "
-                    "the old one is kept.")
-            return item, draft, messages
+            opened = self._open_correction(prefill)
+            if opened is not None:
+                return opened[0], opened[1], messages
         self.breaks.break_prompt(status)
         item = self.current_item()
         if item is None:
@@ -158,6 +170,27 @@ class WorkSession:
             st.info(self.breaks.cap_words(status) + " Only lighter items are served to you for the "
                     "rest of today.", icon=":material/health_and_safety:")
         return item, get_draft(item.id), messages
+
+    def _open_correction(self, prefill: Callable[[Draft, AnnotationRecord], None]
+                         ) -> tuple[Item, Draft] | None:
+        """The earlier item being corrected, its draft pre-filled from the person's latest
+        version; None (and back to the current item) if it is not theirs in this project."""
+        item = get_item(self.db, self.viewed_item_id())
+        saved = latest_annotation(self.db, item.id, self.user.id) if item else None
+        if saved is None or item.project_id != self.project.id:
+            self.stop_correcting()
+            st.error("You have not worked on that item in this project, so there is nothing "
+                     "to correct. Here is your current item.")
+            return None
+        fresh = f"draft_{item.id}" not in st.session_state
+        draft = get_draft(item.id)
+        if fresh:
+            prefill(draft, saved)
+            # Text the person judged severe starts dimmed again.
+            draft.text_shown = not self._severe(item, saved.severity)
+        st.info(f"Correcting item {markdown_literal(item.external_id)}, which you did earlier "
+                f"(version {saved.version}). Saving adds a new version; the old one is kept.")
+        return item, draft
 
     def submit(self, item: Item, draft: Draft, problems: list[str], **annotation) -> None:
         """Submit callback of both work pages: show the rule `problems` if any, else save the
@@ -174,7 +207,8 @@ class WorkSession:
         timing = {"shown_at": draft.shown_at, "active_ms": draft.active_ms(now), "now": now}
         try:
             if correcting:
-                save_annotation(self.db, self.user.id, item.id, **timing, **annotation)
+                save_annotation(self.db, self.user.id, item.id, **timing, **annotation,
+                                correction=True)
             else:
                 seen: dict = {}
                 _, following = save_and_claim_next(self.db, self.user.id, item.id, **timing,
@@ -192,7 +226,7 @@ class WorkSession:
         """After a successful save: move on (or back to the current item)."""
         drop_draft(item.id)
         if correcting:
-            self.state["view"] = None
+            self.stop_correcting()
             self.say(f"Correction saved for item {markdown_literal(item.external_id)} "
                      "(the earlier version is kept).")
             return
@@ -247,12 +281,15 @@ class WorkSession:
         self.say("Flagged for a lead. Thank you.")
 
     def go_back(self) -> None:
+        self.state["target"] = None   # from an item of My items: as if from the current one
         if self.state["done"]:
             position = len(self.state["done"]) if self.state["view"] is None else self.state["view"]
             self.state["view"] = max(0, position - 1)
 
     def go_forward(self) -> None:
-        if self.state["view"] is not None:
+        if self.state.get("target") is not None:
+            self.stop_correcting()     # leave an item of My items unchanged
+        elif self.state["view"] is not None:
             nxt = self.state["view"] + 1
             self.state["view"] = None if nxt >= len(self.state["done"]) else nxt
 
@@ -384,7 +421,7 @@ class WorkSession:
                         on_click=self.go_back,
                         disabled=not self.state["done"] or self.state["view"] == 0)
         fwd_col.button("Next", key=f"fwd_{item.id}", shortcut=keys.NEXT, width="stretch",
-                       on_click=self.go_forward, disabled=self.state["view"] is None)
+                       on_click=self.go_forward, disabled=not correcting)
         if not correcting:
             st.text_input("Reason (optional for skip, needed for flag)", key=f"reason_{item.id}",
                           max_chars=MAX_REASON_CHARS)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import duckdb
 
-from core.roles import has_role
+from core.roles import ROLES, has_role
 from store.db import Database, PermissionDenied
 
 
@@ -43,3 +43,13 @@ def require_worker(db: Database, cur: duckdb.DuckDBPyConnection, user_id: int,
         db.access_cache[key] = cached
     if cached[1] is not None:
         raise PermissionDenied(cached[1])
+
+
+def workable_project_sql(project: str = "p", user: str = "u") -> str:
+    """The rule `_lookup` applies, as a SQL condition over a `projects` row (alias `project`)
+    and the acting `users` row (alias `user`), for queries that list someone's work: active
+    account, project not archived, and open to all, a member, or a lead."""
+    leads = ", ".join(f"'{role}'" for role in ROLES if has_role(role, "lead"))
+    return (f"{user}.active AND {project}.archived_at IS NULL AND ({project}.open_to_all"
+            f" OR {user}.role IN ({leads}) OR EXISTS (SELECT 1 FROM project_members m"
+            f" WHERE m.project_id = {project}.id AND m.user_id = {user}.id))")

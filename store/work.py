@@ -317,8 +317,9 @@ def _edit_distance(original: str | None, edited: str | None) -> int | None:
 
 def _save(db: Database, cur: duckdb.DuckDBPyConnection, user_id: int, item_id: int,
           label: Label, judgment: dict[str, Any] | None, shown_at: datetime | None,
-          active_ms: int | None, now: datetime) -> tuple[int, int]:
-    """Append the annotation inside the caller's transaction: (annotation id, project id)."""
+          active_ms: int | None, now: datetime, correction: bool = False) -> tuple[int, int]:
+    """Append the annotation inside the caller's transaction: (annotation id, project id).
+    A `correction` must follow an annotation of the item by this person."""
     target = _item_project_and_claim(cur, user_id, item_id)
     project_id, original, has_claim = target.project_id, target.response, target.has_claim
     require_worker(db, cur, user_id, project_id)
@@ -330,10 +331,14 @@ def _save(db: Database, cur: duckdb.DuckDBPyConnection, user_id: int, item_id: i
     previous = None
     # A claimed item is normally new to the person; a gold item may come again (a second
     # qualification attempt), and the new answer is then a new version of the old one.
-    if not has_claim or target.gold:
+    if correction or not has_claim or target.gold:
         previous = cur.execute(
             "SELECT id, version FROM annotations WHERE item_id = ? AND user_id = ? "
             "ORDER BY version DESC LIMIT 1", [item_id, user_id]).fetchone()
+    if correction and previous is None:
+        # A correction names any item id (My items opens it outside the queue): without
+        # this it would become a first annotation of an item the queue never gave them.
+        raise StoreError("you have not annotated this item, so there is nothing to correct")
     edited = label.edited_response
     if edited is not None and edited == (original or ""):
         edited = None
@@ -374,18 +379,20 @@ def _save(db: Database, cur: duckdb.DuckDBPyConnection, user_id: int, item_id: i
 
 def save_annotation(db: Database, user_id: int, item_id: int, label: Label | None = None,
                     judgment: dict[str, Any] | None = None, shown_at: datetime | None = None,
-                    active_ms: int | None = None, now: datetime | None = None) -> int:
+                    active_ms: int | None = None, now: datetime | None = None,
+                    correction: bool = False) -> int:
     """Append this person's annotation of the item; a second save is a correction (a new
     version that supersedes the last). Returns the new annotation id.
 
     Works without a live claim too (the claim expired while the person was away): the
-    annotation is kept, never dropped.
+    annotation is kept, never dropped. With `correction=True` (the work pages' corrections)
+    the person must have annotated the item before, else StoreError and nothing is written.
     """
     now = now or utcnow()
     label = label or Label(is_safe=None)
 
     return db.write(lambda cur: _save(db, cur, user_id, item_id, label, judgment, shown_at,
-                                      active_ms, now)[0])
+                                      active_ms, now, correction)[0])
 
 
 def save_and_claim_next(db: Database, user_id: int, item_id: int, label: Label | None = None,

@@ -93,11 +93,11 @@ def test_repeated_failures_slow_down_that_name_but_not_others(app_db, team):
 def test_navigation_per_role():
     def titles_for(role):
         return {spec.title for spec in page_specs_for(role)}
-    assert titles_for("annotator") == {"Label", "Compare", "Inbox", "Dashboard"}
-    assert titles_for("lead") == {"Label", "Compare", "Inbox", "Dashboard", "Projects", "Import",
-                                  "Export", "Review"}
-    assert titles_for("admin") == {"Label", "Compare", "Inbox", "Dashboard", "Projects", "Import",
-                                   "Export", "Review", "Users"}
+    assert titles_for("annotator") == {"Label", "Compare", "Inbox", "My items", "Dashboard"}
+    assert titles_for("lead") == {"Label", "Compare", "Inbox", "My items", "Dashboard",
+                                  "Projects", "Import", "Export", "Review"}
+    assert titles_for("admin") == {"Label", "Compare", "Inbox", "My items", "Dashboard",
+                                   "Projects", "Import", "Export", "Review", "Users"}
 
 
 @pytest.mark.parametrize("page", ["app_pages/users.py", "app_pages/projects.py",
