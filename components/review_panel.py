@@ -168,15 +168,21 @@ def adjudication_form(db: Database, user: User, project: Project, item_id: int) 
             "Record the adjudication" if current is None else "Replace the adjudication",
             type="primary")
     if submitted:
-        try:
-            adjudicate(db, user.id, item_id, label, judgment, reason or "", note)
-        except StoreError as exc:
-            st.error(f"Not recorded: {markdown_literal(exc)}")
-        else:
-            # The queues change with it: run the page again, and say so at the top.
-            st.session_state[_SAID] = "Adjudication recorded."
-            _cached_rows.clear()
-            st.rerun()
+        _record(lambda: adjudicate(db, user.id, item_id, label, judgment, reason or "", note),
+                "Adjudication recorded.", "Not recorded")
+
+
+def _record(write, said: str, refused: str) -> None:
+    """Run a lead's write; on success the queues change with it: run the page again and say
+    `said` at the top; else say why under `refused`."""
+    try:
+        write()
+    except StoreError as exc:
+        st.error(f"{refused}: {markdown_literal(exc)}")
+    else:
+        st.session_state[_SAID] = said
+        _cached_rows.clear()
+        st.rerun()
 
 
 def history_expander(db: Database, item_id: int) -> None:
@@ -216,24 +222,12 @@ def gold_form(db: Database, user: User, project: Project, item_id: int) -> None:
             submitted = st.form_submit_button(
                 "Make it a gold item" if current is None else "Replace the gold answer")
         if submitted:
-            try:
-                set_gold(db, user.id, item_id, label, judgment, explanation, qualification)
-            except StoreError as exc:
-                st.error(f"Not saved: {markdown_literal(exc)}")
-            else:
-                st.session_state[_SAID] = "Gold answer saved."
-                _cached_rows.clear()
-                st.rerun()
+            _record(lambda: set_gold(db, user.id, item_id, label, judgment, explanation,
+                                     qualification), "Gold answer saved.", "Not saved")
         if current is not None and st.button("Make it an ordinary item again",
                                              key=f"ungold_{item_id}"):
-            try:
-                remove_gold(db, user.id, item_id)
-            except StoreError as exc:
-                st.error(f"Not changed: {markdown_literal(exc)}")
-            else:
-                st.session_state[_SAID] = "Gold answer removed."
-                _cached_rows.clear()
-                st.rerun()
+            _record(lambda: remove_gold(db, user.id, item_id), "Gold answer removed.",
+                    "Not changed")
 
 
 def threads_section(db: Database, user: User, item_id: int, answered: dict[int, str]) -> None:

@@ -40,8 +40,7 @@ from core.vote_formats import (MAX_VOTES, VOTE_FORMATS, Vote, VoteProblem, detec
 from store.db import Database, utcnow
 from store.events import log_event
 from store.imports import (CLI, PROBLEMS_KEPT, Controls, ImportProblem, RowProblem,
-                           check_import_file, file_sha256)
-from store.projects import get_project
+                           check_import_file, file_sha256, import_target)
 from store.users import require_role
 
 # The password hash of an account made for an imported annotator: not a bcrypt hash, so no
@@ -222,13 +221,7 @@ def _import(db: Database, actor_id: int | None, project_id: int, path: str, fmt:
     if fmt not in VOTE_FORMATS:
         raise ImportProblem(f"unknown votes format {fmt!r}: use {', '.join(VOTE_FORMATS)}")
     with db.read() as cur:      # refuse a person without the role before reading anything
-        if actor_id is not None:
-            require_role(cur, actor_id, "lead")
-    project = get_project(db, project_id)
-    if project is None:
-        raise ImportProblem("no such project")
-    if project.archived:
-        raise ImportProblem("this project is archived (read-only): unarchive it first")
+        project = import_target(cur, actor_id, project_id)
     check_import_file(path, "csv" if fmt == "csv" else "json")
     digest = file_sha256(path)
 

@@ -40,6 +40,7 @@ from core.severity_hint import hint_from_score_sql, item_text_sql, severity_scor
 from store.db import Database, StoreError, utcnow
 from store.events import log_event
 from store.gold_import import add_gold, check_gold, stage_gold
+from store.projects import Project
 from store.projects import _get as _get_project
 from store.users import require_role
 
@@ -437,6 +438,19 @@ def _csv_problem(message: str) -> str:
     return f"cannot be read as CSV ({message})"
 
 
+def import_target(cur: duckdb.DuckDBPyConnection, actor_id: int | None, project_id: int) -> Project:
+    """The project an import (of items or of votes) writes into: the person must be a lead
+    (None: the command line), the project must exist and be open."""
+    if actor_id is not None:
+        require_role(cur, actor_id, "lead")
+    project = _get_project(cur, project_id)
+    if project is None:
+        raise ImportProblem("no such project")
+    if project.archived:
+        raise ImportProblem("this project is archived (read-only): unarchive it first")
+    return project
+
+
 def check_import_file(path: str | Path, fmt: str) -> None:
     """Refuse a file before reading it: missing, empty, over the size limit, not UTF-8 (text
     formats), a bad CSV header, an implausible Parquet footer. Shared with the vote import."""
@@ -631,13 +645,7 @@ def _import(db: Database, actor_id: int | None, project_id: int, path: str, fmt:
     digest = _sha256(path)
 
     with db.read() as cur:
-        if actor_id is not None:
-            require_role(cur, actor_id, "lead")
-        project = _get_project(cur, project_id)
-        if project is None:
-            raise ImportProblem("no such project")
-        if project.archived:
-            raise ImportProblem("this project is archived (read-only): unarchive it first")
+        project = import_target(cur, actor_id, project_id)
         _check_parquet(cur, path, fmt)
         _check_json(cur, path, fmt)
 
