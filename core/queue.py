@@ -4,6 +4,7 @@ Project settings (JSON on the project) hold these; this module reads and checks 
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,12 +35,19 @@ def gold_every(rate: float) -> int | None:
     return max(1, round(1 / rate))
 
 
-def gold_due(first_versions: int, rate: float) -> bool:
-    """Whether this person's next item (their `first_versions + 1`-th in the project) is a
-    gold item: the n-th, 2n-th, ... item where n = round(1 / rate). Deterministic, so the
-    rate holds exactly per person and tests can count it."""
+def gold_due(actions: int, rate: float, user_id: int, project_id: int) -> bool:
+    """Whether this person's next item is a gold item. Their items come in blocks of
+    n = round(1 / rate); each block holds exactly one gold item, at a position drawn per
+    person, project and block (a hash: stable across reloads and servers, so tests can count
+    it, and not guessable from the position, so a gold item cannot be told from the others).
+    `actions` is how many items the person has finished in the project (answered, skipped or
+    flagged): a skipped gold item moves the count on, so the next item is an ordinary one."""
     every = gold_every(rate)
-    return every is not None and (first_versions + 1) % every == 0
+    if every is None:
+        return False
+    block, position = divmod(actions, every)
+    digest = hashlib.sha256(f"gold:{user_id}:{project_id}:{block}".encode()).digest()
+    return position == int.from_bytes(digest[:4], "big") % every
 
 
 def rules_from_settings(settings: dict[str, Any]) -> QueueRules:

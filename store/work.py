@@ -218,18 +218,21 @@ def _queue_setup(db: Database, cur: duckdb.DuckDBPyConnection, project_id: int
     return cached
 
 
-def first_versions(cur: duckdb.DuckDBPyConnection, user_id: int, project_id: int) -> int:
-    """How many items this person has answered in the project (first versions)."""
+def finished_items(cur: duckdb.DuckDBPyConnection, user_id: int, project_id: int) -> int:
+    """How many times this person finished an item in the project (answered, corrected,
+    skipped or flagged: each leaves one exposure row), the clock gold items are drawn by."""
     return int(cur.execute(
-        "SELECT count(*) FROM annotations WHERE project_id = ? AND user_id = ? AND version = 1",
+        "SELECT count(*) FROM exposures WHERE project_id = ? AND user_id = ?",
         [project_id, user_id]).fetchone()[0])
 
 
 def _gold_due(cur: duckdb.DuckDBPyConnection, user_id: int, project_id: int, rules: QueueRules,
               gold_ids: tuple[tuple[int, bool], ...], ceiling: int | None) -> int | None:
     """A gold item this person has not touched, when their next item is due to be gold
-    (every n-th: core.queue.gold_due); plain gold items before qualification ones."""
-    if not gold_due(first_versions(cur, user_id, project_id), rules.gold_rate):
+    (one in each block of n: core.queue.gold_due); plain gold items before qualification
+    ones."""
+    if not gold_due(finished_items(cur, user_id, project_id), rules.gold_rate, user_id,
+                    project_id):
         return None
     ids = [item_id for item_id, _ in sorted(gold_ids, key=lambda g: (g[1], g[0]))]
     # A point lookup by primary key per gold item (the list is short).

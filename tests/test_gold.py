@@ -40,8 +40,10 @@ def test_one_in_twenty_items_is_gold(db, accounts, project):
         item = work.claim_next_item(db, accounts["ann1"], project)
         served.append(item.id)
         work.save_annotation(db, accounts["ann1"], item.id, SAFE)
-    positions = [n + 1 for n, item_id in enumerate(served) if item_id in gold_ids]
-    assert positions == [20, 40, 60, 80, 100]
+    positions = [n for n, item_id in enumerate(served) if item_id in gold_ids]
+    # One gold item in each block of 20, at a position drawn per block (not every 20th).
+    assert [p // 20 for p in positions] == [0, 1, 2, 3, 4]
+    assert len({p % 20 for p in positions}) > 1
     assert len(set(served)) == 100
     # Gold items are not part of the project's progress.
     assert projects.project_progress(db, project).items == 120
@@ -250,3 +252,20 @@ def test_a_skipped_qualification_item_comes_back_after_the_others(db, accounts, 
     assert qualification.qualification_status(db, pid, ann1).state == "in_progress"
     assert work.claim_next_item(db, ann1, pid).id in real     # the attempt is scored here
     assert qualification.qualification_status(db, pid, ann1).state == "passed"
+
+
+def test_skipping_a_gold_item_does_not_bring_another_one(db, accounts, project):
+    ids = _items(db, project)
+    gold_ids = set(ids[:10])
+    for item_id in gold_ids:
+        gold.set_gold(db, accounts["lead"], item_id, UNSAFE_S1, None, "")
+    kinds = []
+    for _ in range(60):
+        item = work.claim_next_item(db, accounts["ann1"], project)
+        kinds.append(item.id in gold_ids)
+        if item.id in gold_ids:
+            work.skip_item(db, accounts["ann1"], item.id)     # never penalised, never gamed
+        else:
+            work.save_annotation(db, accounts["ann1"], item.id, SAFE)
+    assert kinds.count(True) == 3                 # one per block of 20, skipped or not
+    assert not any(a and b for a, b in zip(kinds, kinds[1:]))

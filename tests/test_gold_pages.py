@@ -29,23 +29,35 @@ def _infos(at) -> list[str]:
     return [shown(i.value) for i in at.info]
 
 
+def _current_item(at) -> int:
+    (submit,) = [b.key for b in at.button if b.key and b.key.startswith("submit_")
+                 and not b.key.startswith("submit_text_")]
+    return int(submit.removeprefix("submit_"))
+
+
 def test_expected_answer_shows_after_a_gold_item_only(app_db, team, tmp_path):
-    pid, ids = _project(app_db, team, tmp_path, {"gold_rate": 0.5})   # every 2nd item is gold
+    pid, ids = _project(app_db, team, tmp_path, {"gold_rate": 0.5})   # one in each 2 is gold
     gold.set_gold(app_db, team["lead"], ids[2], Label(False, ("S1",), 3), None,
                   "It threatens a **named** person.")
     at = as_user(app_db, "ann").run()
     assert "0 done today · 2 left for you · 0 of 2 items complete in Checks" in \
         " ".join(t.value for t in at.text)
-    at = _submit_safe(at, ids[0])       # an ordinary item: no feedback
-    assert not any("known answer" in i for i in _infos(at))
-    at = _submit_safe(at, ids[2])       # the gold item, looking like any other
-    feedback = [i for i in _infos(at) if "known answer" in i]
-    assert feedback, _infos(at)
-    assert "Yours differs" in feedback[0]
-    assert "Expected: unsafe · S1 Violent crimes · severity 3" in feedback[0]
-    assert "It threatens a **named** person." in feedback[0]     # shown literally
-    at = at.run()
-    assert not any("known answer" in i for i in _infos(at)), "the feedback shows once"
+    seen = []
+    for _ in range(3):
+        item_id = _current_item(at)
+        seen.append(item_id)
+        at = _submit_safe(at, item_id)
+        feedback = [i for i in _infos(at) if "known answer" in i]
+        if item_id != ids[2]:
+            assert not feedback, _infos(at)      # an ordinary item: no feedback
+            continue
+        assert feedback, _infos(at)
+        assert "Yours differs" in feedback[0]
+        assert "Expected: unsafe · S1 Violent crimes · severity 3" in feedback[0]
+        assert "It threatens a **named** person." in feedback[0]     # shown literally
+        at = at.run()
+        assert not any("known answer" in i for i in _infos(at)), "the feedback shows once"
+    assert sorted(seen) == sorted(ids)        # the gold item came, and both ordinary ones
 
 
 def test_failed_qualification_says_so(app_db, team, tmp_path):
