@@ -29,6 +29,10 @@ def remember_gold_feedback(db: Database, state: dict, project: Project, user: Us
     gold = gold_answer(db, item.id)
     if gold is None:
         return
+    if gold.qualification and project.settings.get("qualification_required"):
+        # An assessment: the expected answers would tell a retake what to answer.
+        state[_KEY] = {"qualification": True}
+        return
     label, judgment = annotation.get("label"), annotation.get("judgment")
     given = (Answer(label.is_safe, tuple(label.categories), label.severity) if label is not None
              else Answer(judgment=judgment))
@@ -43,6 +47,10 @@ def show_gold_feedback(state: dict) -> None:
     """The feedback kept by `remember_gold_feedback`, once."""
     feedback = state.pop(_KEY, None)
     if not feedback:
+        return
+    if feedback.get("qualification"):
+        st.info("Answer recorded. This project's qualification is scored once you have "
+                "answered all of its items.")
         return
     opening = ("That was a check item with a known answer, and your answer matches it."
                if feedback["correct"] else

@@ -25,7 +25,7 @@ class QueueRules:
 
     @property
     def gold_every(self) -> int | None:
-        """Serve a gold item as every n-th item (None: never)."""
+        """One gold item in each block of this many items (None: never)."""
         return gold_every(self.gold_rate)
 
 

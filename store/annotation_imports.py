@@ -161,7 +161,12 @@ def _read_label_studio(db: Database, path: str, kind: str) -> _Read:
                 for (text,) in batch:
                     task_number += 1
                     try:
-                        task = json.loads(text)
+                        try:
+                            task = json.loads(text)
+                        except (ValueError, RecursionError):
+                            # DuckDB read the object; Python refuses what nests too deep.
+                            raise VoteProblem("this task is not JSON SafeLabel can read "
+                                              "(nested too deeply)") from None
                         for where, values in label_studio_votes(task, kind):
                             if values is None:      # a cancelled annotation: a skip
                                 out.cancelled += 1
@@ -322,15 +327,17 @@ def _item_ids(cur: duckdb.DuckDBPyConnection, project_id: int,
 def _accounts(cur: duckdb.DuckDBPyConnection, actor_id: int | None,
               names: set[str]) -> tuple[dict[str, int], list[str]]:
     """{annotator name: user id}, making inactive accounts for names no username matches;
-    and the usernames made. A name matches a username (case aside), or an account an earlier
-    vote import made for the same name."""
+    and the usernames made. A name matches a username (case aside), or the account an earlier
+    vote import made for the same name (even once activated)."""
     wanted = {name: name.strip().lower() for name in names}
     existing = dict(cur.execute("SELECT username, id FROM users WHERE username IN"
                                 " (SELECT unnest(?::VARCHAR[]))",
                                 [sorted(set(wanted.values()))]).fetchall())
-    imported = dict(cur.execute("SELECT name, id FROM users WHERE password_hash = ? AND name IN"
+    # The link from a name to the account an import made for it outlives the account's
+    # state: an admin may since have given it a password and activated it.
+    imported = dict(cur.execute("SELECT name, user_id FROM imported_annotators WHERE name IN"
                                 " (SELECT unnest(?::VARCHAR[]))",
-                                [IMPORTED_ACCOUNT_HASH, sorted(n.strip() for n in names)]).fetchall())
+                                [sorted(n.strip() for n in names)]).fetchall())
     accounts: dict[str, int] = {}
     created: list[str] = []
     for name in sorted(names):
@@ -355,6 +362,8 @@ def _accounts(cur: duckdb.DuckDBPyConnection, actor_id: int | None,
             "INSERT INTO users (username, name, password_hash, role, active, created_at)"
             " VALUES (?, ?, ?, 'annotator', false, ?) RETURNING id",
             [username, name.strip(), IMPORTED_ACCOUNT_HASH, utcnow()]).fetchone()[0])
+        cur.execute("INSERT INTO imported_annotators VALUES (?, ?, ?)",
+                    [name.strip(), user_id, utcnow()])
         log_event(cur, "user_created", actor_id, details={
             "username": username, "role": "annotator", "active": False,
             "why": "an annotator named in imported votes"})

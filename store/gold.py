@@ -1,5 +1,5 @@
 """Gold items: expected answers set by a lead (or a `gold_*` column at import), served to each
-person as every n-th item (store/work.py), and checked against what people answered.
+person as one item in each block of n (core/queue.gold_due), and checked against what people answered.
 
 `gold_answers` is append-only: the latest row per item wins, and a removal is a new row with
 `removed_at` set. `items.gold` / `items.qualification` follow the latest row so the queue can

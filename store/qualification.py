@@ -29,6 +29,7 @@ from core.queue import QueueRules, rules_from_settings
 from store.db import Database, StoreError, utcnow
 from store.events import log_event
 from store.gold import current_gold
+from store.projects import require_open_project
 from store.users import require_role
 
 EPOCH = datetime(1970, 1, 1)
@@ -78,14 +79,15 @@ def _decisions(cur: duckdb.DuckDBPyConnection, project_id: int,
 
 def _answers_since(cur: duckdb.DuckDBPyConnection, project_id: int, user_id: int,
                    item_ids: list[int], since: datetime) -> dict[int, Answer]:
-    """The person's latest answer to each of the items given after `since`."""
+    """The person's first answer to each of the items given after `since` (the start of the
+    attempt): a correction made after seeing the expected answer does not count."""
     if not item_ids:
         return {}
     rows = cur.execute(
         "SELECT item_id, is_safe, categories, severity, judgment FROM annotations"
         f" WHERE project_id = ? AND user_id = ? AND item_id IN ({', '.join('?' * len(item_ids))})"
         " AND submitted_at > ?"
-        " QUALIFY row_number() OVER (PARTITION BY item_id ORDER BY version DESC, id DESC) = 1",
+        " QUALIFY row_number() OVER (PARTITION BY item_id ORDER BY id) = 1",
         [project_id, user_id, *item_ids, since]).fetchall()
     return {int(r[0]): Answer(r[1], tuple(r[2] or ()), r[3], json.loads(r[4]) if r[4] else None)
             for r in rows}
@@ -205,6 +207,7 @@ def _decide(db: Database, actor_id: int, project_id: int, user_id: int, decision
 
     def work(cur: duckdb.DuckDBPyConnection) -> None:
         require_role(cur, actor_id, "lead")
+        require_open_project(cur, project_id)
         rules = _settings_rules(cur, project_id)
         if cur.execute("SELECT count(*) FROM users WHERE id = ?", [user_id]).fetchone()[0] == 0:
             raise StoreError("no such person")

@@ -359,6 +359,18 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     -- NULL for votes given in SafeLabel.
     ALTER TABLE annotations ADD COLUMN vote_import_id INTEGER;
     """),
+    (12, "which account a vote import made for each annotator name", """
+    -- A vote import makes an inactive account for a name no username matches; a later
+    -- import of the same name must find it again, also after an admin activated it.
+    CREATE TABLE imported_annotators (
+        name VARCHAR PRIMARY KEY,
+        user_id INTEGER NOT NULL,
+        created_at TIMESTAMP NOT NULL
+    );
+    INSERT INTO imported_annotators
+        SELECT name, min(id), min(created_at) FROM users
+        WHERE password_hash = '!imported-annotator:no-password' GROUP BY name;
+    """),
 ]
 
 

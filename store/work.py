@@ -17,8 +17,8 @@ started (fewest open slots left, then most done) before new ones, so overlapped 
 complete early; breadth first takes the first open item found (the old order).
 
 Gold items (store/gold.py) have no open slots, so this scan never serves them; they come
-by their own path, as every n-th item of a person (n = round(1 / gold_rate)), and while a
-project requires a qualification the person gets only its qualification items
+by their own path, as one item in each block of n of a person (n = round(1 / gold_rate),
+core/queue.gold_due), and while a project requires a qualification the person gets only its qualification items
 (store/qualification.py) until they pass or a lead waives it.
 """
 from __future__ import annotations

@@ -471,3 +471,31 @@ def test_votes_entered_on_the_label_page_and_imported_give_the_same_agreement(
     typed = agreement_table(app_db, ids["Typed"])
     assert sum(len(row[3]) for row in typed) > 0 and typed[0][4] is not None  # real figures
     assert agreement_table(app_db, ids["Imported"]) == typed
+
+
+def test_a_reimport_finds_the_imported_account_after_it_was_activated(db, accounts, tmp_path):
+    pid = project_with_items(db, accounts, tmp_path, "V", overlap=2)
+    votes = write_csv(tmp_path / "v.csv", ["item_id", "annotator", "is_safe"],
+                      [["i0", "Jane Doe", "unsafe"], ["i1", "Jane Doe", "safe"]])
+    first = import_annotations(db, accounts["lead"], pid, votes)
+    assert first.votes_added == 2
+    jane = users.get_user_by_username(db, first.accounts_created[0])
+    # The real person joins: an admin gives the account a password and activates it.
+    users.set_password(db, accounts["admin"], jane.id, "a-good-password-123")
+    users.set_active(db, accounts["admin"], jane.id, True)
+    again = import_annotations(db, accounts["lead"], pid, votes)
+    assert (again.votes_added, again.votes_unchanged, again.accounts_created) == (0, 2, [])
+    with db.read() as cur:
+        assert cur.execute("SELECT count(DISTINCT user_id) FROM annotations WHERE project_id = ?",
+                           [pid]).fetchone()[0] == 1
+
+
+def test_label_studio_json_nested_too_deep_is_refused(db, accounts, tmp_path):
+    pid = project_with_items(db, accounts, tmp_path, "V")
+    path = tmp_path / "votes.json"
+    path.write_text("[" + "[" * 5000 + "]" * 5000 + "]")
+    before = table_counts(db)
+    with pytest.raises(ImportProblem) as refused:
+        import_annotations(db, accounts["lead"], pid, path, fmt="label_studio")
+    assert "nested too deeply" in " ".join(str(p) for p in refused.value.problems)
+    assert table_counts(db) == before

@@ -269,3 +269,42 @@ def test_skipping_a_gold_item_does_not_bring_another_one(db, accounts, project):
             work.save_annotation(db, accounts["ann1"], item.id, SAFE)
     assert kinds.count(True) == 3                 # one per block of 20, skipped or not
     assert not any(a and b for a, b in zip(kinds, kinds[1:]))
+
+
+def test_a_qualification_is_scored_on_first_answers_not_corrections(db, accounts, tmp_path):
+    """A correction after the item (the page's Previous, or My items) must not turn a wrong
+    answer into a pass."""
+    pid = make_project(db, accounts, name="Q")
+    import_file(db, accounts["lead"], pid, write_jsonl(tmp_path / "q.jsonl", label_rows(14)))
+    quals = _items(db, pid)[:10]
+    for item_id in quals:
+        gold.set_gold(db, accounts["lead"], item_id, UNSAFE_S1, None, "threat", qualification=True)
+    projects.update_project_settings(db, accounts["lead"], pid, {
+        "qualification_required": True, "qualification_threshold": 0.8, "gold_rate": 0})
+    ann = accounts["ann1"]
+    item = work.claim_next_item(db, ann, pid)
+    for n in range(10):
+        assert item.id in quals
+        # The first eight wrong, then corrected; the last two right at once.
+        _, following = work.save_and_claim_next(db, ann, item.id, SAFE if n < 8 else UNSAFE_S1)
+        if n < 8:
+            work.save_annotation(db, ann, item.id, UNSAFE_S1, correction=True)
+        item = following
+    status = qualification.qualification_status(db, pid, ann)
+    assert status.state == "failed"
+    assert [(a.score, a.passed) for a in status.attempts] == [(0.2, False)]
+
+
+def test_qualification_decisions_are_refused_on_an_archived_project(db, accounts, tmp_path):
+    from store.db import StoreError
+    from tests.conftest import table_counts
+    pid = make_project(db, accounts, name="Q")
+    projects.update_project_settings(db, accounts["lead"], pid, {"qualification_required": True})
+    projects.set_archived(db, accounts["lead"], pid, True)
+    before = table_counts(db)
+    with pytest.raises(StoreError, match="archived"):
+        qualification.waive_qualification(db, accounts["lead"], pid, accounts["ann1"], "ok")
+    assert table_counts(db) == before
+    projects.set_archived(db, accounts["lead"], pid, False)          # positive control
+    qualification.waive_qualification(db, accounts["lead"], pid, accounts["ann1"], "ok")
+    assert qualification.qualification_status(db, pid, accounts["ann1"]).state == "waived"

@@ -69,7 +69,10 @@ def test_failed_qualification_says_so(app_db, team, tmp_path):
     at = as_user(app_db, "ann").run()
     at = _submit_safe(at, ids[0])
     assert any("did not pass this project's qualification" in shown(w.value) for w in at.warning)
-    assert any("known answer" in i for i in _infos(at))
+    # An assessment does not show its answers (a retake would know them); plain gold items
+    # do (test_expected_answer_shows_after_a_gold_item_only).
+    assert any("qualification is scored once you have answered" in i for i in _infos(at))
+    assert not any("known answer" in i or "a threat" in i for i in _infos(at))
     assert all(f"submit_{i}" not in [b.key for b in at.button] for i in ids[1:])
 
 
