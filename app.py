@@ -5,7 +5,7 @@ from components.auth import authenticate, logout_button
 from components.db import announce_setup_token, get_db
 from components.support import support_in_sidebar
 from components.thread import inbox_badge
-from components.navigation import logged_out_pages, pages_for, setup_pages
+from components.navigation import landing_page, logged_out_pages, pages_for, setup_pages
 from store.users import needs_first_admin
 
 st.set_page_config(page_title="SafeLabel", page_icon=":material/shield:", layout="wide")
@@ -24,4 +24,4 @@ st.sidebar.text(f"Signed in as {user.username} ({user.role})")
 support_in_sidebar(db)
 inbox_badge(db, user)
 logout_button(db)
-st.navigation(pages_for(user.role)).run()
+st.navigation(pages_for(user.role, landing_page(db, user))).run()

@@ -6,6 +6,9 @@ from typing import NamedTuple
 import streamlit as st
 
 from core.roles import has_role
+from store.db import Database
+from store.preferences import LAST_WORK_PREF, get_preference
+from store.users import User
 
 
 class PageSpec(NamedTuple):
@@ -35,13 +38,32 @@ def page_specs_for(role: str) -> list[PageSpec]:
     return [spec for spec in PAGES if has_role(role, spec.needs)]
 
 
-def pages_for(role: str) -> dict[str, list[st.Page]]:
+def pages_for(role: str, landing: str | None = None) -> dict[str, list[st.Page]]:
+    """The role's pages by section; `landing` (a url path) is the page at "/" when the role
+    may see it, else the first."""
+    specs = page_specs_for(role)
+    if landing not in {spec.url_path for spec in specs}:
+        landing = specs[0].url_path
     sections: dict[str, list[st.Page]] = {}
-    for n, spec in enumerate(page_specs_for(role)):
+    for spec in specs:
         sections.setdefault(spec.section, []).append(
             st.Page(spec.path, title=spec.title, icon=spec.icon, url_path=spec.url_path,
-                    default=n == 0))
+                    default=spec.url_path == landing))
     return sections
+
+
+LANDING_KEY = "_sl_landing"
+
+
+def landing_page(db: Database, user: User) -> str | None:
+    """The work page (url path) the person last worked on, read once per browser session:
+    nothing is claimed in a project until the person is on its page, so landing where they
+    work keeps a login from reserving an item elsewhere."""
+    if LANDING_KEY not in st.session_state:
+        last = get_preference(db, user.id, LAST_WORK_PREF, None) or {}
+        st.session_state[LANDING_KEY] = {"label": "label", "compare": "compare"}.get(
+            last.get("kind"))
+    return st.session_state[LANDING_KEY]
 
 
 def setup_pages() -> list[st.Page]:

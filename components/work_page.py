@@ -25,7 +25,7 @@ from core.text import markdown_literal
 from core.wellbeing import policy_from_settings
 from store.db import Database, StoreError, utcnow
 from store.events import record_event
-from store.preferences import get_preference, set_preference
+from store.preferences import LAST_WORK_PREF, get_preference, set_preference
 from store.projects import Project, items_left_for, project_progress, projects_for_user
 from store.users import User
 from store.wellbeing import WellbeingStatus
@@ -34,6 +34,7 @@ from store.work import (AnnotationRecord, Item, annotations_today, claim_next_it
                         skip_item)
 
 SHOW_MASKED_PREF = "show_masked_terms"
+LAST_WORK_KEY = "_sl_last_work"       # what this session last stored, to write only changes
 # (page kind, project id, item id) a page outside the work pages (My items) asks the work
 # page to open for correction; WorkSession takes it over on its next run.
 CORRECTION_REQUEST = "work_correction"
@@ -53,9 +54,15 @@ def pick_project(db: Database, user: User, kind: str, keyboard_help: str) -> Pro
         noun = "labeling" if kind == "label" else "comparison"
         st.info(f"No {noun} project is assigned to you yet. A lead can add you to one.")
         st.stop()
-    project_id = st.sidebar.selectbox("Project", list(projects), key=f"{kind}_project",
+    key = f"{kind}_project"
+    if key not in st.session_state:
+        last = get_preference(db, user.id, LAST_WORK_PREF, None) or {}
+        if last.get("kind") == kind and last.get("project_id") in projects:
+            st.session_state[key] = last["project_id"]
+    project_id = st.sidebar.selectbox("Project", list(projects), key=key,
                                       format_func=lambda pid: projects[pid].name)
     project = projects[project_id]
+    remember_place(db, user, kind, project_id)
     guidelines_button(db, project)
     with st.sidebar.expander("Keyboard"):
         st.text(keyboard_help)
@@ -69,6 +76,14 @@ def pick_project(db: Database, user: User, kind: str, keyboard_help: str) -> Pro
                       on_change=on_change,
                       help="Off by default. Every item shown unmasked is recorded as a reveal.")
     return project
+
+
+def remember_place(db: Database, user: User, kind: str, project_id: int) -> None:
+    """Keep the page and project the person works in (a preference), when it changed."""
+    place = {"kind": kind, "project_id": int(project_id)}
+    if st.session_state.get(LAST_WORK_KEY) != place:
+        set_preference(db, user.id, LAST_WORK_PREF, place)
+        st.session_state[LAST_WORK_KEY] = place
 
 
 @st.cache_data(ttl=5, show_spinner=False)
@@ -352,8 +367,12 @@ class WorkSession:
         if item.hint_category:
             parts.append("category hint "
                          + markdown_literal(taxonomy.category_label(item.hint_category)))
-        if item.hint_severity is not None:
-            parts.append("severity hint "
+        # A hint of 0 says nothing worth a warning (a banner on every item teaches people to
+        # ignore banners). The scorer's hint is a keyword count, and says so.
+        if item.hint_severity:
+            source = ("estimated from keywords" if item.hint_source == "scorer"
+                      else "from the imported file")
+            parts.append(f"severity hint ({source}) "
                          + markdown_literal(taxonomy.severity_label(item.hint_severity)))
         gated = (not self.correcting and not draft.text_shown and item.hint_severity is not None
                  and item.hint_severity >= self.gate_severity)

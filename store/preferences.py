@@ -9,6 +9,10 @@ import duckdb
 from store.db import Database, utcnow
 from store.events import log_event
 
+# Where a person last worked ({"kind": "label" | "compare", "project_id": id}): the work page
+# and project they land on at the next login, on any device.
+LAST_WORK_PREF = "last_work"
+
 
 def get_preference(db: Database, user_id: int, key: str, default: Any = None) -> Any:
     with db.read() as cur:

@@ -58,17 +58,19 @@ class Item:
     metadata: dict[str, Any] = field(default_factory=dict)
     hint_category: str | None = None
     hint_severity: int | None = None
+    hint_source: str | None = None      # "import" (a column of the file) or "scorer" (keywords)
 
 
 _ITEM_COLUMNS = ("id, project_id, external_id, prompt, response, response_a, response_b, "
-                 "messages, metadata, hint_category, hint_severity")
+                 "messages, metadata, hint_category, hint_severity, hint_source")
 
 
 def _item(row: tuple) -> Item:
-    (iid, pid, ext, prompt, response, a, b, messages, metadata, hint_cat, hint_sev) = row
+    (iid, pid, ext, prompt, response, a, b, messages, metadata, hint_cat, hint_sev,
+     hint_source) = row
     return Item(iid, pid, ext, prompt, response, a, b,
                 json.loads(messages) if messages else None,
-                json.loads(metadata) if metadata else {}, hint_cat, hint_sev)
+                json.loads(metadata) if metadata else {}, hint_cat, hint_sev, hint_source)
 
 
 def _token(user_id: int) -> str:

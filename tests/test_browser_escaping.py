@@ -74,7 +74,8 @@ def test_taxonomy_hint_and_id_show_literally_and_load_nothing(server):
         assert visible_text(button_label(page, "sev_1_")) == f"1 {SEVERITY}"
         banner = main.locator("[data-testid='stAlert']", has_text="Heads-up")
         expect(banner).to_have_count(1)
-        assert f"category hint S1 {HOSTILE} · severity hint 1 {SEVERITY}." in visible_text(banner)
+        assert (f"category hint S1 {HOSTILE} · severity hint (from the imported file) 1 "
+                f"{SEVERITY}.") in visible_text(banner)
 
         category.hover()
         tooltip = page.locator("[data-testid='stTooltipContent']")

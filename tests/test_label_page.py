@@ -160,7 +160,8 @@ def test_high_severity_hint_hides_the_text_until_asked(app_db, team, project, tm
     at.session_state["label_project"] = pid
     at.run()
     hinted = item_id(app_db, "x4", pid)
-    assert any("S1 Violent crimes" in w.value and "severity hint 4" in w.value for w in at.warning)
+    assert any("S1 Violent crimes" in w.value
+               and "severity hint (from the imported file) 4" in w.value for w in at.warning)
     assert "graphic prompt" not in texts(at)
     at = press(at, f"show_{hinted}")
     assert "graphic prompt" in texts(at)

@@ -199,8 +199,9 @@ def test_a_hint_category_from_the_file_is_shown_literally(app_db, team, tmp_path
                                           "hint_category": "**S1** :red[x]"}])
     at = as_user(app_db, "ann").run()
     checked_in(at)
+    # The scorer found nothing (hint 0): no severity part, only the file's category, literal.
     assert [w.value for w in at.warning if "Heads-up" in w.value] == [
-        r"Heads-up: category hint \*\*S1\*\* \:red\[x\] · severity hint 0 none."]
+        r"Heads-up: category hint \*\*S1\*\* \:red\[x\]."]
 
 
 def test_the_check_in_comes_back_after_an_hour(app_db, team, tmp_path):
