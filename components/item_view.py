@@ -84,15 +84,15 @@ def plain_text(label: str, text: str | None, key: str, empty: str | None = None)
     """A labelled block of literal text; very long text is cut with a "show all" toggle.
     `empty`, if given, is said instead of an empty text. Hidden characters are marked as the
     person chose (`displayed`)."""
-    st.text(label)
+    st.text(label, width="stretch")
     text = text or ""
     if not text and empty:
         st.caption(empty)
     elif len(text) > PREVIEW_CHARS and not st.session_state.get(f"show_all_{key}"):
-        st.text(displayed(text[:PREVIEW_CHARS]) + " …")
+        st.text(displayed(text[:PREVIEW_CHARS]) + " …", width="stretch")
         st.toggle(f"Show all ({len(text):,} characters)", key=f"show_all_{key}")
     else:
-        st.text(displayed(text))
+        st.text(displayed(text), width="stretch")
 
 
 def item_texts(item: Item) -> list[tuple[str, str]]:
@@ -125,10 +125,11 @@ DIM_CSS = ("<style>[class*='st-key-dim_'] [data-testid='stText']"
 # Each text block takes its direction from its own text, paragraph by paragraph, as
 # dir="auto" would (Hebrew and Arabic read right to left from the right edge), and is
 # isolated: a direction control inside one block cannot reach the next. Constant CSS on the
-# st.text elements; no markup from the item.
-BIDI_CSS = ("<style>:is([class*='st-key-item_'], [class*='st-key-dim_']) [data-testid='stText'],"
-            " :is([class*='st-key-item_'], [class*='st-key-dim_']) [data-testid='stText'] > div"
-            " { unicode-bidi: plaintext; text-align: start; }</style>")
+# st.text elements (no markup from the item): st.text holds its text in an inline-block
+# span, which the paragraph around it would see as one neutral object, so the span is made
+# the block whose paragraphs are laid out; the text elements are full width (`stretch`).
+BIDI_CSS = ("<style>:is([class*='st-key-item_'], [class*='st-key-dim_']) [data-testid='stText'] > span"
+            " { display: block; unicode-bidi: plaintext; text-align: start; }</style>")
 
 
 def item_box(item: Item, dimmed: bool):
