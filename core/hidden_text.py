@@ -95,20 +95,32 @@ _TAGS_PRINTABLE = range(0xE0020, 0xE007F)     # tag versions of ASCII space .. "
 _VS_BMP = range(0xFE00, 0xFE10)
 _VS = "\ufe00-\ufe0f\U000e0100-\U000e01ef"
 
-# Every character that might be hidden, as one class (Python has no \p{Cf}); runs of tags and
-# of variation selectors are one match each. tests/test_hidden_text.py checks that every
-# format (Cf) and control (Cc) character of this Python's Unicode tables is covered.
+# Every character that might be hidden, as one class (Python has no \p{Cf}), in runs.
+# tests/test_hidden_text.py checks that every format (Cf) and control (Cc) character of this
+# Python's Unicode tables is covered.
 _CANDIDATE = re.compile(
-    "[\U000e0000-\U000e007f]+|[" + _VS + "]+|"
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f"
+    "[\U000e0000-\U000e007f" + _VS +
+    "\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f"
     "\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufeff\uffa0\ufff9-\ufffb"
-    "\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a]")
+    "\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a]+")
 # Format characters that show as a visible sign (Arabic number signs, Syriac abbreviation
 # mark, Kaithi number sign): never hidden. Mongolian free variation selectors (U+180B-D, F)
 # shape the letter before them.
 _VISIBLE_FORMAT = frozenset("\u0600\u0601\u0602\u0603\u0604\u0605\u06dd\u070f\u0890\u0891"
                             "\u08e2\U000110bd\U000110cd\u180b\u180c\u180d\u180f")
 _WORD = re.compile(r"\w+")
+# Letters of each look-alike alphabet by block (a quick test before the word-by-word check
+# by name: a text holding letters of fewer than two of them cannot mix them in a word).
+_ALPHABET_BLOCKS = [re.compile(f"[{ranges}]") for ranges in (
+    "A-Za-z\u00c0-\u02af\u1d00-\u1dbf\u1e00-\u1eff\u2070-\u209f\u2c60-\u2c7f\ua720-\ua7ff"
+    "\uab30-\uab6f\ufb00-\ufb06\U00010780-\U000107bf\U0001df00-\U0001dfff",          # Latin
+    "\u0400-\u052f\u1c80-\u1c8f\u2de0-\u2dff\ua640-\ua69f",                          # Cyrillic
+    "\u0370-\u03ff\u1f00-\u1fff",                                                       # Greek, Coptic
+    "\u0530-\u058f\ufb13-\ufb17",                                                       # Armenian
+    "\u13a0-\u13ff\uab70-\uabbf",                                                       # Cherokee
+    "\u2c80-\u2cff",                                                                     # Coptic
+    "\uff21-\uff3a\uff41-\uff5a",                                                       # fullwidth
+    "\U0001d400-\U0001d7ff")]                                                            # mathematical
 
 # Scripts whose letters pass for one another; names give the script of every letter here.
 _LOOKALIKE_SCRIPTS = {"LATIN": "Latin", "CYRILLIC": "Cyrillic", "GREEK": "Greek",
@@ -208,9 +220,26 @@ def _joiner_belongs(text: str, at: int) -> bool:
     return bool(script) and script not in _NON_JOINING_SCRIPTS and _any_script(nxt) == script
 
 
-def _classify(text: str, match: re.Match[str]) -> tuple[str, str, int] | None:
-    """(marker, kind, count) for one candidate match, or None when it is ordinary text."""
-    run = match.group()
+def _groups(text: str, start: int, end: int):
+    """Split a run of candidates into what is marked as one: a run of tag characters, a run
+    of variation selectors, or a single character."""
+    at = start
+    while at < end:
+        cp = ord(text[at])
+        stop = at + 1
+        if 0xE0000 <= cp <= 0xE007F:
+            while stop < end and 0xE0000 <= ord(text[stop]) <= 0xE007F:
+                stop += 1
+        elif cp in _VS_BMP or 0xE0100 <= cp <= 0xE01EF:
+            while stop < end and (ord(text[stop]) in _VS_BMP or 0xE0100 <= ord(text[stop]) <= 0xE01EF):
+                stop += 1
+        yield at, stop
+        at = stop
+
+
+def _classify(text: str, start: int, end: int) -> tuple[str, str, int] | None:
+    """(marker, kind, count) for one group of candidates, or None when it is ordinary text."""
+    run = text[start:end]
     first = run[0]
     cp = ord(first)
     if 0xE0000 <= cp <= 0xE007F:                      # tags: decode the ASCII they hide
@@ -227,7 +256,6 @@ def _classify(text: str, match: re.Match[str]) -> tuple[str, str, int] | None:
             pieces.append(f"{OPEN}TAG:{''.join(ascii_run)}{CLOSE}")
         return "".join(pieces), TAG, len(run)
     if cp in _VS_BMP or 0xE0100 <= cp <= 0xE01EF:
-        start = match.start()
         after_base = start > 0 and not text[start - 1].isspace() and not _CANDIDATE.match(text[start - 1])
         if len(run) == 1 and cp in _VS_BMP and after_base:
             return None                                  # ❤️: an emoji or CJK variant
@@ -241,12 +269,12 @@ def _classify(text: str, match: re.Match[str]) -> tuple[str, str, int] | None:
         abbr = _BIDI_NAMES[first][0]
         return f"{OPEN}{abbr}{CLOSE}", abbr, 1
     if first in _ZERO_WIDTH_NAMES:
-        if first in "\u200c\u200d" and _joiner_belongs(text, match.start()):
+        if first in "\u200c\u200d" and _joiner_belongs(text, start):
             return None
         return f"{OPEN}{_ZERO_WIDTH_NAMES[first] or _code(first)}{CLOSE}", ZERO_WIDTH, 1
     if first in _FILLERS:
         return f"{OPEN}{_code(first)}{CLOSE}", FILLER, 1
-    if first == "\r" and text.startswith("\n", match.end()):
+    if first == "\r" and text.startswith("\n", end):
         return None                                      # a Windows line end
     kind = CONTROL if unicodedata.category(first) == "Cc" else FORMAT
     return f"{OPEN}{_code(first)}{CLOSE}", kind, 1
@@ -260,19 +288,34 @@ def _mixed_scripts(word: str) -> tuple[str, ...]:
     return scripts if len(scripts) > 1 else ()
 
 
+# The work pages draw the same item texts on every rerun (each key press): results for
+# texts up to the page's preview size are kept, so a rerun pays a dictionary look-up.
+_CACHED_CHARS = 50_000
+
+
 def inspect(text: str | None) -> InspectedText:
     """The text with its hidden characters marked, and what was found. A clean text comes
     back unchanged with an empty (false) report."""
     text = text or ""
+    return _inspect_cached(text) if len(text) <= _CACHED_CHARS else _inspect(text)
+
+
+@lru_cache(maxsize=64)
+def _inspect_cached(text: str) -> InspectedText:
+    return _inspect(text)
+
+
+def _inspect(text: str) -> InspectedText:
     # (position, end, marker, kind, count), in text order.
     found: list[tuple[int, int, str, str, int]] = []
     scripts: list[str] = []
     if not (text.isascii() and text.isprintable()):
         for match in _CANDIDATE.finditer(text):
-            marked = _classify(text, match)
-            if marked:
-                found.append((match.start(), match.end(), *marked))
-        if not text.isascii():
+            for start, end in _groups(text, *match.span()):
+                marked = _classify(text, start, end)
+                if marked:
+                    found.append((start, end, *marked))
+        if not text.isascii() and sum(1 for b in _ALPHABET_BLOCKS if b.search(text)) > 1:
             for match in _WORD.finditer(text):
                 mixed = _mixed_scripts(match.group())
                 if mixed:
