@@ -11,6 +11,7 @@ from components.auth import require_role
 from components.db import get_db
 from components.work_page import request_correction
 from core.answers import ANSWERS
+from core.hidden_text import mark_hidden
 from core.masking import mask_pattern, mask_text
 from core.wellbeing import policy_from_settings
 from store.db import StoreError, utcnow
@@ -66,7 +67,10 @@ def preview(row: RecentItem, project: Project) -> str:
     levels = [v for v in (row.hint_severity, row.severity) if v is not None]
     if levels and max(levels) >= policy.dim_at_severity:
         return f"(text hidden: severity {max(levels)}; open the item to see it)"
-    return mask_text(row.prompt_preview, mask_pattern(project.settings.get("mask_terms", [])))[0]
+    # Masked first (masking matches across invisible characters), then hidden characters
+    # marked: a right-to-left override cannot turn the preview around unseen.
+    return mark_hidden(
+        mask_text(row.prompt_preview, mask_pattern(project.settings.get("mask_terms", [])))[0])
 
 
 if not rows:

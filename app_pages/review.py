@@ -6,7 +6,7 @@ import streamlit as st
 
 from components.auth import require_role
 from components.db import get_db
-from components.item_view import show_item, show_pair
+from components.item_view import rendered_text_toggle, show_item, show_pair
 from components.project_picker import choose_project
 from components.review_panel import (adjudication_form, answers_table, history_expander,
                                      gold_form, last_result, masked_words_toggle, queue_rows,
@@ -52,6 +52,7 @@ item = get_item(db, item_id) if item_id is not None else None
 if item is not None:
     st.divider()
     revealed = masked_words_toggle(db, user, project, item.id)
+    rendered_text_toggle(db, user)
     text_column, answers_column = st.columns(2)
     with text_column:
         st.caption(f"Item {item.id} · id {markdown_literal(item.external_id)}")

@@ -1,11 +1,21 @@
-"""Show an item's text as plain text (never HTML or Markdown), with explicit terms masked."""
+"""Show an item's text as plain text (never HTML or Markdown), with explicit terms masked
+and hidden characters (zero-width, bidi, control, tag characters, mixed-alphabet words: see
+core/hidden_text.py) shown as visible markers, unless the person chose to see the text as
+rendered. Either way a notice above the item says what the text contains."""
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 import streamlit as st
 
+from components.auth import session_is_live
+from core.hidden_text import HiddenReport, examine, mark_hidden
 from core.masking import count_masked, mask_text
+from core.text import markdown_literal
+from store.db import Database
+from store.preferences import get_preference, set_preference
+from store.users import User
 from store.work import Item
 
 PREVIEW_CHARS = 20_000
@@ -14,18 +24,75 @@ PREVIEW_CHARS = 20_000
 EMPTY_RESPONSE = "(empty response)"
 
 
+SHOW_RENDERED_PREF = "show_text_as_rendered"
+SHOW_RENDERED_KEY = "pref_show_rendered"
+
+
+def rendered_text_toggle(db: Database, user: User) -> None:
+    """Sidebar: the person's choice to see item text as rendered (hidden characters not
+    marked), stored as their preference. Draw it outside fragments (the sidebar)."""
+    def on_change() -> None:
+        # A callback runs before the page's login check: only a live login may write.
+        if session_is_live(db):
+            set_preference(db, user.id, SHOW_RENDERED_PREF,
+                           bool(st.session_state[SHOW_RENDERED_KEY]))
+
+    if SHOW_RENDERED_KEY not in st.session_state:
+        st.session_state[SHOW_RENDERED_KEY] = bool(get_preference(db, user.id, SHOW_RENDERED_PREF,
+                                                                  False))
+    st.sidebar.toggle("Show text as rendered (hidden characters not marked)",
+                      key=SHOW_RENDERED_KEY, on_change=on_change,
+                      help="Off by default: zero-width, right-to-left and other invisible "
+                           "characters show as markers such as ⟦ZWSP⟧ or ⟦RLO⟧. Either way a "
+                           "notice above the item says what its text contains.")
+
+
+def text_as_rendered() -> bool:
+    return bool(st.session_state.get(SHOW_RENDERED_KEY, False))
+
+
+def displayed(text: str) -> str:
+    """Item text as this person sees it: hidden characters marked unless they chose the
+    rendered text. Apply after masking (masking matches words across invisible characters
+    and keeps them in place for the markers)."""
+    return text if text_as_rendered() else mark_hidden(text)
+
+
+def hidden_notice(texts: list[tuple[str, str]]) -> HiddenReport:
+    """A notice naming what the (label, text) blocks hide, per block; nothing when they are
+    clean. Returns the whole item's report."""
+    total, parts = HiddenReport(), []
+    labels = Counter(label for label, _ in texts)
+    for n, (label, text) in enumerate(texts):
+        report = examine(text)
+        if report:
+            total += report
+            where = f"{label}, block {n + 1}" if labels[label] > 1 else label
+            parts.append(f"{where}: {report.describe()}.")
+    if total:
+        how = ("shown as rendered, not marked" if text_as_rendered()
+               else "each shown as a marker such as ⟦ZWSP⟧ or ⟦RLO⟧")
+        notice = f"This item's text holds hidden characters or look-alike letters ({how}). "
+        if text_as_rendered() and total.reorders:
+            notice += "A direction control may show part of it out of order. "
+        # Our own words and counts only (no item text); escaped all the same.
+        st.warning(markdown_literal(notice + " ".join(parts)), icon=":material/visibility:")
+    return total
+
+
 def plain_text(label: str, text: str | None, key: str, empty: str | None = None) -> None:
     """A labelled block of literal text; very long text is cut with a "show all" toggle.
-    `empty`, if given, is said instead of an empty text."""
-    st.text(label)
+    `empty`, if given, is said instead of an empty text. Hidden characters are marked as the
+    person chose (`displayed`)."""
+    st.text(label, width="stretch")
     text = text or ""
     if not text and empty:
         st.caption(empty)
     elif len(text) > PREVIEW_CHARS and not st.session_state.get(f"show_all_{key}"):
-        st.text(text[:PREVIEW_CHARS] + " …")
+        st.text(displayed(text[:PREVIEW_CHARS]) + " …", width="stretch")
         st.toggle(f"Show all ({len(text):,} characters)", key=f"show_all_{key}")
     else:
-        st.text(text)
+        st.text(displayed(text), width="stretch")
 
 
 def item_texts(item: Item) -> list[tuple[str, str]]:
@@ -55,23 +122,33 @@ def masked_term_count(item: Item, pattern: re.Pattern[str] | None) -> int:
 # Blur is CSS on elements that hold escaped plain text (st.text), never on item HTML.
 DIM_CSS = ("<style>[class*='st-key-dim_'] [data-testid='stText']"
            " { filter: blur(6px); user-select: none; }</style>")
+# Each text block takes its direction from its own text, paragraph by paragraph, as
+# dir="auto" would (Hebrew and Arabic read right to left from the right edge), and is
+# isolated: a direction control inside one block cannot reach the next. Constant CSS on the
+# st.text elements (no markup from the item): st.text holds its text in an inline-block
+# span, which the paragraph around it would see as one neutral object, so the span is made
+# the block whose paragraphs are laid out; the text elements are full width (`stretch`).
+BIDI_CSS = ("<style>:is([class*='st-key-item_'], [class*='st-key-dim_']) [data-testid='stText'] > span"
+            " { display: block; unicode-bidi: plaintext; text-align: start; }</style>")
 
 
 def item_box(item: Item, dimmed: bool):
     """The bordered box the item is drawn in; blurred while `dimmed`."""
-    if dimmed:
-        st.html(DIM_CSS)
+    st.html(BIDI_CSS + (DIM_CSS if dimmed else ""))
     return st.container(border=True, key=f"{'dim' if dimmed else 'item'}_{item.id}")
 
 
 def show_item(item: Item, pattern: re.Pattern[str] | None, revealed: bool,
               dimmed: bool = False) -> None:
-    """Prompt (or transcript) and response, masked unless `revealed`, blurred if `dimmed`."""
+    """Prompt (or transcript) and response, masked unless `revealed`, blurred if `dimmed`,
+    hidden characters marked (and named in a notice above the item)."""
+    texts = [(label, text if revealed else mask_text(text, pattern)[0])
+             for label, text in item_texts(item)]
+    hidden_notice(texts)
     with item_box(item, dimmed):
-        for n, (label, text) in enumerate(item_texts(item)):
+        for n, (label, shown) in enumerate(texts):
             if label.startswith("RESPONSE") and n:
                 st.divider()
-            shown = text if revealed else mask_text(text, pattern)[0]
             plain_text(label, shown, f"{item.id}_{n}",
                        EMPTY_RESPONSE if label.startswith("RESPONSE") else None)
 
@@ -83,22 +160,30 @@ def show_pair(item: Item, pattern: re.Pattern[str] | None, revealed: bool, left:
     def text(value: str | None) -> str:
         return (value or "") if revealed else mask_text(value or "", pattern)[0]
 
+    prompt = [(label, text(body), f"{item.id}_{n}")
+              for n, (label, body) in enumerate(item_texts(item))
+              if not label.startswith("RESPONSE")]
+    order = ("a", "b") if left == "a" else ("b", "a")
+    sides = []
+    for side, shown_as in zip(order, ("A", "B")):
+        # A response that goes on for more turns (HH-RLHF pairs whose transcripts
+        # part before the last reply) is shown turn by turn.
+        turns = (item.metadata.get("response_turns") or {}).get(side)
+        if not turns:
+            turns = [{"content": item.response_a if side == "a" else item.response_b}]
+        blocks = []
+        for k, turn in enumerate(turns):
+            label = f"RESPONSE {shown_as}"
+            if len(turns) > 1:
+                label += f" \u00b7 {str(turn.get('role', '')).upper()}"
+            blocks.append((label, text(turn.get("content")),
+                           f"{item.id}_{shown_as}" + (f"_{k}" if k else "")))
+        sides.append(blocks)
+    hidden_notice([(label, shown) for label, shown, _ in prompt + sides[0] + sides[1]])
     with item_box(item, dimmed):
-        for n, (label, body) in enumerate(item_texts(item)):
-            if not label.startswith("RESPONSE"):
-                plain_text(label, text(body), f"{item.id}_{n}")
-        order = ("a", "b") if left == "a" else ("b", "a")
-        columns = st.columns(2)
-        for column, side, shown_as in zip(columns, order, ("A", "B")):
+        for label, shown, key in prompt:
+            plain_text(label, shown, key)
+        for column, blocks in zip(st.columns(2), sides):
             with column:
-                # A response that goes on for more turns (HH-RLHF pairs whose transcripts
-                # part before the last reply) is shown turn by turn.
-                turns = (item.metadata.get("response_turns") or {}).get(side)
-                if not turns:
-                    turns = [{"content": item.response_a if side == "a" else item.response_b}]
-                for k, turn in enumerate(turns):
-                    label = f"RESPONSE {shown_as}"
-                    if len(turns) > 1:
-                        label += f" \u00b7 {str(turn.get('role', '')).upper()}"
-                    plain_text(label, text(turn.get("content")),
-                               f"{item.id}_{shown_as}" + (f"_{k}" if k else ""), EMPTY_RESPONSE)
+                for label, shown, key in blocks:
+                    plain_text(label, shown, key, EMPTY_RESPONSE)

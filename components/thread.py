@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from components.auth import forget_person, session_is_live
-from components.item_view import masked_term_count, show_item
+from components.item_view import masked_term_count, rendered_text_toggle, show_item
 from core.limits import MAX_MESSAGE_CHARS
 from core.masking import mask_pattern
 from core.roles import has_role
@@ -235,6 +235,7 @@ def _item_text(db: Database, user: User, item: Item) -> None:
               and item.hint_severity >= policy_from_settings(settings).dim_at_severity)
     dimmed = severe and "dim" not in shown
     revealed = "terms" in shown
+    rendered_text_toggle(db, user)
     show_item(item, pattern, revealed, dimmed)
     hidden = masked_term_count(item, pattern)
     if dimmed:

@@ -14,7 +14,7 @@ from components.gold_feedback import (qualification_notice, remember_gold_feedba
                                      show_gold_feedback)
 from components.checkin import checkin_prompt, checkin_waiting, end_of_day, sidebar_checkin
 from components.guidelines import guidelines_button
-from components.item_view import masked_term_count
+from components.item_view import masked_term_count, rendered_text_toggle
 from components.visibility import track_page_visibility
 from components.judgment import Draft, drop_draft, get_draft
 from components.thread import ask_a_lead
@@ -48,7 +48,8 @@ def request_correction(kind: str, project_id: int, item_id: int) -> None:
 
 
 def pick_project(db: Database, user: User, kind: str, keyboard_help: str) -> Project:
-    """Sidebar: project picker, guidelines and taxonomy (a dialog), keys, masking preference."""
+    """Sidebar: project picker, guidelines and taxonomy (a dialog), keys, masking and
+    hidden-character preferences."""
     projects = {p.id: p for p in projects_for_user(db, user, kind=kind)}
     if not projects:
         noun = "labeling" if kind == "label" else "comparison"
@@ -75,6 +76,7 @@ def pick_project(db: Database, user: User, kind: str, keyboard_help: str) -> Pro
     st.sidebar.toggle("Show masked words without asking", key="pref_show_masked",
                       on_change=on_change,
                       help="Off by default. Every item shown unmasked is recorded as a reveal.")
+    rendered_text_toggle(db, user)
     return project
 
 
