@@ -262,7 +262,7 @@ class WorkQueue:
         if project_id != self.project_id:
             raise StoreError("That item belongs to another project.")
 
-    def submit(self, item_id: int, label: Label | None = None,
+    def submit(self, item_id: int, label: Label | None = None, *,
                judgment: dict[str, Any] | None = None, timing: Timing = Timing(),
                now: datetime | None = None) -> SubmitResult:
         """Save the answer (a label or a compare judgment) and claim what comes next, in one
@@ -280,7 +280,7 @@ class WorkQueue:
 
         return self.db.write(work)
 
-    def correct(self, item_id: int, label: Label | None = None,
+    def correct(self, item_id: int, label: Label | None = None, *,
                 judgment: dict[str, Any] | None = None, timing: Timing = Timing(),
                 now: datetime | None = None) -> SubmitResult:
         """Save a new version of the person's earlier answer to the item; the claims they
