@@ -4,7 +4,8 @@ Bookkeeping lives on the item row so a claim is one filtered scan with LIMIT 1:
 `open_slots` (annotations still wanted minus claims), `done_count` (first-version
 annotations), `touched_by` (',id,' tokens of people who claimed, annotated or skipped it,
 so nobody is served the same item twice). Claims are rows in `claims` until submitted,
-skipped or given to someone else.
+skipped or given to someone else. A person may hold several (store/work_queue.py
+prefetches the next item): `claimed_at` orders them, the one to show first oldest.
 
 A claim past its `expires_at` has lapsed but keeps its slot: its holder gets the item back
 first when they next ask (their work is then not a second copy), and someone else gets it
