@@ -15,6 +15,7 @@ from components.work_page import WorkSession, pick_project
 from core import keys
 from core.labels import label_problems
 from core.limits import MAX_NOTE_CHARS, max_rewrite_chars
+from core.queue import UNDO_WINDOW_SECONDS
 from store.work import AnnotationRecord, Item
 
 KEYBOARD = (f"{keys.SAFE} safe · {keys.UNSAFE} unsafe\n"
@@ -22,6 +23,8 @@ KEYBOARD = (f"{keys.SAFE} safe · {keys.UNSAFE} unsafe\n"
             "Shift+0 … Shift+9: severity\n"
             f"{keys.SUBMIT} submit ({keys.SUBMIT_FROM_TEXT} from a text box)\n"
             f"{keys.SKIP} skip · {keys.FLAG} flag · {keys.REVEAL} reveal\n"
+            f"{keys.UNDO} undo the last submit or skip"
+            f" (for {UNDO_WINDOW_SECONDS // 60} minutes)\n"
             "← previous item · → back towards the current one\n"
             f"{keys.GUIDELINES} guidelines and taxonomy")
 

@@ -10,6 +10,7 @@ import streamlit as st
 from components.judgment import Draft
 from core import keys, preference
 from core.limits import MAX_RATIONALE_CHARS
+from core.queue import UNDO_WINDOW_SECONDS
 from core.preference import SCREEN_LABELS, Judgment
 from core.taxonomy import Taxonomy
 from core.text import markdown_literal
@@ -24,6 +25,8 @@ KEYBOARD_HELP = ("1-7: harmlessness (1 = A much better, 4 = same, 7 = B much bet
                  "Q / W: A safe / unsafe · O / P: B safe / unsafe (when asked)\n"
                  "Enter submit (Ctrl+Enter from a text box)\n"
                  "S skip · F flag · V reveal · ← previous · → next\n"
+                 f"{keys.UNDO} undo the last submit or skip"
+                 f" (for {UNDO_WINDOW_SECONDS // 60} minutes)\n"
                  f"{keys.GUIDELINES} guidelines (the style guide) and taxonomy")
 
 

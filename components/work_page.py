@@ -21,6 +21,7 @@ from components.thread import ask_a_lead
 from core import keys
 from core.limits import MAX_REASON_CHARS
 from core.masking import mask_pattern
+from core.queue import DEFAULT_PREFETCH, UNDO_WINDOW_SECONDS
 from core.text import markdown_literal
 from core.wellbeing import policy_from_settings
 from store.db import Database, StoreError, utcnow
@@ -29,9 +30,8 @@ from store.preferences import LAST_WORK_PREF, get_preference, set_preference
 from store.projects import Project, items_left_for, project_progress, projects_for_user
 from store.users import User
 from store.wellbeing import WellbeingStatus
-from store.work import (AnnotationRecord, Item, annotations_today, claim_next_item, flag_item,
-                        get_item, latest_annotation, save_and_claim_next, save_annotation,
-                        skip_item)
+from store.work import AnnotationRecord, Item, annotations_today, get_item, latest_annotation
+from store.work_queue import ClaimResult, Timing, WorkQueue
 
 SHOW_MASKED_PREF = "show_masked_terms"
 LAST_WORK_KEY = "_sl_last_work"       # what this session last stored, to write only changes
@@ -116,6 +116,9 @@ class WorkSession:
                 # An item from My items, corrected in place of the current one.
                 self.state["target"], self.state["view"] = request[2], None
         self.breaks = Breaks(db, user, project, self.policy, self.state)
+        # The person holds the item shown and the next one (claimed, routed by the wellbeing
+        # rules); after a submit the next one simply becomes current.
+        self.queue = WorkQueue(db, user.id, project.id, prefetch=DEFAULT_PREFETCH)
 
     def run(self, work_area: Callable[[], None]) -> None:
         """The page body: wellbeing in the sidebar, then the end-of-day screen, a due
@@ -124,7 +127,12 @@ class WorkSession:
         sidebar_checkin(self.db, self.user)
         self.breaks.my_day()
         if end_of_day(self.db, self.user):
+            if not self.state.get("left"):
+                # Ending the day: the next item, never shown, goes back to the pool.
+                self.queue.release_prefetched()
+                self.state["left"] = True
             return
+        self.state["left"] = False
         checkin_prompt(self.db, self.user, self.policy)
         if self.breaks.on_break():
             self.breaks.break_screen()
@@ -134,7 +142,7 @@ class WorkSession:
     # -- queue and navigation -------------------------------------------------------------
     def current_item(self) -> Item | None:
         if self.state["current"] is None:
-            self.state["current"] = claim_next_item(self.db, self.user.id, self.project.id)
+            self.state["current"] = self.queue.claim().current
         return self.state["current"]
 
     @property
@@ -221,38 +229,35 @@ class WorkSession:
             return
         correcting = self.correcting
         now = utcnow()
-        timing = {"shown_at": draft.shown_at, "active_ms": draft.active_ms(now), "now": now}
+        timing = Timing(draft.shown_at, draft.active_ms(now))
         try:
             if correcting:
-                save_annotation(self.db, self.user.id, item.id, **timing, **annotation,
-                                correction=True)
+                self.queue.correct(item.id, timing=timing, now=now, **annotation)
             else:
-                seen: dict = {}
-                _, following = save_and_claim_next(self.db, self.user.id, item.id, **timing,
-                                                   **annotation, seen=seen)
+                result = self.queue.submit(item.id, timing=timing, now=now, **annotation)
         except StoreError as exc:
             self.say(problems=[str(exc)])
             return
-        self.finished(item, correcting)
-        if not correcting:
-            remember_gold_feedback(self.db, self.state, self.project, self.user, item, annotation)
-            self.state["current"] = following
-            self.breaks.routed(seen.get("status"))
-
-    def finished(self, item: Item, correcting: bool) -> None:
-        """After a successful save: move on (or back to the current item)."""
         drop_draft(item.id)
         if correcting:
             self.stop_correcting()
+            self.state["undo"] = None
             self.say(f"Correction saved for item {markdown_literal(item.external_id)} "
                      "(the earlier version is kept).")
             return
+        remember_gold_feedback(self.db, self.state, self.project, self.user, item, annotation)
         self.state["done"].append(item.id)
-        self.state["current"] = None
-        self.breaks.forget()
         if self.state["today"] is not None:
             self.state["today"] += 1
+        self.moved_on(result, "submit")
         self.say(f"Saved item {markdown_literal(item.external_id)}.")
+
+    def moved_on(self, result: ClaimResult, undoable: str | None) -> None:
+        """After a submit, skip or flag: the queue's next item becomes current, with the
+        wellbeing status it was routed by; `undoable` ("submit", "skip") offers Undo."""
+        self.state["current"] = result.current
+        self.breaks.routed(result.status)
+        self.state["undo"] = {"kind": undoable, "at": utcnow()} if undoable else None
 
     def _timing(self, item: Item) -> dict:
         """When the item was shown, the active time so far and whether its text could be read
@@ -273,29 +278,56 @@ class WorkSession:
         if not self.live():
             return
         try:
-            skip_item(self.db, self.user.id, item.id,
-                      st.session_state.get(f"reason_{item.id}", "") or "", **self._timing(item))
+            result = self.queue.skip(item.id, st.session_state.get(f"reason_{item.id}", "") or "",
+                                     Timing(**self._timing(item)))
         except StoreError as exc:
             self.say(problems=[str(exc)])
             return
         drop_draft(item.id)
-        self.state["current"] = None
-        self.breaks.forget()
+        self.moved_on(result, "skip")
         self.say("Skipped. Skipping is never counted against you.")
 
     def flag(self, item: Item) -> None:
         if not self.live():
             return
         try:
-            flag_item(self.db, self.user.id, item.id,
-                      st.session_state.get(f"reason_{item.id}", "") or "", **self._timing(item))
+            result = self.queue.flag(item.id, st.session_state.get(f"reason_{item.id}", "") or "",
+                                     Timing(**self._timing(item)))
         except StoreError as exc:
             self.say(problems=[f"{exc}: type it in the reason box first."])
             return
         drop_draft(item.id)
-        self.state["current"] = None
-        self.breaks.forget()
+        self.moved_on(result, None)
         self.say("Flagged for a lead. Thank you.")
+
+    def undo(self) -> None:
+        """Undo the last submit (the item comes back as a correction, its answer filled in)
+        or skip (the item comes back as the current one, if nobody else took it)."""
+        if not self.live():
+            return
+        self.state["undo"] = None
+        try:
+            result = self.queue.undo_last()
+        except StoreError as exc:
+            self.say(problems=[str(exc)])
+            return
+        if result.kind == "submit":
+            drop_draft(result.item.id)      # filled in afresh from the saved answer
+            self.state["target"], self.state["view"] = result.item.id, None
+            self.say("Undone: correct your answer below; saving adds a new version.")
+        else:
+            self.state["current"] = result.current
+            self.breaks.routed(result.status)
+            self.say(f"Undone: item {markdown_literal(result.item.external_id)} is back.")
+
+    def undo_button(self) -> None:
+        """Undo (Z), for a short while after a submit or skip."""
+        offer = self.state.get("undo")
+        if not offer or (utcnow() - offer["at"]).total_seconds() > UNDO_WINDOW_SECONDS:
+            return
+        st.button(f"Undo {offer['kind']}", key="undo_last", shortcut=keys.UNDO,
+                  on_click=self.undo,
+                  help="Brings back the item you just submitted (to correct it) or skipped.")
 
     def go_back(self) -> None:
         self.state["target"] = None   # from an item of My items: as if from the current one
@@ -359,6 +391,7 @@ class WorkSession:
                        + (f"You did {done} items this session. " if done else "") + "Thank you!")
         if done:
             st.button("Previous", key="back_done", shortcut=keys.PREVIOUS, on_click=self.go_back)
+        self.undo_button()
 
     def hint_gate(self, item: Item, draft: Draft) -> bool:
         """Show any hint above the text; True when the text may be shown now."""
@@ -425,8 +458,8 @@ class WorkSession:
 
     def action_row(self, item: Item, on_submit: Callable[[], None]) -> None:
         correcting = self.correcting
-        submit_col, text_submit_col, skip_col, flag_col, back_col, fwd_col = st.columns(
-            [1.2, 1.8, 1, 1, 1.1, 1])
+        submit_col, text_submit_col, skip_col, flag_col, back_col, fwd_col, undo_col = st.columns(
+            [1.2, 1.8, 1, 1, 1.1, 1, 1.3])
         submit_col.button("Save correction" if correcting else "Submit", type="primary",
                           key=f"submit_{item.id}", shortcut=keys.SUBMIT, width="stretch",
                           on_click=on_submit)
@@ -443,6 +476,9 @@ class WorkSession:
                         disabled=not self.state["done"] or self.state["view"] == 0)
         fwd_col.button("Next", key=f"fwd_{item.id}", shortcut=keys.NEXT, width="stretch",
                        on_click=self.go_forward, disabled=not correcting)
+        if not correcting:
+            with undo_col:
+                self.undo_button()
         if not correcting:
             st.text_input("Reason (optional for skip, needed for flag)", key=f"reason_{item.id}",
                           max_chars=MAX_REASON_CHARS)

@@ -22,6 +22,9 @@ NEXT = "Right"
 # The guidelines and taxonomy dialog: M for "manual" (G is safe, H a category key, and no
 # action or category on either work page uses M).
 GUIDELINES = "M"
+# Undo the last submit or skip (for core.queue.UNDO_WINDOW_SECONDS): Z as in the usual
+# Ctrl+Z; no category, action or compare key uses it.
+UNDO = "Z"
 
 
 def category_key(index: int) -> str | None:

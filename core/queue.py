@@ -14,6 +14,11 @@ SERVE_ORDERS = ("depth_first", "breadth_first")
 DEFAULT_SERVE_ORDER = "depth_first"
 DEFAULT_GOLD_RATE = 0.05            # 1 in 20
 DEFAULT_QUALIFICATION_THRESHOLD = 0.8
+# How many items the work pages hold claimed for a person: the one shown and the next one.
+DEFAULT_PREFETCH = 2
+# A person's last submit or skip can be undone for this long (a submit undone reopens the
+# item for correction; a skip undone gives the item back if nobody else took it).
+UNDO_WINDOW_SECONDS = 120
 
 
 @dataclass(frozen=True)

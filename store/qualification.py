@@ -17,6 +17,7 @@ qualification items serves real items (status "no_items", for the lead to see).
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -135,11 +136,13 @@ def qualification_status(db: Database, project_id: int, user_id: int) -> Qualifi
 def qualification_gate(db: Database, cur: duckdb.DuckDBPyConnection, user_id: int,
                        project_id: int, rules: QueueRules,
                        gold_ids: tuple[tuple[int, bool], ...], ceiling: int | None,
-                       now: datetime) -> tuple[str, int | None]:
+                       now: datetime, held: Collection[int] = ()) -> tuple[str, int | None]:
     """For the work queue, inside its transaction: ("serve", item id) a qualification item
     to answer next; ("open", None) real items may be served; ("blocked", None) nothing may
-    be served (failed and waiting for a lead, or the remaining items are above the person's
-    severity ceiling today). Scores and records an attempt when its last item is answered."""
+    be served (failed and waiting for a lead, the remaining items are above the person's
+    severity ceiling today, or all of them are `held`: claimed by the person already, ahead
+    of this one in their queue). Scores and records an attempt when its last item is
+    answered."""
     key = ("qualified", project_id, user_id)
     if db.access_cache.get(key):
         return "open", None
@@ -156,7 +159,8 @@ def qualification_gate(db: Database, cur: duckdb.DuckDBPyConnection, user_id: in
         rows = dict(cur.execute(
             "SELECT id, coalesce(hint_severity, 0) FROM items"
             f" WHERE id IN ({', '.join('?' * len(remaining))})", remaining).fetchall())
-        allowed = [i for i in remaining if ceiling is None or rows.get(i, 0) <= ceiling]
+        allowed = [i for i in remaining if (ceiling is None or rows.get(i, 0) <= ceiling)
+                   and i not in held]
         if not allowed:
             return "blocked", None
         # Every item must be answered to finish; one the person skipped comes back last.

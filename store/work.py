@@ -4,7 +4,8 @@ Bookkeeping lives on the item row so a claim is one filtered scan with LIMIT 1:
 `open_slots` (annotations still wanted minus claims), `done_count` (first-version
 annotations), `touched_by` (',id,' tokens of people who claimed, annotated or skipped it,
 so nobody is served the same item twice). Claims are rows in `claims` until submitted,
-skipped or given to someone else.
+skipped or given to someone else. A person may hold several (store/work_queue.py
+prefetches the next item): `claimed_at` orders them, the one to show first oldest.
 
 A claim past its `expires_at` has lapsed but keeps its slot: its holder gets the item back
 first when they next ask (their work is then not a second copy), and someone else gets it
@@ -78,37 +79,98 @@ def _token(user_id: int) -> str:
 
 
 def _claim(db: Database, cur: duckdb.DuckDBPyConnection, user_id: int, project_id: int,
-           now: datetime, seen: dict | None = None) -> Item | None:
+           now: datetime, seen: dict | None = None, answered: bool = False) -> Item | None:
+    """The one item to work on next (the single-item queue: `claim_next_item`,
+    `save_and_claim_next`). `seen`, when given, receives the wellbeing status routed by."""
+    items, status = _claim_items(db, cur, user_id, project_id, now, 1, answered)
+    if seen is not None:
+        seen["status"] = status
+    return items[0] if items else None
+
+
+def _claim_items(db: Database, cur: duckdb.DuckDBPyConnection, user_id: int, project_id: int,
+                 now: datetime, count: int, answered: bool = False
+                 ) -> tuple[list[Item], WellbeingStatus]:
+    """Up to `count` items for this person, the one to show first first, each claimed for
+    them, and the wellbeing status they were routed by. Claims already held come first,
+    oldest first (`claimed_at` orders a person's claims); the rest are claimed fresh.
+
+    With `count` > 1 some claims are prefetched: chosen before the item ahead of them was
+    answered. Every call routes them again by the person's status now: a claim above the
+    day's ceiling goes back to the pool (`_drop_claims_above`); when a lighter item is due
+    (`benign_next`), one is claimed and put first, ahead of a held claim that is not light,
+    which stays claimed and comes after it. The first held claim is the item on the
+    person's screen unless `answered` (called right after an answer): that one is never
+    re-routed for `benign_next`, as the single-item queue never re-routed a held claim.
+    Held claims beyond `count` (the furthest ones) go back to the pool."""
     timeout = timedelta(minutes=config.claim_timeout_minutes())
     require_worker(db, cur, user_id, project_id)
     policy = project_policy(cur, project_id, db)
     status = _routing_status(cur, user_id, project_id, policy, now)
-    if seen is not None:
-        seen["status"] = status
     ceiling, benign = _limits(status, policy)
     # Lapsed claims too: nobody else has needed the slot, so it is still this person's.
     held = [row[0] for row in cur.execute(
-        "SELECT item_id FROM claims WHERE project_id = ? AND user_id = ? ORDER BY claimed_at",
-        [project_id, user_id]).fetchall()]
+        "SELECT item_id FROM claims WHERE project_id = ? AND user_id = ?"
+        " ORDER BY claimed_at, item_id", [project_id, user_id]).fetchall()]
     if held and ceiling is not None:
         held = _drop_claims_above(cur, user_id, project_id, held, ceiling)
+    if len(held) > count:
+        _release_claims(cur, user_id, project_id, held[count:], "prefetch")
+        held = held[:count]
+    items = []
     if held:
-        cur.execute("UPDATE claims SET expires_at = ? WHERE item_id = ? AND user_id = ?",
-                    [now + timeout, held[0], user_id])
-        row = cur.execute(f"SELECT {_ITEM_COLUMNS} FROM items WHERE id = ?",
-                          [held[0]]).fetchone()
-        return _item(row)
+        # Held claims stay this person's for another timeout from now.
+        cur.execute(f"UPDATE claims SET expires_at = ? WHERE user_id = ? AND item_id IN"
+                    f" ({', '.join('?' * len(held))})", [now + timeout, user_id, *held])
+        rows = {row[0]: row for row in cur.execute(
+            f"SELECT {_ITEM_COLUMNS} FROM items WHERE id IN ({', '.join('?' * len(held))})",
+            held).fetchall()}
+        items = [_item(rows[item_id]) for item_id in held]
+    on_screen = 0 if answered or not items else 1
+    light_tried = False
+    if benign is not None and len(items) > on_screen and (items[on_screen].hint_severity or 0) > benign:
+        # A lighter item is due and the next held one (prefetched before the answer that
+        # made it due) is not light: put a light one in front of it, when there is one.
+        light_tried = True
+        light = _claim_fresh(db, cur, user_id, project_id, now, timeout, ceiling, benign,
+                             [i.id for i in items], only_light=True)
+        if light is not None:
+            items.insert(on_screen, light)
+            if len(items) > count:
+                # The furthest claim makes room (it goes back to the pool).
+                _release_claims(cur, user_id, project_id, [items[-1].id], "prefetch")
+                items.pop()
+            _order_claims(cur, user_id, [i.id for i in items], now)
+    while len(items) < count:
+        # Only the first item the person will see next is due to be light.
+        due_light = benign if len(items) == on_screen and not light_tried else None
+        item = _claim_fresh(db, cur, user_id, project_id, now + timedelta(microseconds=len(items)),
+                            timeout, ceiling, due_light, [i.id for i in items])
+        if item is None:
+            break
+        items.append(item)
+    return items, status
+
+
+def _claim_fresh(db: Database, cur: duckdb.DuckDBPyConnection, user_id: int, project_id: int,
+                 now: datetime, timeout: timedelta, ceiling: int | None, benign: int | None,
+                 ahead: list[int], only_light: bool = False) -> Item | None:
+    """Claim one more item for this person, to be served after the `ahead` items they hold:
+    a qualification item while they must qualify, a gold item when their next item is due
+    to be one (counting `ahead` as finished), else an open item (a light one first when
+    `benign` is set; with `only_light` nothing else), else someone's lapsed claim."""
     rules, gold_ids, overlap = _queue_setup(db, cur, project_id)
     if rules.qualification_required:
         from store.qualification import qualification_gate
         gate, item_id = qualification_gate(db, cur, user_id, project_id, rules, gold_ids,
-                                           ceiling, now)
+                                           benign if only_light else ceiling, now, held=ahead)
         if gate == "serve":
             return _claim_gold(cur, user_id, project_id, item_id, now, timeout, "qualification")
         if gate == "blocked":
             return None
     if gold_ids and rules.gold_rate > 0:
-        item_id = _gold_due(cur, user_id, project_id, rules, gold_ids, ceiling)
+        item_id = _gold_due(cur, user_id, project_id, rules, gold_ids,
+                            benign if only_light else ceiling, len(ahead))
         if item_id is not None:
             return _claim_gold(cur, user_id, project_id, item_id, now, timeout, "gold")
     token = _token(user_id)
@@ -116,14 +178,17 @@ def _claim(db: Database, cur: duckdb.DuckDBPyConnection, user_id: int, project_i
     # over the whole table, while a point update by primary key is cheap. The write
     # lock makes the pair atomic.
     candidate = None
-    if benign:
+    if benign is not None:
         # After a long run of severe items: something light first, when there is any.
         candidate = _candidate(cur, project_id, token, benign, rules.serve_order, overlap)
+        if candidate is None and only_light:
+            return None
     if candidate is None:
         candidate = _candidate(cur, project_id, token, ceiling, rules.serve_order, overlap)
     if candidate is None:
         # Nothing fresh: take over someone's lapsed claim (their late work, if any, is kept).
-        return _take_over(cur, user_id, project_id, now, timeout, ceiling)
+        return _take_over(cur, user_id, project_id, now, timeout,
+                          benign if only_light else ceiling)
     row = cur.execute(
         "UPDATE items SET open_slots = open_slots - 1, touched_by = touched_by || ? "
         f"WHERE id = ? RETURNING {_ITEM_COLUMNS}", [token[1:], candidate[0]]).fetchone()
@@ -132,6 +197,18 @@ def _claim(db: Database, cur: duckdb.DuckDBPyConnection, user_id: int, project_i
                 [item.id, project_id, user_id, now, now + timeout])
     log_event(cur, "claim", user_id, project_id, item.id)
     return item
+
+
+def _order_claims(cur: duckdb.DuckDBPyConnection, user_id: int, item_ids: list[int],
+                  now: datetime) -> None:
+    """Make the person's claims come back in this order (by `claimed_at`), keeping them
+    no later than now."""
+    first = cur.execute(
+        f"SELECT min(claimed_at) FROM claims WHERE user_id = ? AND item_id IN"
+        f" ({', '.join('?' * len(item_ids))})", [user_id, *item_ids]).fetchone()[0] or now
+    for n, item_id in enumerate(item_ids):
+        cur.execute("UPDATE claims SET claimed_at = ? WHERE item_id = ? AND user_id = ?",
+                    [first + timedelta(microseconds=n), item_id, user_id])
 
 
 def _take_over(cur: duckdb.DuckDBPyConnection, user_id: int, project_id: int, now: datetime,
@@ -229,11 +306,13 @@ def finished_items(cur: duckdb.DuckDBPyConnection, user_id: int, project_id: int
 
 
 def _gold_due(cur: duckdb.DuckDBPyConnection, user_id: int, project_id: int, rules: QueueRules,
-              gold_ids: tuple[tuple[int, bool], ...], ceiling: int | None) -> int | None:
+              gold_ids: tuple[tuple[int, bool], ...], ceiling: int | None,
+              ahead: int = 0) -> int | None:
     """A gold item this person has not touched, when their next item is due to be gold
     (one in each block of n: core.queue.gold_due); plain gold items before qualification
-    ones."""
-    if not gold_due(finished_items(cur, user_id, project_id), rules.gold_rate, user_id,
+    ones. `ahead`: items they hold that come before this one (prefetch), counted as
+    finished (a correction made in between moves the count on by one)."""
+    if not gold_due(finished_items(cur, user_id, project_id) + ahead, rules.gold_rate, user_id,
                     project_id):
         return None
     ids = [item_id for item_id, _ in sorted(gold_ids, key=lambda g: (g[1], g[0]))]
@@ -264,18 +343,25 @@ def _drop_claims_above(cur: duckdb.DuckDBPyConnection, user_id: int, project_id:
                        held: list[int], ceiling: int) -> list[int]:
     """A claim held from before a cap was reached goes back to the pool if it is now above
     the person's ceiling (and may come back to them another day)."""
-    keep = []
-    for item_id in held:
-        severity = cur.execute("SELECT hint_severity FROM items WHERE id = ?", [item_id]).fetchone()[0]
-        if severity is not None and severity > ceiling:
-            cur.execute("DELETE FROM claims WHERE item_id = ? AND user_id = ?", [item_id, user_id])
-            cur.execute("UPDATE items SET open_slots = open_slots + CASE WHEN gold THEN 0 ELSE 1 END,"
-                        " touched_by = replace(touched_by, ?, ',') WHERE id = ?",
-                        [_token(user_id), item_id])
-            log_event(cur, "claim_released", user_id, project_id, item_id, {"why": "daily cap"})
-        else:
-            keep.append(item_id)
-    return keep
+    severities = dict(cur.execute(
+        f"SELECT id, hint_severity FROM items WHERE id IN ({', '.join('?' * len(held))})",
+        held).fetchall())
+    above = [i for i in held if severities.get(i) is not None and severities[i] > ceiling]
+    if above:
+        _release_claims(cur, user_id, project_id, above, "daily cap")
+    return [i for i in held if i not in above]
+
+
+def _release_claims(cur: duckdb.DuckDBPyConnection, user_id: int, project_id: int,
+                    item_ids: list[int], why: str) -> None:
+    """Give these claims of the person back to the pool unseen: the slot opens again and
+    the item may be served to them again later (their token goes)."""
+    for item_id in item_ids:
+        cur.execute("DELETE FROM claims WHERE item_id = ? AND user_id = ?", [item_id, user_id])
+        cur.execute("UPDATE items SET open_slots = open_slots + CASE WHEN gold THEN 0 ELSE 1 END,"
+                    " touched_by = replace(touched_by, ?, ',') WHERE id = ?",
+                    [_token(user_id), item_id])
+        log_event(cur, "claim_released", user_id, project_id, item_id, {"why": why})
 
 
 def claim_next_item(db: Database, user_id: int, project_id: int,
@@ -414,9 +500,29 @@ def save_and_claim_next(db: Database, user_id: int, item_id: int, label: Label |
     def work(cur: duckdb.DuckDBPyConnection) -> tuple[int, Item | None]:
         annotation_id, project_id = _save(db, cur, user_id, item_id, label, judgment, shown_at,
                                           active_ms, now)
-        return annotation_id, _claim(db, cur, user_id, project_id, now, seen)
+        return annotation_id, _claim(db, cur, user_id, project_id, now, seen, answered=True)
 
     return db.write(work)
+
+
+def skip_reason(reason: str | None) -> str:
+    """The skip reason as stored (optional); StoreError when it is too long."""
+    reason = (reason or "").strip()
+    problem = length_problem(reason, MAX_REASON_CHARS, "reason")
+    if problem:
+        raise StoreError(problem)
+    return reason
+
+
+def flag_reason(reason: str | None) -> str:
+    """The flag reason as stored (required); StoreError when missing or too long."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise StoreError("say briefly why you flag this item")
+    problem = length_problem(reason, MAX_REASON_CHARS, "reason")
+    if problem:
+        raise StoreError(problem)
+    return reason
 
 
 def skip_item(db: Database, user_id: int, item_id: int, reason: str = "",
@@ -425,54 +531,43 @@ def skip_item(db: Database, user_id: int, item_id: int, reason: str = "",
     """Give the item back to the pool for others (never to this person again). No penalty.
     The time spent with it still counts as exposure, at the item's hint when its text was
     seen (`text_seen=False`: skipped from behind the warning or the blur, severity unknown)."""
-    reason = (reason or "").strip()
-    problem = length_problem(reason, MAX_REASON_CHARS, "reason")
-    if problem:
-        raise StoreError(problem)
-    _release(db, user_id, item_id, "skip", {"reason": reason} if reason else None,
-             timing=(shown_at, active_ms), text_seen=text_seen)
+    reason = skip_reason(reason)
+    db.write(lambda cur: _release(db, cur, user_id, item_id, "skip",
+                                  {"reason": reason} if reason else None,
+                                  timing=(shown_at, active_ms), text_seen=text_seen))
 
 
 def flag_item(db: Database, user_id: int, item_id: int, reason: str,
               shown_at: datetime | None = None, active_ms: int | None = None,
               text_seen: bool = True) -> None:
     """Flag the item for a lead and move on; the slot returns to the pool."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise StoreError("say briefly why you flag this item")
-    problem = length_problem(reason, MAX_REASON_CHARS, "reason")
-    if problem:
-        raise StoreError(problem)
-
-    def extra(cur: duckdb.DuckDBPyConnection, project_id: int) -> None:
-        cur.execute("INSERT INTO flags (item_id, project_id, user_id, reason, flagged_at) "
-                    "VALUES (?, ?, ?, ?, ?)", [item_id, project_id, user_id, reason, utcnow()])
-
-    _release(db, user_id, item_id, "flag", {"reason": reason}, extra, timing=(shown_at, active_ms),
-             text_seen=text_seen)
+    reason = flag_reason(reason)
+    db.write(lambda cur: _release(db, cur, user_id, item_id, "flag", {"reason": reason},
+                                  timing=(shown_at, active_ms), text_seen=text_seen))
 
 
-def _release(db: Database, user_id: int, item_id: int, kind: str,
-             details: dict[str, Any] | None, extra=None,
+def _release(db: Database, cur: duckdb.DuckDBPyConnection, user_id: int, item_id: int,
+             kind: str, details: dict[str, Any] | None,
              timing: tuple[datetime | None, int | None] = (None, None),
-             text_seen: bool = True) -> None:
-    def work(cur: duckdb.DuckDBPyConnection) -> None:
-        target = _item_project_and_claim(cur, user_id, item_id)
-        project_id, has_claim = target.project_id, target.has_claim
-        require_worker(db, cur, user_id, project_id)
-        record_exposure(cur, user_id, project_id, item_id,
-                        target.hint_severity if text_seen else None, target.hint_category, kind,
-                        timing[1], timing[0], utcnow())
-        if has_claim:
-            cur.execute("DELETE FROM claims WHERE item_id = ? AND user_id = ?", [item_id, user_id])
-            # A gold item keeps no open slots (only its own path serves it).
-            cur.execute("UPDATE items SET open_slots = open_slots + 1 WHERE id = ?"
-                        " AND NOT coalesce(gold, false)", [item_id])
-        if extra:
-            extra(cur, project_id)
-        log_event(cur, kind, user_id, project_id, item_id, details)
-
-    db.write(work)
+             text_seen: bool = True) -> int:
+    """Skip or flag the item inside the caller's transaction; returns its project id."""
+    target = _item_project_and_claim(cur, user_id, item_id)
+    project_id, has_claim = target.project_id, target.has_claim
+    require_worker(db, cur, user_id, project_id)
+    now = utcnow()
+    record_exposure(cur, user_id, project_id, item_id,
+                    target.hint_severity if text_seen else None, target.hint_category, kind,
+                    timing[1], timing[0], now)
+    if has_claim:
+        cur.execute("DELETE FROM claims WHERE item_id = ? AND user_id = ?", [item_id, user_id])
+        # A gold item keeps no open slots (only its own path serves it).
+        cur.execute("UPDATE items SET open_slots = open_slots + 1 WHERE id = ?"
+                    " AND NOT coalesce(gold, false)", [item_id])
+    if kind == "flag":
+        cur.execute("INSERT INTO flags (item_id, project_id, user_id, reason, flagged_at) "
+                    "VALUES (?, ?, ?, ?, ?)", [item_id, project_id, user_id, details["reason"], now])
+    log_event(cur, kind, user_id, project_id, item_id, details)
+    return project_id
 
 
 @dataclass(frozen=True)

@@ -88,7 +88,8 @@ def test_valid_labels_have_no_problems():
 
 
 def test_keys_are_distinct_and_avoid_streamlit_reserved_ones():
-    singles = [keys.SAFE, keys.UNSAFE, keys.SKIP, keys.FLAG, keys.REVEAL]
+    singles = [keys.SAFE, keys.UNSAFE, keys.SKIP, keys.FLAG, keys.REVEAL, keys.UNDO,
+               keys.GUIDELINES]
     everything = list(keys.CATEGORY_KEYS) + list(keys.SEVERITY_KEYS) + singles + [
         keys.SUBMIT, keys.SUBMIT_FROM_TEXT, keys.PREVIOUS, keys.NEXT]
     assert len(everything) == len(set(k.lower() for k in everything))
