@@ -19,6 +19,7 @@ from streamlit_authenticator.controllers import AuthenticationController
 from components import session_binding
 from core import config
 from core.roles import has_role
+from store.work_queue import release_all_prefetched
 from store import login_throttle, sessions, users
 from store.db import Database
 from store.users import User
@@ -244,8 +245,12 @@ def logout_button(db: Database) -> None:
     shows the login form and has the browser delete the cookie."""
     def on_logout() -> None:
         token = st.session_state.get(_SESSION)
+        user = st.session_state.get("sl_user")
         if token:
             sessions.end_session(db, token, "logout")
+        if user is not None:
+            # Items fetched ahead but never shown go back to the pool at once.
+            release_all_prefetched(db, user.id)
         forget_person()
         st.session_state[_LOGGED_OUT] = True
 

@@ -359,3 +359,14 @@ class WorkQueue:
             return max(0, len(held) - 1)
 
         return self.db.write(work)
+
+
+def release_all_prefetched(db: Database, user_id: int) -> int:
+    """The person logs out: in every project, the claims they hold but have not been shown
+    go back to the pool (the one on screen lapses as claims do). Returns how many went."""
+    with db.read() as cur:
+        project_ids = [row[0] for row in cur.execute(
+            "SELECT project_id FROM claims WHERE user_id = ? GROUP BY project_id"
+            " HAVING count(*) > 1", [user_id]).fetchall()]
+    return sum(WorkQueue(db, user_id, project_id).release_prefetched()
+               for project_id in project_ids)

@@ -33,14 +33,14 @@ def test_the_next_login_lands_on_the_last_work_page_and_project(app_db, team, tm
     at.switch_page("app_pages/compare.py").run()
     at.selectbox(key="compare_project").set_value(chosen).run()
     assert not at.exception
-    # A new login (another device): straight to Compare, in the chosen project; no new claim
-    # in the label project, and none in the other compare project.
-    app_db.write(lambda cur: cur.execute("DELETE FROM claims"))
+    before = _claims(app_db)
+    assert (other, team["ann"]) in before        # the picker's first project was opened once
+    # A new login (another device): straight to Compare, in the chosen project, which keeps
+    # the claims it had; nothing new is claimed in the label project or the other one.
     again = as_user(app_db, "ann").run()
     assert [t.value for t in again.title] == ["Compare"]
     assert again.selectbox(key="compare_project").value == chosen
-    assert _claims(app_db) == [(chosen, team["ann"])]
-    assert other != chosen
+    assert _claims(app_db) == before
 
 
 def test_no_banner_for_a_zero_hint_and_keyword_hints_say_so(app_db, team, tmp_path):
@@ -66,3 +66,16 @@ def test_no_banner_for_a_zero_hint_and_keyword_hints_say_so(app_db, team, tmp_pa
         at = at.button(key=f"submit_{item_id}").click().run()
     assert seen["plain"] == []
     assert len(seen["word"]) == 1 and "severity hint (estimated from keywords)" in seen["word"][0]
+
+
+def test_logging_out_gives_back_the_items_fetched_ahead(app_db, team, tmp_path):
+    pid = _project(app_db, team, tmp_path, "Ahead", "label",
+                   [{"id": f"a{n}", "prompt": f"p {n}", "response": "r"} for n in range(4)])
+    at = as_user(app_db, "ann").run()
+    # The item on screen and the next one, fetched ahead (positive control for the release).
+    assert _claims(app_db) == [(pid, team["ann"]), (pid, team["ann"])]
+    at.button(key="sl_logout_button").click().run()
+    assert _claims(app_db) == [(pid, team["ann"])]
+    with app_db.read() as cur:
+        assert cur.execute("SELECT sum(open_slots) FROM items WHERE project_id = ?",
+                           [pid]).fetchone()[0] == 3
