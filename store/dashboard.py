@@ -70,10 +70,12 @@ def progress_by_project(db: Database, f: DashboardFilter, today: date | None = N
                    count(*) FILTER (WHERE i.done_count > p.overlap) AS over_served,
                    sum(greatest(i.done_count - p.overlap, 0)) AS extra
             FROM items i JOIN projects p ON p.id = i.project_id
-            WHERE {items} GROUP BY i.project_id
+            -- Gold items are checks, not work: not part of progress (as on the work pages).
+            WHERE {items} AND NOT coalesce(i.gold, false) GROUP BY i.project_id
         ), daily AS (
             SELECT project_id, CAST(submitted_at AS DATE) AS day, count(*) AS done
-            FROM annotations WHERE version = 1 AND {done} GROUP BY ALL
+            FROM annotations WHERE version = 1 AND {done}
+              AND item_id NOT IN (SELECT id FROM items WHERE gold) GROUP BY ALL
         ), paced AS (
             SELECT project_id, sum(done) AS done,
                    avg(done) FILTER (WHERE recent <= ?) AS pace_per_day

@@ -515,7 +515,8 @@ def test_lead_sees_every_panel_with_charts_tables_and_downloads(app_db, team, tm
     assert not downloads & {"csv_shared_mood", "csv_team_mood"}
     assert not [i for i in at.info if i.value == "No data for these filters yet."]
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Done / total (slots)"] == "6 / 24"
+    # Gold items (items[0] and items[4]) are checks, not work: 10 items x 2 slots, 3 done.
+    assert metrics["Done / total (slots)"] == "3 / 20"
     # Three first answers to gold items, two right (ann1 and ann2 on items[0]).
     assert metrics["Gold accuracy"] == "67%"
     queues = [f.value for f in at.dataframe if "queue" in f.value.columns][0]
