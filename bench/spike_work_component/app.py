@@ -86,24 +86,31 @@ def session() -> dict:
     ss = st.session_state
     if "spike" not in ss:
         ss.spike = {"items": queue().claim(2), "claimed": set(), "acked": deque(maxlen=200),
-                    "rejected": [], "saved": 0}
+                    "rejected": [], "saved": 0, "dups": 0}
         ss.spike["claimed"].update(i["id"] for i in ss.spike["items"])
     return ss.spike
 
 
-def on_submit() -> None:
-    """Trigger callback: runs before the fragment body, so the data drawn this run is fresh."""
-    payload = st.session_state["work"].get("submit") or {}
+def on_submit_unkeyed() -> None:
+    st.session_state.unkeyed_callbacks = st.session_state.get("unkeyed_callbacks", 0) + 1
+
+
+def on_submit(payload: dict | None = None) -> None:
+    """Trigger callback: runs before the fragment body, so the data drawn this run is fresh.
+    With key="work", st.session_state["work"] holds the state and this run's trigger values."""
+    payload = payload or st.session_state["work"].get("submit") or {}
     s = session()
     for answer in payload.get("answers", []):     # the whole outbox: triggers coalesce
         status = queue().record(answer, s["claimed"])
         if status in ("saved", "duplicate"):
             s["acked"].append(answer["id"])
+            s["dups"] += status == "duplicate"
             if status == "saved":
                 s["saved"] += 1
                 s["items"] = [i for i in s["items"] if i["id"] != answer["item_id"]]
         else:
             s["rejected"].append({"answer_id": answer["id"], "message": status})
+            print(f"spike: rejected {answer.get('id')}: {status}", flush=True)
     missing = 2 - len(s["items"])
     if missing > 0:
         fresh = queue().claim(missing)
@@ -114,11 +121,17 @@ def on_submit() -> None:
 @st.fragment
 def component_area() -> None:
     s = session()
-    work_component(key="work",
+    keyed = st.query_params.get("key") != "none"    # ?key=none: the unkeyed variant (verify.py)
+    result = work_component(key="work" if keyed else None,
                    data={"items": s["items"], "rules": RULES, "acked": list(s["acked"]),
-                         "rejected": s["rejected"][-20:]},
-                   on_submit_change=on_submit)
-    st.caption(f"saved on the server: {s['saved']}")
+                         "rejected": s["rejected"][-20:], "debug": "debug" in st.query_params},
+                   on_submit_change=on_submit if keyed else on_submit_unkeyed)
+    if not keyed and result.submit:     # no key: read the trigger from the return value, then
+        on_submit(result.submit)        # draw again (the data above is one answer behind)
+        st.rerun(scope="fragment")
+    st.session_state.fragment_runs = st.session_state.get("fragment_runs", 0) + 1
+    st.caption(f"saved on the server: {s['saved']} · duplicates acknowledged: {s['dups']} · "
+               f"full runs: {st.session_state.full_runs} · fragment runs: {st.session_state.fragment_runs}")
 
 
 # ---- baseline: plain st.button round trips in a fragment (what the pages do today) ----
@@ -160,6 +173,7 @@ def button_area() -> None:
     st.caption(f"verdict: {sel['verdict']} · saved on the server: {s['saved']}")
 
 
+st.session_state.full_runs = st.session_state.get("full_runs", 0) + 1
 st.title("Work component spike")
 st.text_input("A text field outside the component (keys must not fire here)", key="outside")
 if st.query_params.get("mode") == "button":

@@ -122,6 +122,7 @@ export default function (component) {
     st = { root, queue: [], answered: new Set(), outbox: new Map(), rules: {},
       sel: { verdict: null, cats: new Set(), severity: null }, calls: 0, message: "" };
     instances.set(parentElement, st);
+    window.__spikeMounts = (window.__spikeMounts || 0) + 1;          // for verify.py
     st.keyHandler = (e) => onKey(st, e);
     // capture phase on window: runs before Streamlit's own shortcut handlers
     window.addEventListener("keydown", st.keyHandler, true);
@@ -138,8 +139,12 @@ export default function (component) {
     });
   }
   st.setTriggerValue = setTriggerValue;   // take the newest closure on every call
+  window.__spikeCalls = (window.__spikeCalls || 0) + 1;
+  window.__spikeParents = (window.__spikeParents || new Set()).add(parentElement);
+  if (data && data.debug) window.__spikeSend = (event, value) => setTriggerValue(event, value);
   update(st, data || {});
   return () => {          // called by Streamlit only on unmount (see README)
+    window.__spikeCleanups = (window.__spikeCleanups || 0) + 1;
     window.removeEventListener("keydown", st.keyHandler, true);
     window.removeEventListener("beforeunload", st.unload);
     clearInterval(st.retry);
