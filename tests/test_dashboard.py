@@ -25,6 +25,21 @@ TODAY = utcnow().date()
 D0, D1 = TODAY - timedelta(days=2), TODAY - timedelta(days=1)
 
 
+@pytest.fixture(autouse=True)
+def _today():
+    """TODAY is the day each test runs, not the day the module was imported: a suite that
+    crosses UTC midnight seeded today's rows after a stale TODAY and missed them."""
+    global TODAY, D0, D1
+    TODAY = utcnow().date()
+    D0, D1 = TODAY - timedelta(days=2), TODAY - timedelta(days=1)
+
+
+def seed_now() -> datetime:
+    """The "now" seeded rows count back from: the real time, but never before 03:00 UTC, so
+    rows seeded a few hours before now stay on today's date in a run just after midnight."""
+    return max(utcnow(), at(TODAY, 3))
+
+
 def at(day: date, hour: int = 10, minute: int = 0, second: int = 0) -> datetime:
     return datetime(day.year, day.month, day.day, hour, minute, second)
 
@@ -236,7 +251,7 @@ def test_longest_harmful_run_per_person_per_day(db, accounts):
 def test_time_since_last_break(db, accounts):
     p = make_project(db, accounts)
     ann1, ann2, ann3 = accounts["ann1"], accounts["ann2"], accounts["ann3"]
-    now = utcnow()
+    now = seed_now()
     insert_event(db, "break_taken", ann1, now - timedelta(hours=3))
     insert_event(db, "break_taken", ann1, now - timedelta(minutes=30))
     insert_event(db, "break_due", ann2, now - timedelta(minutes=5))
@@ -293,7 +308,7 @@ def test_team_wellbeing_for_leads_needs_three_people(db, accounts):
     """A lead's wellbeing panel: team aggregates only, and only over 3 or more people."""
     p = make_project(db, accounts)
     ann1, ann2, ann3 = accounts["ann1"], accounts["ann2"], accounts["ann3"]
-    now = utcnow()
+    now = seed_now()
     for n, severity in enumerate([3, 3, 3, 1]):
         expose(db, ann1, p, severity, at(D0, 9, n), outcome="skip" if n == 0 else "submit",
                category="S1")
@@ -429,7 +444,7 @@ def seed_everything(db, ids: dict[str, int], tmp_path) -> int:
     pid = projects.create_project(db, ids["lead"], "Pilot", "label", "", None, 2, [ann1, ann2, ann3])
     import_file(db, ids["lead"], pid, write_jsonl(tmp_path / "pilot.jsonl", label_rows(12, "pilot")))
     items = item_ids(db, pid)
-    now = utcnow()
+    now = seed_now()
     for n, (user, item) in enumerate([(ann1, items[0]), (ann1, items[1]), (ann2, items[0]),
                                       (ann2, items[2]), (ann3, items[3])]):
         work.save_annotation(db, user, item, Label(False, ("S1",), 3 + n % 2),
@@ -458,7 +473,7 @@ def seed_every_panel(db, ids: dict[str, int], tmp_path) -> int:
     gold.set_gold(db, ids["lead"], items[0], Label(False, ("S1",), 3), None, "a threat")
     gold.set_gold(db, ids["lead"], items[4], Label(False, ("S2",), 2), None, "fraud")
     set_preference(db, ids["ann3"], wellbeing.SHARE_CHECKINS_PREF, True)
-    wellbeing.record_checkin(db, ids["ann4"], 6, 4, "start", now=utcnow() - timedelta(minutes=30))
+    wellbeing.record_checkin(db, ids["ann4"], 6, 4, "start", now=seed_now() - timedelta(minutes=30))
     return pid
 
 
