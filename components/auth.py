@@ -219,12 +219,12 @@ def require_role(needed: str) -> User:
     return user
 
 
-PERSONAL_KEYS = ("sl_user", _SESSION, _ACTIVATION, "label", "compare", "pref_show_masked",
+PERSONAL_KEYS = ("sl_user", _SESSION, _ACTIVATION, "label", "compare",
                  "finishing", "page_hidden_ms", "break_due_noted", "authentication_status",
                  "username", "name", "roles",
                  "work_correction",   # components/work_page.CORRECTION_REQUEST
                  "label_project", "compare_project", "_sl_last_work", "_sl_landing")
-PERSONAL_PREFIXES = ("draft_", "note_", "edit_", "reason_", "rationale_", "cats_", "checkin_",
+PERSONAL_PREFIXES = ("pref_", "draft_", "note_", "edit_", "reason_", "rationale_", "cats_", "checkin_",
                      "share_checkins_", "valence_", "arousal_", "dash_", "show_all_",
                      "thread_", "ask_", "inbox_", "my_items_")
 

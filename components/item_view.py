@@ -28,23 +28,28 @@ SHOW_RENDERED_PREF = "show_text_as_rendered"
 SHOW_RENDERED_KEY = "pref_show_rendered"
 
 
+def preference_toggle(db: Database, user: User, label: str, preference: str, key: str,
+                      help: str) -> None:
+    """A sidebar toggle for one of the person's yes/no preferences: read from the store once
+    per session, written when changed (a callback runs before the page's login check: only
+    a live login may write)."""
+    def on_change() -> None:
+        if session_is_live(db):
+            set_preference(db, user.id, preference, bool(st.session_state[key]))
+
+    if key not in st.session_state:
+        st.session_state[key] = bool(get_preference(db, user.id, preference, False))
+    st.sidebar.toggle(label, key=key, on_change=on_change, help=help)
+
+
 def rendered_text_toggle(db: Database, user: User) -> None:
     """Sidebar: the person's choice to see item text as rendered (hidden characters not
-    marked), stored as their preference. Draw it outside fragments (the sidebar)."""
-    def on_change() -> None:
-        # A callback runs before the page's login check: only a live login may write.
-        if session_is_live(db):
-            set_preference(db, user.id, SHOW_RENDERED_PREF,
-                           bool(st.session_state[SHOW_RENDERED_KEY]))
-
-    if SHOW_RENDERED_KEY not in st.session_state:
-        st.session_state[SHOW_RENDERED_KEY] = bool(get_preference(db, user.id, SHOW_RENDERED_PREF,
-                                                                  False))
-    st.sidebar.toggle("Show text as rendered (hidden characters not marked)",
-                      key=SHOW_RENDERED_KEY, on_change=on_change,
-                      help="Off by default: zero-width, right-to-left and other invisible "
-                           "characters show as markers such as ⟦ZWSP⟧ or ⟦RLO⟧. Either way a "
-                           "notice above the item says what its text contains.")
+    marked). Draw it outside fragments (the sidebar)."""
+    preference_toggle(db, user, "Show text as rendered (hidden characters not marked)",
+                      SHOW_RENDERED_PREF, SHOW_RENDERED_KEY,
+                      "Off by default: zero-width, right-to-left and other invisible "
+                      "characters show as markers such as ⟦ZWSP⟧ or ⟦RLO⟧. Either way a "
+                      "notice above the item says what its text contains.")
 
 
 def text_as_rendered() -> bool:

@@ -14,7 +14,7 @@ from components.gold_feedback import (qualification_notice, remember_gold_feedba
                                      show_gold_feedback)
 from components.checkin import checkin_prompt, checkin_waiting, end_of_day, sidebar_checkin
 from components.guidelines import guidelines_button
-from components.item_view import masked_term_count, rendered_text_toggle
+from components.item_view import masked_term_count, preference_toggle, rendered_text_toggle
 from components.visibility import track_page_visibility
 from components.judgment import Draft, drop_draft, get_draft
 from components.thread import ask_a_lead
@@ -68,14 +68,9 @@ def pick_project(db: Database, user: User, kind: str, keyboard_help: str) -> Pro
     with st.sidebar.expander("Keyboard"):
         st.text(keyboard_help)
 
-    def on_change() -> None:
-        set_preference(db, user.id, SHOW_MASKED_PREF, bool(st.session_state["pref_show_masked"]))
-
-    if "pref_show_masked" not in st.session_state:
-        st.session_state["pref_show_masked"] = bool(get_preference(db, user.id, SHOW_MASKED_PREF, False))
-    st.sidebar.toggle("Show masked words without asking", key="pref_show_masked",
-                      on_change=on_change,
-                      help="Off by default. Every item shown unmasked is recorded as a reveal.")
+    preference_toggle(db, user, "Show masked words without asking", SHOW_MASKED_PREF,
+                      "pref_show_masked",
+                      "Off by default. Every item shown unmasked is recorded as a reveal.")
     rendered_text_toggle(db, user)
     return project
 

@@ -79,3 +79,17 @@ def test_logging_out_gives_back_the_items_fetched_ahead(app_db, team, tmp_path):
     with app_db.read() as cur:
         assert cur.execute("SELECT sum(open_slots) FROM items WHERE project_id = ?",
                            [pid]).fetchone()[0] == 3
+
+
+def test_logging_out_forgets_the_sidebar_preferences_of_that_person(app_db, team, tmp_path):
+    _project(app_db, team, tmp_path, "Prefs", "label",
+             [{"id": "p1", "prompt": "p", "response": "r"}])
+    at = as_user(app_db, "ann").run()
+    at.toggle(key="pref_show_rendered").set_value(True).run()
+    at.toggle(key="pref_show_masked").set_value(True).run()
+    from store.preferences import get_preference
+    assert get_preference(app_db, team["ann"], "show_text_as_rendered") is True
+    assert all(key in at.session_state for key in ("pref_show_rendered", "pref_show_masked"))
+    at.button(key="sl_logout_button").click().run()
+    # The next person in this browser starts from their own preferences, not these.
+    assert not any(key in at.session_state for key in ("pref_show_rendered", "pref_show_masked"))
