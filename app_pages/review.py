@@ -63,8 +63,8 @@ if item is not None:
             show_item(item, pattern, revealed)
         history_expander(db, item.id)
     with answers_column:
-        answers_table(db, project, item.id)
+        answers = item_answers(db, item.id)
+        answers_table(project, answers)
         adjudication_form(db, user, project, item.id)
         gold_form(db, user, project, item.id)
-        threads_section(db, user, item.id,
-                        {a.user_id: a.username for a in item_answers(db, item.id)})
+        threads_section(db, user, item.id, {a.user_id: a.username for a in answers})

@@ -25,7 +25,7 @@ from store.gold import gold_answer, remove_gold, set_gold
 from store.threads import item_threads
 from store.history import describe_judgment, describe_label, item_history
 from store.projects import Project
-from store.review import REVIEW_QUEUES, Answer, QueueRow, item_answers
+from store.review import REVIEW_QUEUES, Answer, QueueRow
 from store.users import User
 
 _SAID = "review_said"     # a message for the next run (the adjudication saved)
@@ -91,9 +91,9 @@ def _answer_row(answer: Answer, kind: str) -> dict:
     return row
 
 
-def answers_table(db: Database, project: Project, item_id: int) -> None:
-    """Every annotator's current answer to the item, with their names (leads only)."""
-    answers = item_answers(db, item_id)
+def answers_table(project: Project, answers: list[Answer]) -> None:
+    """Every annotator's current answer to an item (store/review.item_answers), with their
+    names (leads only)."""
     st.subheader("Answers")
     if not answers:
         st.info("Nobody has answered this item yet.")
