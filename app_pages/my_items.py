@@ -12,7 +12,7 @@ from components.db import get_db
 from components.work_page import request_correction
 from core.answers import ANSWERS
 from core.hidden_text import mark_hidden
-from core.masking import mask_pattern, mask_text
+from core.masking import mask_text, project_mask_pattern
 from core.wellbeing import policy_from_settings
 from store.db import StoreError, utcnow
 from store.projects import Project, projects_for_user
@@ -70,7 +70,7 @@ def preview(row: RecentItem, project: Project) -> str:
     # Masked first (masking matches across invisible characters), then hidden characters
     # marked: a right-to-left override cannot turn the preview around unseen.
     return mark_hidden(
-        mask_text(row.prompt_preview, mask_pattern(project.settings.get("mask_terms", [])))[0])
+        mask_text(row.prompt_preview, project_mask_pattern(project.settings))[0])
 
 
 if not rows:

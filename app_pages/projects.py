@@ -14,6 +14,7 @@ from store.db import StoreError
 from core.preference import DEFAULT_RATIONALE_RULE, RATIONALE_RULES
 from core.queue import SERVE_ORDERS, rules_from_settings
 from core.wellbeing import POLICY_LABELS, POLICY_RANGES, policy_from_settings
+from core.word_lists import DEFAULT_LANGUAGES, LANGUAGE_NAMES, available_languages
 from store.projects import (create_project, list_projects, member_ids, project_progress,
                             set_members, update_project, update_project_settings)
 from store.guidelines import guideline_history
@@ -95,6 +96,11 @@ with edit_tab:
             settings = project.settings
             extra_terms = st.text_area("Extra words to mask (one per line)",
                                        value="\n".join(settings.get("mask_terms", [])))
+            languages = st.multiselect(
+                "Languages of the items (their word lists mask words and feed the hint)",
+                available_languages(), default=settings.get("languages") or list(DEFAULT_LANGUAGES),
+                format_func=lambda code: LANGUAGE_NAMES.get(code, code),
+                help="After a change, use \"Recompute severity hints\" below.")
             hide_at = st.number_input("Hide text until asked when the severity hint is at least",
                                       min_value=0, max_value=9,
                                       value=int(settings.get("hide_text_at_severity", 3)))
@@ -133,6 +139,7 @@ with edit_tab:
                     set_members(db, user.id, pid, members)
                     update_project_settings(db, user.id, pid, {
                         "mask_terms": [t.strip() for t in extra_terms.splitlines() if t.strip()],
+                        "languages": list(languages),
                         "hide_text_at_severity": int(hide_at), "rationale": rule,
                         "per_response_safety": per_response, "serve_order": serve_order,
                         "gold_rate": float(gold_rate),

@@ -11,7 +11,7 @@ from components.project_picker import choose_project
 from components.review_panel import (adjudication_form, answers_table, history_expander,
                                      gold_form, last_result, masked_words_toggle, queue_rows,
                                      queue_table, threads_section)
-from core.masking import mask_pattern
+from core.masking import project_mask_pattern
 from core.text import markdown_literal
 from store.review import REVIEW_QUEUES, find_item, item_answers, questions_for, queue_takes
 from store.work import get_item
@@ -56,7 +56,7 @@ if item is not None:
     text_column, answers_column = st.columns(2)
     with text_column:
         st.caption(f"Item {item.id} · id {markdown_literal(item.external_id)}")
-        pattern = mask_pattern(project.settings.get("mask_terms", []))
+        pattern = project_mask_pattern(project.settings)
         if project.kind == "compare":
             show_pair(item, pattern, revealed, "a")
         else:

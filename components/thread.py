@@ -11,7 +11,7 @@ import streamlit as st
 from components.auth import forget_person, session_is_live
 from components.item_view import masked_term_count, rendered_text_toggle, show_item
 from core.limits import MAX_MESSAGE_CHARS
-from core.masking import mask_pattern
+from core.masking import project_mask_pattern
 from core.roles import has_role
 from core.text import markdown_literal
 from core.wellbeing import policy_from_settings
@@ -229,7 +229,7 @@ def _item_text(db: Database, user: User, item: Item) -> None:
     until the person chooses to see them (each choice recorded as a reveal)."""
     project = get_project(db, item.project_id)
     settings = project.settings if project else {}
-    pattern = mask_pattern(settings.get("mask_terms", []))
+    pattern = project_mask_pattern(settings)
     shown = st.session_state.get(f"inbox_shown_{item.id}", set())
     severe = (item.hint_severity is not None
               and item.hint_severity >= policy_from_settings(settings).dim_at_severity)

@@ -20,7 +20,7 @@ from components.judgment import Draft, drop_draft, get_draft
 from components.thread import ask_a_lead
 from core import keys
 from core.limits import MAX_REASON_CHARS
-from core.masking import mask_pattern
+from core.masking import project_mask_pattern
 from core.queue import DEFAULT_PREFETCH, UNDO_WINDOW_SECONDS
 from core.text import markdown_literal
 from core.wellbeing import policy_from_settings
@@ -98,7 +98,7 @@ class WorkSession:
 
     def __init__(self, db: Database, user: User, project: Project, page: str) -> None:
         self.db, self.user, self.project = db, user, project
-        self.pattern: re.Pattern[str] | None = mask_pattern(project.settings.get("mask_terms", []))
+        self.pattern: re.Pattern[str] | None = project_mask_pattern(project.settings)
         self.gate_severity = int(project.settings.get("hide_text_at_severity", 3))
         self.policy = policy_from_settings(project.settings)
         pages = st.session_state.setdefault(page, {})

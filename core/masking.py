@@ -2,8 +2,10 @@
 
 Matching is case-insensitive (Unicode case folding), on whole words only (a term never
 masks part of a longer word: "ass" leaves "assassin" alone), and literal: a variant such as
-"sh1t" or "$hit" is masked when the list names it. A masked term keeps its first character:
-"fuck" becomes "f***". Characters a reader cannot see (zero-width, bidi and other format or
+"$hit" is masked when the list names it, and look-alike spellings, repeated letters and
+plurals of a listed term are masked too ("fvck", "sh!t", "shiiit", "bitches";
+core/word_lists.py). The lists are per language: a project names its languages (setting
+"languages", default English). A masked term keeps its first character: "fuck" becomes "f***". Characters a reader cannot see (zero-width, bidi and other format or
 control characters, see core/hidden_text.py) do not break a word: "f<ZWSP>uck" is masked as
 "f<ZWSP>***", the invisible character kept in place for the hidden-text markers to show.
 """
@@ -15,38 +17,43 @@ from functools import lru_cache
 from pathlib import Path
 
 from core.hidden_text import invisible_positions
+from core.word_lists import (DEFAULT_LANGUAGES, EXPLICIT, WORDLISTS, sorted_terms, term_body,
+                             terms_for)
+from core.word_lists import load_terms as _load_terms
 
-WORD_LIST = Path(__file__).with_name("wordlists") / "explicit_terms.txt"
+WORD_LIST = WORDLISTS / "en" / EXPLICIT
 
 
 def load_terms(path: Path = WORD_LIST) -> list[str]:
     """Terms from a word-list file: one per line, '#' starts a comment."""
-    terms = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        term = line.split("#", 1)[0].strip() if not line.lstrip().startswith("#") else ""
-        if term:
-            terms.append(term)
-    return terms
+    return _load_terms(path)
 
 
 @lru_cache(maxsize=64)
 def _compile(terms: tuple[str, ...]) -> re.Pattern[str] | None:
-    cleaned = sorted({t.strip() for t in terms if t and t.strip()}, key=len, reverse=True)
+    cleaned = sorted_terms(terms)
     if not cleaned:
         return None
-    alternatives = "|".join(re.escape(t) for t in cleaned)
+    alternatives = "|".join(term_body(t) for t in cleaned)
     # Whole words: no letter, digit or underscore (in any script) right before or after.
     return re.compile(rf"(?<![\w])(?:{alternatives})(?![\w])", re.IGNORECASE)
 
 
-@lru_cache(maxsize=1)
-def _default_terms() -> tuple[str, ...]:
-    return tuple(load_terms())
+def explicit_terms(languages: Iterable[str] = DEFAULT_LANGUAGES) -> tuple[str, ...]:
+    """The shipped explicit terms of these languages."""
+    return terms_for(EXPLICIT, tuple(languages))
 
 
-def mask_pattern(extra_terms: Iterable[str] = ()) -> re.Pattern[str] | None:
-    """The compiled pattern for the repo's word list plus a project's own terms."""
-    return _compile(_default_terms() + tuple(extra_terms))
+def mask_pattern(extra_terms: Iterable[str] = (),
+                 languages: Iterable[str] = DEFAULT_LANGUAGES) -> re.Pattern[str] | None:
+    """The compiled pattern for the shipped lists of `languages` plus a project's own terms."""
+    return _compile(explicit_terms(languages) + tuple(extra_terms))
+
+
+def project_mask_pattern(settings: dict) -> re.Pattern[str] | None:
+    """The pattern a project's settings ask for (its own terms and its languages)."""
+    return mask_pattern(settings.get("mask_terms", []),
+                        settings.get("languages") or DEFAULT_LANGUAGES)
 
 
 def _mask_word(match: re.Match[str]) -> str:

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from pathlib import Path
 
-from core.masking import load_terms
+from core.word_lists import (DEFAULT_LANGUAGES, EXPLICIT, SEVERE, WORDLISTS, sorted_terms,
+                             term_body, terms_for)
 
-SEVERE_WORD_LIST = Path(__file__).with_name("wordlists") / "severe_terms.txt"
+SEVERE_WORD_LIST = WORDLISTS / "en" / SEVERE
 SEVERE_WEIGHT = 3
 # Lowest score for hints 1, 2, 3 and 4.
 THRESHOLDS = (1, 3, 6, 9)
@@ -33,54 +33,66 @@ def _boundary(char: str, re2: bool) -> str:
 
 def _term_regex(term: str, re2: bool) -> str:
     term = term.strip()
-    body = re.escape(term).replace("\\ ", " ")
-    return f"{_boundary(term[0], re2)}{body}{_boundary(term[-1], re2)}"
+    # Spelling variants as masking matches them (core/word_lists.py); the plural ending
+    # is inside the body, so the closing boundary follows it.
+    return f"{_boundary(term[0], re2)}{term_body(term)}{_boundary(term[-1], re2)}"
 
 
 def terms_regex(terms: Iterable[str], re2: bool = False) -> str | None:
     """One case-insensitive alternation for Python `re`, or (`re2`) for DuckDB's RE2."""
-    cleaned = sorted({t.strip() for t in terms if t and t.strip()}, key=len, reverse=True)
+    cleaned = sorted_terms(terms)
     if not cleaned:
         return None
     return "(?i)(?:" + "|".join(_term_regex(t, re2) for t in cleaned) + ")"
 
 
-def explicit_regex(extra_terms: Iterable[str] = (), re2: bool = False) -> str | None:
-    from core.masking import _default_terms
-    return terms_regex([*_default_terms(), *extra_terms], re2)
+def explicit_regex(extra_terms: Iterable[str] = (), re2: bool = False,
+                   languages: Iterable[str] = DEFAULT_LANGUAGES) -> str | None:
+    return terms_regex([*terms_for(EXPLICIT, tuple(languages)), *extra_terms], re2)
 
 
-def severe_regex(re2: bool = False) -> str | None:
-    return terms_regex(load_terms(SEVERE_WORD_LIST), re2)
+def severe_regex(re2: bool = False, languages: Iterable[str] = DEFAULT_LANGUAGES) -> str | None:
+    return terms_regex(terms_for(SEVERE, tuple(languages)), re2)
 
 
 def hint_from_score(score: int) -> int:
     return sum(1 for threshold in THRESHOLDS if score >= threshold)
 
 
-def score_text(text: str, extra_terms: Iterable[str] = ()) -> int:
-    explicit, severe = explicit_regex(extra_terms), severe_regex()
+def score_text(text: str, extra_terms: Iterable[str] = (),
+               languages: Iterable[str] = DEFAULT_LANGUAGES) -> int:
+    explicit = explicit_regex(extra_terms, languages=languages)
+    severe = severe_regex(languages=languages)
     return ((len(re.findall(explicit, text)) if explicit else 0)
             + SEVERE_WEIGHT * (len(re.findall(severe, text)) if severe else 0))
 
 
-def severity_hint(text: str, extra_terms: Iterable[str] = ()) -> int:
+def severity_hint(text: str, extra_terms: Iterable[str] = (),
+                  languages: Iterable[str] = DEFAULT_LANGUAGES) -> int:
     """The hint (0-4) for one text."""
-    return hint_from_score(score_text(text, extra_terms))
+    return hint_from_score(score_text(text, extra_terms, languages))
 
 
 def _sql_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def severity_score_sql(text_expr: str, extra_terms: Iterable[str] = ()) -> str:
+def severity_score_sql(text_expr: str, extra_terms: Iterable[str] = (),
+                       languages: Iterable[str] = DEFAULT_LANGUAGES) -> str:
     """A DuckDB expression giving the score of the text in `text_expr`."""
     parts = []
-    for regex, weight in ((explicit_regex(extra_terms, re2=True), 1),
-                          (severe_regex(re2=True), SEVERE_WEIGHT)):
+    for regex, weight in ((explicit_regex(extra_terms, re2=True, languages=languages), 1),
+                          (severe_regex(re2=True, languages=languages), SEVERE_WEIGHT)):
         if regex:
             parts.append(f"{weight} * len(regexp_extract_all({text_expr}, {_sql_literal(regex)}))")
     return "(" + (" + ".join(parts) or "0") + ")"
+
+
+def project_score_sql(settings: dict, text_expr: str | None = None) -> str:
+    """The score expression for an item's text under a project's settings (its own terms
+    and its languages)."""
+    return severity_score_sql(text_expr or item_text_sql(), settings.get("mask_terms", []),
+                              settings.get("languages") or DEFAULT_LANGUAGES)
 
 
 def hint_from_score_sql(score_expr: str) -> str:

@@ -36,7 +36,7 @@ from core.formats import (FIELDS, MAX_ROW_BYTES, MAX_TEXT_BYTES, TEXT_FIELDS, Fo
                           check_utf8, csv_header, detect_format, first_long_line, hh_text,
                           is_hh_layout, json_array_problem, jsonl_records, size_text, source_preferred_side, split_hh)
 from core.gold import GOLD_COLUMNS
-from core.severity_hint import hint_from_score_sql, item_text_sql, severity_score_sql
+from core.severity_hint import hint_from_score_sql, project_score_sql
 from store.db import Database, StoreError, utcnow
 from store.events import log_event
 from store.gold_import import add_gold, check_gold, stage_gold
@@ -710,8 +710,7 @@ def _import(db: Database, actor_id: int | None, project_id: int, path: str, fmt:
             overlap = wcur.execute("SELECT overlap FROM projects WHERE id = ?",
                                    [project_id]).fetchone()[0]
             # The offline severity hint, for rows whose file gave none.
-            score = severity_score_sql(item_text_sql(),
-                                       project.settings.get("mask_terms", []))
+            score = project_score_sql(project.settings)
             added = wcur.execute(
                 "INSERT INTO items (project_id, external_id, prompt, response, response_a,"
                 " response_b, messages, metadata, hint_category, hint_severity, hint_source,"
@@ -990,9 +989,9 @@ def _validate(cur: duckdb.DuckDBPyConnection, fields: dict[str, str], kind: str,
             " ORDER BY s._row", [fields["id"]])
 
 
-def _rescore(cur: duckdb.DuckDBPyConnection, project_id: int, extra_terms: list[str],
+def _rescore(cur: duckdb.DuckDBPyConnection, project_id: int, settings: dict,
              only_unscored: bool) -> int:
-    score = severity_score_sql(item_text_sql(), extra_terms)
+    score = project_score_sql(settings)
     which = ("hint_source IS NULL" if only_unscored
              else "coalesce(hint_source, 'scorer') = 'scorer'")
     return int(cur.execute(
@@ -1012,7 +1011,7 @@ def refresh_severity_hints(db: Database, actor_id: int | None, project_id: int) 
         project = _get_project(cur, project_id)
         if project is None:
             raise StoreError("no such project")
-        changed = _rescore(cur, project_id, project.settings.get("mask_terms", []), False)
+        changed = _rescore(cur, project_id, project.settings, False)
         log_event(cur, "hints_refreshed", actor_id, project_id, details={"items": changed})
         return changed
 
@@ -1029,8 +1028,7 @@ def score_unscored_items(db: Database) -> int:
     for project_id in pending:
         def work(cur: duckdb.DuckDBPyConnection, project_id=project_id) -> int:
             project = _get_project(cur, project_id)
-            extra = project.settings.get("mask_terms", []) if project else []
-            changed = _rescore(cur, project_id, extra, True)
+            changed = _rescore(cur, project_id, project.settings if project else {}, True)
             log_event(cur, "hints_refreshed", None, project_id,
                       details={"items": changed, "why": "scored at start-up"})
             return changed

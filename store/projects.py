@@ -11,6 +11,7 @@ from core.preference import RATIONALE_RULES
 from core.queue import queue_setting_problems
 from core.roles import has_role
 from core.wellbeing import policy_problems
+from core.word_lists import language_problems
 from core.taxonomy import DEFAULT_TAXONOMY, Taxonomy, TaxonomyError, parse_taxonomy, taxonomy_from_json
 from store.db import Database, StoreError, utcnow
 from store.events import log_event
@@ -135,6 +136,7 @@ SETTING_RULES = {
     "rationale": "always, never, strong, conflict or strong_or_conflict",
     "per_response_safety": "true or false",
     "mask_terms": "a list of extra terms to mask",
+    "languages": "the languages of the items, whose word lists mask and hint (default en)",
     "hide_text_at_severity": "a whole number from 0 to 9",
     "wellbeing": "breaks, caps, dimming and check-in timing (core.wellbeing.POLICY_RANGES)",
     "serve_order": "depth_first (finish started items first) or breadth_first",
@@ -155,6 +157,10 @@ def _check_settings(settings: dict[str, Any]) -> None:
     terms = settings.get("mask_terms", [])
     if not isinstance(terms, list) or not all(isinstance(t, str) and t.strip() for t in terms):
         raise StoreError("mask_terms must be a list of non-empty words")
+    if "languages" in settings:
+        problems = language_problems(settings["languages"])
+        if problems:
+            raise StoreError(problems[0])
     level = settings.get("hide_text_at_severity", 3)
     if not isinstance(level, int) or isinstance(level, bool) or not 0 <= level <= 9:
         raise StoreError("hide_text_at_severity must be a whole number from 0 to 9")
