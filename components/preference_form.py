@@ -39,8 +39,10 @@ def _scale(item_id: int, draft: Draft, name: str, title: str, shortcuts: dict[in
     st.text(title)
     columns = st.columns(len(preference.SCALE))
     for column, score in zip(columns, preference.SCALE):
+        # wrap: at 1280 px seven columns are too narrow for "A much better" on one line
+        # (it was cut to "A m..."); two lines are readable.
         column.button(SCREEN_LABELS[score], key=f"{name}_{score}_{item_id}",
-                      shortcut=shortcuts[score], width="stretch",
+                      shortcut=shortcuts[score], width="stretch", wrap=True,
                       type="primary" if draft.choices.get(name) == score else "secondary",
                       on_click=_choose, args=(draft, name, score))
 
