@@ -11,6 +11,7 @@ from core.preference import RATIONALE_RULES
 from core.queue import queue_setting_problems
 from core.roles import has_role
 from core.wellbeing import policy_problems
+from core.wellness import CONTENT_DESCRIPTION_SETTING, MAX_CONTENT_DESCRIPTION_CHARS
 from core.taxonomy import DEFAULT_TAXONOMY, Taxonomy, TaxonomyError, parse_taxonomy, taxonomy_from_json
 from store.db import Database, StoreError, utcnow
 from store.events import log_event
@@ -141,6 +142,7 @@ SETTING_RULES = {
     "gold_rate": "share of a person's items that are gold items, 0 to 1 (default 0.05)",
     "qualification_required": "true or false",
     "qualification_threshold": "share of qualification items to get right, 0 to 1",
+    CONTENT_DESCRIPTION_SETTING: "what the project holds, in the lead's words (the informed start)",
 }
 
 
@@ -158,6 +160,10 @@ def _check_settings(settings: dict[str, Any]) -> None:
     level = settings.get("hide_text_at_severity", 3)
     if not isinstance(level, int) or isinstance(level, bool) or not 0 <= level <= 9:
         raise StoreError("hide_text_at_severity must be a whole number from 0 to 9")
+    description = settings.get(CONTENT_DESCRIPTION_SETTING, "")
+    if not isinstance(description, str) or len(description) > MAX_CONTENT_DESCRIPTION_CHARS:
+        raise StoreError(f"the content description is text of at most "
+                         f"{MAX_CONTENT_DESCRIPTION_CHARS:,} characters")
     policy = settings.get("wellbeing", {})
     if not isinstance(policy, dict):
         raise StoreError("wellbeing settings must be a mapping of names to numbers")

@@ -20,6 +20,17 @@ SETUP_TOKEN = "test-setup-token-0123456789"
 PASSWORD = "correct-horse-9"
 
 
+@pytest.fixture(autouse=True)
+def informed_start_off(request, monkeypatch):
+    """The informed-start screen comes before a person's first item in each project; tests
+    about other things start past it. Tests marked `informed_start` see it (browser tests
+    too: the server inherits the environment)."""
+    if request.node.get_closest_marker("informed_start") is None:
+        monkeypatch.setenv("SAFELABEL_INFORMED_START", "0")
+    else:
+        monkeypatch.setenv("SAFELABEL_INFORMED_START", "1")
+
+
 @pytest.fixture
 def db(tmp_path: Path) -> Database:
     database = open_database(tmp_path / "safelabel.duckdb")
