@@ -24,7 +24,12 @@ def informed_start(db: Database, user: User, project: Project) -> bool:
     """True when the person may work in the project: they confirmed its informed start
     before. Otherwise draw what the project holds, the protections on, support and the
     opt-out choice, with a button to confirm, and return False (nothing is claimed)."""
-    if not config.informed_start_enabled() or has_confirmed_start(db, user.id, project.id):
+    seen = f"_sl_informed_{user.id}_{project.id}"
+    if not config.informed_start_enabled() or st.session_state.get(seen):
+        return True
+    if has_confirmed_start(db, user.id, project.id):
+        # Confirmation is for good: this session need not ask the store again.
+        st.session_state[seen] = True
         return True
     policy = policy_from_settings(project.settings)
     protections = protections_on(project.settings, policy)
