@@ -320,11 +320,14 @@ def project_progress(db: Database, project_id: int) -> Progress:
 
 def items_left_for(db: Database, project_id: int, user_id: int) -> int:
     """Items this person may still be served in the project: open items they have not
-    touched, plus the ones they hold a claim on (gold items left out)."""
+    touched, plus the ones they hold a claim on (gold items left out), less those their
+    opt-outs keep from them."""
+    from store.wellness import hint_names_any_sql, queue_opt_outs
     with db.read() as cur:
+        opted_out, opted_params = hint_names_any_sql(queue_opt_outs(db, cur, user_id, project_id))
         return int(cur.execute(
             "SELECT (SELECT count(*) FROM items WHERE project_id = ? AND open_slots > 0"
-            "        AND NOT contains(touched_by, ?))"
+            f"        AND NOT contains(touched_by, ?) AND NOT coalesce({opted_out}, false))"
             " + (SELECT count(*) FROM claims c JOIN items i ON i.id = c.item_id"
             "    WHERE c.project_id = ? AND c.user_id = ? AND NOT coalesce(i.gold, false))",
-            [project_id, f",{int(user_id)},", project_id, user_id]).fetchone()[0])
+            [project_id, f",{int(user_id)},", *opted_params, project_id, user_id]).fetchone()[0])

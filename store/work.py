@@ -42,6 +42,7 @@ from store.db import Database, StoreError, utcnow
 from store.events import log_event
 from store.wellbeing import (WellbeingStatus, note_caps_reached, person_day, project_policy,
                              record_exposure, status_from_day)
+from core.wellness import hint_names_any
 from store.wellness import hint_names_any_sql, queue_opt_outs
 
 MAX_EDIT_DISTANCE_CHARS = 200_000
@@ -375,11 +376,11 @@ def _drop_opted_out_claims(cur: duckdb.DuckDBPyConnection, user_id: int, project
                            held: list[int], avoid: tuple[str, ...]) -> list[int]:
     """Claims held from before the person opted out of their category go back to the pool.
     The event says "re-routed", not why: the plan is private."""
-    opted_out, opted_params = hint_names_any_sql(avoid)
-    dropped = {row[0] for row in cur.execute(
-        f"SELECT id FROM items WHERE id IN ({', '.join('?' * len(held))})"
-        f" AND coalesce({opted_out}, false) AND NOT coalesce(qualification, false)",
-        [*held, *opted_params]).fetchall()}
+    # A few rows by primary key: the Python rule itself (core.wellness) decides.
+    dropped = {item.id for item in (_item(row) for row in cur.execute(
+        f"SELECT {_ITEM_COLUMNS} FROM items WHERE id IN ({', '.join('?' * len(held))})"
+        " AND NOT coalesce(qualification, false)", held).fetchall())
+        if hint_names_any(item, avoid)}
     if dropped:
         _release_claims(cur, user_id, project_id, [i for i in held if i in dropped], "re-routed")
     return [i for i in held if i not in dropped]

@@ -77,6 +77,13 @@ def test_an_opted_out_category_is_not_served_but_is_to_others(db, accounts, tmp_
     assert work.claim_next_item(db, ann2, pid).hint_category == "S11"
 
 
+def test_items_left_for_a_person_leave_out_their_opt_outs(db, accounts, tmp_path):
+    pid = project_with(db, accounts, tmp_path, "Left", [("S11", 2)] * 3 + [("S1", 2)] * 2)
+    wellness.set_opt_outs(db, accounts["ann1"], pid, ["S11"])
+    assert projects.items_left_for(db, pid, accounts["ann1"]) == 2
+    assert projects.items_left_for(db, pid, accounts["ann2"]) == 5
+
+
 def test_opting_out_sends_held_claims_back_and_opting_in_serves_again(db, accounts, tmp_path):
     pid = project_with(db, accounts, tmp_path, "Held", [("S4", 1)] * 2 + [("S2", 1)] * 2)
     ann = accounts["ann1"]
