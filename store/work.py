@@ -37,12 +37,12 @@ from core.queue import QueueRules, gold_due, rules_from_settings
 from core.limits import (MAX_NOTE_CHARS, MAX_REASON_CHARS, judgment_problem, length_problem,
                          rewrite_problem)
 from core.wellbeing import WellbeingPolicy, effective_severity
+from core.wellness import hint_names_any
 from store.access import require_worker
 from store.db import Database, StoreError, utcnow
 from store.events import log_event
 from store.wellbeing import (WellbeingStatus, note_caps_reached, person_day, project_policy,
                              record_exposure, status_from_day)
-from core.wellness import hint_names_any
 from store.wellness import hint_names_any_sql, queue_opt_outs
 
 MAX_EDIT_DISTANCE_CHARS = 200_000

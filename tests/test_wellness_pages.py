@@ -195,3 +195,18 @@ def test_a_lead_sees_opt_out_counts_never_who(app_db, team, tmp_path):
     rendered = all_text(at)
     for name, uid in people.items():
         assert name not in rendered and "Zelda" not in rendered
+
+
+def test_a_lead_writes_the_description_and_weekly_budgets_on_the_projects_page(app_db, team, tmp_path):
+    pid = make(app_db, team, tmp_path, "Described", hinted("x", None, 1, 1))
+    at = as_user(app_db, "lead")
+    at.switch_page("app_pages/projects.py").run()
+    at.selectbox(key="edit_project").set_value(pid).run()
+    [area] = [a for a in at.text_area if a.label.startswith("What this project contains")]
+    area.input("Threats and self-harm in chat logs.")
+    at.number_input(key=f"wb_week_severity_4_minutes_{pid}").set_value(200)
+    at.button(key=f"FormSubmitter:edit_project_{pid}-Save changes").click().run()
+    assert not at.exception and not at.error
+    saved = projects.get_project(app_db, pid).settings
+    assert saved["content_description"] == "Threats and self-harm in chat logs."
+    assert saved["wellbeing"]["week_severity_4_minutes"] == 200
