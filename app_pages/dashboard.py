@@ -10,14 +10,15 @@ import pandas as pd
 import streamlit as st
 
 from components.auth import require_role
-from components.charts import DAY_AXIS, bars, chart_block, lines
+from components.charts import DAY_AXIS, NO_DATA, bars, chart_block, lines, privacy_hidden
 from components.db import get_db
 from core.roles import has_role
-from core.wellbeing import DEFAULT_POLICY, MIN_GROUP_SIZE
+from core.wellbeing import DEFAULT_POLICY
 from store import dashboard
 from store.dashboard import DashboardFilter, visible_filter
 from store.db import Database, utcnow
 from store.projects import list_projects, projects_for_user
+from store.settings import min_group_size
 from store.users import list_users
 
 DEFAULT_DAYS = 14
@@ -26,10 +27,11 @@ MOOD_RANGE = (0.5, 9.5)
 
 @st.cache_data(ttl=30, show_spinner=False, max_entries=200)
 def _aggregates(_db: Database, db_path: str, f: DashboardFilter,
-                team: bool) -> dict[str, pd.DataFrame]:
+                team: bool, min_group: int) -> dict[str, pd.DataFrame]:
     """Every aggregate for the filter, cached per database file and filter: all of them
     depend on the filter, so one entry holds them all (fetched side by side on a miss).
-    Thirty seconds old at most: a dashboard, not a live feed."""
+    Thirty seconds old at most: a dashboard, not a live feed. `min_group` (the installation's
+    minimum group size) is part of the key: raising it must hide small groups at once."""
     return dashboard.all_aggregates(_db, f, team=team)
 
 
@@ -70,7 +72,7 @@ days = list(pd.date_range(f.start, f.end, freq="D"))
 range_times = (f.since, f.until)
 range_days = (f.since - timedelta(hours=12), f.until - timedelta(hours=12))
 
-data = _aggregates(db, db.path, f, is_lead)
+data = _aggregates(db, db.path, f, is_lead, min_group_size(db))
 
 # -- tiles ----------------------------------------------------------------------------------
 progress = data["progress_by_project"]
@@ -213,10 +215,23 @@ if is_lead:
 # -- wellbeing ------------------------------------------------------------------------------
 st.header("Wellbeing", divider="gray")
 run_severity = DEFAULT_POLICY.run_severity
+# Why a lead's panel is empty: for privacy (some people, fewer than the minimum group size)
+# or for want of data. Panels that always have rows when anyone had exposure are empty only
+# for privacy then; breaks and caps can be truly empty in a big enough team.
+empty_always, empty_small = NO_DATA, NO_DATA
+floor = min_group_size(db)
 if is_lead:
-    # PRODUCT.md: per person to themselves, in aggregate to leads, never over fewer than
-    # MIN_GROUP_SIZE people (store.dashboard.TEAM_WELLBEING applies the floor).
-    st.caption(f"Team figures only, where at least {MIN_GROUP_SIZE} people are behind each "
+    group = data["wellbeing_group"].iloc[0]
+    exposed = int(group["exposed_people"])
+    if exposed:
+        empty_always = privacy_hidden(floor)
+        if exposed < floor:
+            empty_small = privacy_hidden(floor)
+    mood_empty = privacy_hidden(floor) if int(group["checkin_people"]) else NO_DATA
+if is_lead:
+    # PRODUCT.md: per person to themselves, in aggregate to leads, never over fewer than the
+    # minimum group size (store.dashboard.TEAM_WELLBEING applies the floor).
+    st.caption(f"Team figures only, where at least {floor} people are behind each "
                "figure (day, severity, category); each person sees their own on this page. "
                "They ignore the people and project filters, so that nobody can be singled out. "
                "Exposure is active time with an item, at the label's severity or else the "
@@ -230,38 +245,41 @@ with left:
     chart_block(data["exposure_by_day"], "exposure", lambda df: bars(
         df, "day", "minutes", "Team exposure minutes by severity" if is_lead
         else "Exposure minutes by severity", DAY_AXIS, "active minutes", color="severity",
-        legend_title="severity", stacked=True, days=days))
+        legend_title="severity", stacked=True, days=days), empty=empty_always)
 if is_lead:
     with right:
         chart_block(data["longest_harmful_runs"], "runs", lambda df: bars(
             df, "day", "longest_run", f"Longest run of items at severity {run_severity}+",
             DAY_AXIS, "items in a row (anyone)", days=days),
             caption="The longest run anyone had that day; the table adds the mean of "
-                    "people's longest runs.")
+                    "people's longest runs.", empty=empty_always)
     left, right = st.columns(2)
     with left:
         chart_block(data["time_since_last_break"], "since_break", lambda df: bars(
             df, "since_last_break", "people", "Time since the last break", "last break taken",
             "people", categorical_x=True),
-            caption="People in the filter (or with exposure in the range) by their last break.")
+            caption="People in the filter (or with exposure in the range) by their last break.",
+            empty=empty_always)
     with right:
         chart_block(data["breaks_taken_vs_due"], "breaks", lambda df: bars(
             df.melt(id_vars="day", value_vars=["taken", "due"], var_name="breaks",
                     value_name="count"),
             "day", "count", "Breaks taken and prompted", DAY_AXIS, "breaks", color="breaks",
             days=days),
-            caption="Taken can exceed prompted: anyone may take a break at any time.")
+            caption="Taken can exceed prompted: anyone may take a break at any time.",
+            empty=empty_small)
     left, right = st.columns(2)
     with left:
         chart_block(data["caps_reached"], "caps", lambda df: bars(
             df.assign(cap=df["severity"].map(lambda s: f"severity {s}+")),
             "day", "people_at_cap", "Daily caps reached", DAY_AXIS, "people at the cap",
-            color="cap", legend_title="cap", stacked=True, days=days))
+            color="cap", legend_title="cap", stacked=True, days=days), empty=empty_small)
     with right:
         chart_block(data["reveal_rate"], "reveals", lambda df: bars(
             df, "day", "reveal_rate", "Reveals per item seen", DAY_AXIS,
             "reveals per exposure", days=days),
-            caption="Masked words, blurred or hidden text shown on request, per exposure.")
+            caption="Masked words, blurred or hidden text shown on request, per exposure.",
+            empty=empty_always)
 else:
     with right:
         chart_block(data["longest_harmful_runs"], "runs", lambda df: bars(
@@ -296,21 +314,21 @@ else:
 chart_block(data["skip_rate_by_category"], "skip_rate", lambda df: bars(
     df.assign(percent=100 * df["skip_rate"]), "category", "percent",
     "Skip rate by hint category", "hazard hint category", "skipped (% of exposures)",
-    categorical_x=True))
+    categorical_x=True), empty=empty_always)
 
 st.subheader("Mood")
 # Never cached: the check-in table is small, and when someone stops sharing, that must hold
 # from the next run on, not thirty seconds later.
 if is_lead:
     st.caption(f"Check-ins are private. Team averages cover days when at least "
-               f"{MIN_GROUP_SIZE} people whose check-ins you cannot see individually checked in; "
+               f"{floor} people whose check-ins you cannot see individually checked in; "
                "they ignore the people and project filters so that nobody can be singled out.")
     left, right = st.columns(2)
     with left:
         chart_block(dashboard.team_mood_by_day(db, f, user.id), "team_mood", lambda df: lines(
             df, "day", ["mean_valence", "mean_arousal"], "Team mood (daily mean)", DAY_AXIS,
             "score (1-9)", names=["mood (pleasant)", "energy (agitated)"], y_range=MOOD_RANGE,
-            x_range=range_days), download=False)
+            x_range=range_days), download=False, empty=mood_empty)
     with right:
         # Shared to be seen, not to leave SafeLabel: check-ins are never exported
         # (PRODUCT.md), so this table has no download.

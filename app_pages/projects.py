@@ -8,6 +8,7 @@ from components.auth import require_role
 from components.db import get_db
 from components.project_lifecycle import archive_button, import_batches_panel
 from components.qualification_panel import qualification_panel
+from components.wellness import opt_out_counts_panel
 from core.taxonomy import DEFAULT_TAXONOMY
 from core.text import markdown_literal
 from store.db import StoreError
@@ -15,6 +16,7 @@ from core.preference import DEFAULT_RATIONALE_RULE, RATIONALE_RULES
 from core.queue import SERVE_ORDERS, rules_from_settings
 from core.wellbeing import POLICY_LABELS, POLICY_RANGES, policy_from_settings
 from core.word_lists import DEFAULT_LANGUAGES, LANGUAGE_NAMES, available_languages
+from core.wellness import CONTENT_DESCRIPTION_SETTING, MAX_CONTENT_DESCRIPTION_CHARS
 from store.projects import (create_project, list_projects, member_ids, project_progress,
                             set_members, update_project, update_project_settings)
 from store.guidelines import guideline_history
@@ -94,6 +96,13 @@ with edit_tab:
                                       help="Images and HTML are shown as text on the work pages.")
             taxonomy = st.text_area("Taxonomy (YAML)", value=project.taxonomy.to_yaml(), height=300)
             settings = project.settings
+            description = st.text_area(
+                "What this project contains (shown to each person before their first item)",
+                value=settings.get(CONTENT_DESCRIPTION_SETTING, ""),
+                max_chars=MAX_CONTENT_DESCRIPTION_CHARS,
+                help="Plain words about the kind of content, e.g. \"chat transcripts with "
+                     "violent threats and self-harm\". Shown as plain text with the categories "
+                     "and highest severity the hints find, the protections on and support.")
             extra_terms = st.text_area("Extra words to mask (one per line)",
                                        value="\n".join(settings.get("mask_terms", [])))
             languages = st.multiselect(
@@ -125,7 +134,8 @@ with edit_tab:
             qualification_threshold = queue_cols[3].number_input(
                 "Pass mark (share right)", min_value=0.0, max_value=1.0, step=0.05,
                 value=float(rules.qualification_threshold))
-            st.markdown("**Wellbeing** (minutes are active minutes; caps are per person per day)")
+            st.markdown("**Wellbeing** (minutes are active minutes; caps are per person per day, "
+                        "budgets per person over the last 7 days)")
             policy = policy_from_settings(settings)
             chosen = {}
             columns = st.columns(3)
@@ -141,6 +151,7 @@ with edit_tab:
                         "mask_terms": [t.strip() for t in extra_terms.splitlines() if t.strip()],
                         "languages": list(languages),
                         "hide_text_at_severity": int(hide_at), "rationale": rule,
+                        CONTENT_DESCRIPTION_SETTING: description.strip(),
                         "per_response_safety": per_response, "serve_order": serve_order,
                         "gold_rate": float(gold_rate),
                         "qualification_required": bool(qualification_required),
@@ -164,5 +175,6 @@ with edit_tab:
                 st.success(f"Recomputed the severity hint of {changed:,} items.")
         qualification_panel(db, user, project, {
             m: names[m] for m in member_ids(db, pid) if m in names})
+        opt_out_counts_panel(db, user, project)
         archive_button(db, user, project)
         import_batches_panel(db, user, project)

@@ -9,6 +9,7 @@ from components.db import get_db
 from core.roles import ROLES
 from core.text import markdown_literal
 from store.db import StoreError
+from components.wellness import group_size_form
 from store.settings import set_support_info, support_info
 from store.users import create_user, list_users, set_active, set_password, set_role
 
@@ -67,6 +68,9 @@ with change_tab:
                 st.success("Done.")
             except StoreError as exc:
                 st.error(markdown_literal(exc))
+
+st.subheader("Privacy of team figures")
+group_size_form(db, admin)
 
 st.subheader("Support")
 st.caption("Shown on every page behind the Support button in the sidebar.")

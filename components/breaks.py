@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from components.auth import require_live_session
+from components.wellness import opt_outs_in_sidebar
 from core.wellbeing import WellbeingPolicy
 from store.db import Database, utcnow
 from store.projects import Project
@@ -53,10 +54,19 @@ class Breaks:
         self.forget()
 
     def cap_words(self, status: WellbeingStatus) -> str:
-        caps = dict(self.policy.caps())
-        reached = ", ".join(f"{caps[s]} minutes at severity {s}{'+' if s < 4 else ''}"
-                            for s in status.caps_reached)
-        return f"You have reached today's limit ({reached})."
+        """What the person has reached: today's caps and this week's budgets."""
+        def listed(limits: dict[int, int], reached: list[int]) -> str:
+            return ", ".join(f"{limits[s]} minutes at severity {s}{'+' if s < 4 else ''}"
+                             for s in reached)
+        daily = status.daily_caps_reached
+        words = []
+        if daily:
+            words.append(f"You have reached today's limit ({listed(dict(self.policy.caps()), daily)}).")
+        if status.week_budgets_reached:
+            words.append("You have used this week's budget ("
+                         + listed(dict(self.policy.week_budgets()), status.week_budgets_reached)
+                         + " in the last 7 days).")
+        return " ".join(words)
 
     def break_prompt(self, status: WellbeingStatus) -> None:
         """A break prompt when one is due: take it (timer) or postpone it, both recorded."""
@@ -112,7 +122,8 @@ class Breaks:
         timer()
 
     def my_day(self) -> None:
-        """Sidebar: today's exposure and the next break (updated on page loads)."""
+        """Sidebar: today's and this week's exposure, the next break (updated on page loads),
+        and the person's opt-outs."""
         status = self.status()
         harmful = sum(m for s, m in status.minutes_by_severity.items()
                       if s is not None and s >= self.policy.harmful_severity)
@@ -121,7 +132,19 @@ class Breaks:
             for level in sorted(s for s in status.minutes_by_severity if s is not None):
                 st.text(f"  severity {level}: {status.minutes_by_severity[level]:.0f} min")
             st.text(f"Next break in about {status.minutes_until_break:.0f} min of harmful content")
+            st.text(self.week_words(status))
             if status.caps_reached:
                 st.text(self.cap_words(status))
             st.button("Take a break now", key="self_break",
                       on_click=self._take_break, args=(self.policy.break_minutes, "self"))
+        opt_outs_in_sidebar(self.db, self.user, self.project)
+
+    def week_words(self, status: WellbeingStatus) -> str:
+        """This week's exposure against the weekly budgets (rolling 7 days)."""
+        week = status.week_minutes_by_severity
+        parts = []
+        for severity, budget in self.policy.week_budgets():
+            used = sum(m for s, m in week.items() if s is not None and s >= severity)
+            parts.append(f"severity {severity}{'+' if severity < 4 else ''} "
+                         f"{used:.0f} of {budget} min")
+        return "This week (last 7 days): " + " · ".join(parts)

@@ -18,6 +18,11 @@ import streamlit as st
 from core.csv_safety import neutralise_frame
 
 NO_DATA = "No data for these filters yet."
+
+
+def privacy_hidden(min_group: int) -> str:
+    """What an empty team panel says when it is empty for privacy, not for want of data."""
+    return f"hidden: fewer than {min_group} people in this group (privacy)"
 DAY_AXIS = "day (UTC)"
 SHORT_DAY_FORMAT, LONG_DAY_FORMAT = "%b %d", "%Y-%m-%d"   # "Nov 27"; with the year past ~300 days
 # How date and time columns read in tables (CSV downloads keep the full values).
@@ -129,14 +134,15 @@ def table_with_download(df: pd.DataFrame, key: str, download: bool = True) -> No
 
 
 def chart_block(df: pd.DataFrame, key: str, figure: Callable[[pd.DataFrame], go.Figure],
-                caption: str | None = None, download: bool = True, table: bool = True) -> bool:
+                caption: str | None = None, download: bool = True, table: bool = True,
+                empty: str = NO_DATA) -> bool:
     """One panel: chart, its data as a table (unless `table` is off: another panel shows the
     same rows) and (unless `download` is off) a CSV download; a short message instead when
-    there is nothing to show. True when a chart was drawn."""
+    there is nothing to show (`empty`: why). True when a chart was drawn."""
     if caption:
         st.caption(caption)
     if df.empty:
-        st.info(NO_DATA, icon=":material/info:")
+        st.info(empty, icon=":material/info:")
         return False
     st.plotly_chart(figure(df), key=f"chart_{key}", config={"displaylogo": False})
     if table:

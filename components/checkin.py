@@ -13,6 +13,7 @@ from core.text import markdown_literal
 from core.wellbeing import WellbeingPolicy, checkin_due
 from store.db import Database, StoreError, utcnow
 from store.preferences import get_preference, set_preference
+from store.settings import min_group_size
 from store.users import User
 from store.wellbeing import SHARE_CHECKINS_PREF, last_checkin_at, record_checkin
 
@@ -30,7 +31,7 @@ def _sharing_toggle(db: Database, user: User, key: str) -> None:
     st.session_state[state_key] = bool(get_preference(db, user.id, SHARE_CHECKINS_PREF, False))
     st.toggle("Share my check-ins with leads", key=state_key, on_change=on_change,
               help="Off by default: only you see them. Leads otherwise see team averages "
-                   "for groups of three or more people.")
+                   f"for groups of {min_group_size(db)} or more people.")
 
 
 def checkin_form(db: Database, user: User, moment: str, key: str, dismissible: bool = True) -> None:

@@ -16,6 +16,7 @@ from components.checkin import checkin_prompt, checkin_waiting, end_of_day, side
 from components.guidelines import guidelines_button
 from components.item_view import masked_term_count, preference_toggle, rendered_text_toggle
 from components.visibility import track_page_visibility
+from components.wellness import informed_start
 from components.judgment import Draft, drop_draft, get_draft
 from components.thread import ask_a_lead
 from core import keys
@@ -117,7 +118,10 @@ class WorkSession:
 
     def run(self, work_area: Callable[[], None]) -> None:
         """The page body: wellbeing in the sidebar, then the end-of-day screen, a due
-        check-in, and the break timer or the work area (a fragment)."""
+        check-in, and the break timer or the work area (a fragment). Before a person's first
+        item in the project: the informed-start screen, and nothing else (nothing claimed)."""
+        if not informed_start(self.db, self.user, self.project):
+            return
         track_page_visibility()
         sidebar_checkin(self.db, self.user)
         self.breaks.my_day()

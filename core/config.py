@@ -96,3 +96,11 @@ def import_max_rows() -> int:
     """The most rows one import takes (`SAFELABEL_IMPORT_MAX_ROWS`, default 5,000,000): a
     Parquet file can hold a billion empty rows in a few kilobytes."""
     return _positive_int("SAFELABEL_IMPORT_MAX_ROWS", DEFAULT_IMPORT_MAX_ROWS)
+
+
+def informed_start_enabled() -> bool:
+    """Show the informed-start screen before a person's first item in a project (default on;
+    `SAFELABEL_INFORMED_START=0` turns it off, e.g. for an installation that briefs people in
+    person, and for tests about other things)."""
+    return os.environ.get("SAFELABEL_INFORMED_START", "1").strip().lower() not in {
+        "0", "false", "no", "off"}

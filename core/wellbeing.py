@@ -15,7 +15,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 # Leads never see team figures (mood, wellbeing) over fewer people than this (store/dashboard.py).
+# The default of the installation setting store.settings.min_group_size; it may never go below
+# MIN_GROUP_FLOOR (a "group" of one is one person's figures).
 MIN_GROUP_SIZE = 3
+MIN_GROUP_FLOOR = 2
+# The weekly exposure budgets look back this far from now (rolling, not calendar weeks).
+WEEK = timedelta(days=7)
 MOOD_SCALE = range(1, 10)   # 9-point valence and arousal (self-assessment manikin style)
 CHECKIN_MOMENTS = ("start", "end", "hourly", "sidebar")
 
@@ -31,12 +36,20 @@ class WellbeingPolicy:
     run_length: int = 8              # ... this many in a row: suggest a break, serve benign
     cap_severity_4_minutes: int = 90     # daily cap on severity 4
     cap_severity_3_minutes: int = 180    # daily cap on severity >= 3
+    # Rolling 7-day budgets: harm adds up over weeks, not only within a day. The defaults are
+    # four days at the daily caps, so someone at the cap every day gets three lighter days.
+    week_severity_4_minutes: int = 360
+    week_severity_3_minutes: int = 720
     checkin_every_minutes: int = 60
     dim_at_severity: int = 2         # text blurred until revealed at this hint or label
 
     def caps(self) -> tuple[tuple[int, int], ...]:
         """(lowest severity counted, minutes) for each daily cap, strictest first."""
         return ((4, self.cap_severity_4_minutes), (3, self.cap_severity_3_minutes))
+
+    def week_budgets(self) -> tuple[tuple[int, int], ...]:
+        """(lowest severity counted, minutes) for each rolling 7-day budget, strictest first."""
+        return ((4, self.week_severity_4_minutes), (3, self.week_severity_3_minutes))
 
 
 DEFAULT_POLICY = WellbeingPolicy()
@@ -47,6 +60,7 @@ POLICY_RANGES: dict[str, tuple[int, int]] = {
     "postpone_minutes": (1, 60), "run_severity": (0, 9), "run_length": (2, 100),
     "cap_severity_4_minutes": (1, 1440), "cap_severity_3_minutes": (1, 1440),
     "checkin_every_minutes": (10, 600), "dim_at_severity": (0, 9),
+    "week_severity_4_minutes": (1, 10080), "week_severity_3_minutes": (1, 10080),
 }
 
 
@@ -57,6 +71,8 @@ POLICY_LABELS: dict[str, str] = {
     "cap_severity_4_minutes": "Daily cap, severity 4 (min)",
     "cap_severity_3_minutes": "Daily cap, severity 3+ (min)",
     "checkin_every_minutes": "Check-in every (min)", "dim_at_severity": "Blur text from severity",
+    "week_severity_4_minutes": "Weekly budget, severity 4 (min, 7 days)",
+    "week_severity_3_minutes": "Weekly budget, severity 3+ (min, 7 days)",
 }
 
 
@@ -116,6 +132,16 @@ def caps_reached(exposures_today: Sequence[Exposure], policy: WellbeingPolicy) -
     """The lowest severity of each daily cap this person has reached today."""
     return [severity for severity, minutes in policy.caps()
             if minutes_at_or_above(exposures_today, severity) >= minutes]
+
+
+def week_budgets_reached(week_minutes: Mapping[int | None, float],
+                         policy: WellbeingPolicy) -> list[int]:
+    """The lowest severity of each rolling 7-day budget this person has used up, from their
+    active minutes per severity over the last 7 days."""
+    def at_or_above(severity: int) -> float:
+        return sum(m for s, m in week_minutes.items() if s is not None and s >= severity)
+    return [severity for severity, minutes in policy.week_budgets()
+            if at_or_above(severity) >= minutes]
 
 
 def severity_ceiling(exposures_today: Sequence[Exposure], policy: WellbeingPolicy) -> int | None:

@@ -9,8 +9,9 @@ groups by their min/max statistics.
 Who sees what is decided here too, not only on the page: `visible_filter` pins an
 annotator's filter to themselves, and the mood queries take the viewer, because check-ins are
 private (PRODUCT.md, "Wellbeing"): a person's own always; a lead sees someone else's only when
-that person shares, and team averages only over groups of at least MIN_GROUP_SIZE people
-whose check-ins the lead cannot otherwise see. Mood is never joined with throughput.
+that person shares, and team averages only over groups of at least the minimum group size
+(an installation setting, store.settings.min_group_size) of people whose check-ins the lead
+cannot otherwise see. Mood is never joined with throughput.
 """
 from __future__ import annotations
 
@@ -24,12 +25,13 @@ from typing import Any
 import pandas as pd
 
 from core.roles import has_role
-from core.wellbeing import DEFAULT_POLICY, MIN_GROUP_SIZE
+from core.wellbeing import DEFAULT_POLICY
 from store.dashboard_filter import (DashboardFilter, in_clause, last_days, query_frame,
                                     scope_clause, visible_filter)
 from store.db import Database, utcnow
 from store.quality import (agreement_by_question, agreement_by_week, gold_accuracy_by_person,
                            review_queue_sizes)
+from store.settings import min_group_size
 from store.users import get_user
 from store.wellbeing import SHARE_CHECKINS_PREF
 
@@ -361,20 +363,20 @@ def skip_rate_by_category(db: Database, f: DashboardFilter) -> pd.DataFrame:
         GROUP BY ALL ORDER BY category""", params)
 
 
-# -- wellbeing for leads: team aggregates, never over fewer than MIN_GROUP_SIZE people ---------
+# -- wellbeing for leads: team aggregates, never over fewer than the minimum group size ---------
 # PRODUCT.md: the wellbeing panel is per person to themselves and in aggregate to leads. A day
-# (or category, or severity) is shown only when at least MIN_GROUP_SIZE people had exposure in
-# it, so no figure is one or two identifiable people's. Like team mood, these ignore the people
-# and project filters: two narrowed views that differ by one person could be subtracted.
+# (or category, or severity) is shown only when at least the minimum group size of people had
+# exposure in it, so no figure is one or two identifiable people's. Like team mood, these
+# ignore the people and project filters: two narrowed views that differ by one person could be subtracted.
 
 
 def _whole_team(f: DashboardFilter) -> DashboardFilter:
     return replace(f, project_ids=None, user_ids=None)
 
-def _group_days(f: DashboardFilter, params: list[Any]) -> str:
+def _group_days(db: Database, f: DashboardFilter, params: list[Any]) -> str:
     """A CTE `group_days(day, people)`: days in the filter with enough people at work."""
     where = scope_clause(f, "ended_at", params)
-    params.append(MIN_GROUP_SIZE)
+    params.append(min_group_size(db))
     return f"""group_days AS (
             SELECT CAST(ended_at AS DATE) AS day, count(DISTINCT user_id) AS people
             FROM exposures WHERE {where} GROUP BY ALL HAVING count(DISTINCT user_id) >= ?)"""
@@ -384,7 +386,7 @@ def team_exposure_by_day(db: Database, f: DashboardFilter) -> pd.DataFrame:
     """Team exposure minutes per day and severity, where enough people saw that severity."""
     f = _whole_team(f)
     params: list[Any] = []
-    days = _group_days(f, params)
+    days = _group_days(db, f, params)
     where = scope_clause(f, "e.ended_at", params, project="e.project_id", user="e.user_id")
     return query_frame(db, f"""
         WITH {days}
@@ -395,7 +397,7 @@ def team_exposure_by_day(db: Database, f: DashboardFilter) -> pd.DataFrame:
         FROM exposures e JOIN group_days g ON g.day = CAST(e.ended_at AS DATE)
         WHERE {where}
         GROUP BY ALL HAVING count(DISTINCT e.user_id) >= ? ORDER BY day, severity""",
-        [*params, MIN_GROUP_SIZE])
+        [*params, min_group_size(db)])
 
 
 def team_longest_runs(db: Database, f: DashboardFilter,
@@ -405,7 +407,7 @@ def team_longest_runs(db: Database, f: DashboardFilter,
     f = _whole_team(f)
     params: list[Any] = []
     per_person = _longest_runs_sql(f, params, min_severity)
-    params.append(MIN_GROUP_SIZE)
+    params.append(min_group_size(db))
     return query_frame(db, f"""
         SELECT day, count(*) AS people, max(longest_run) AS longest_run,
                round(avg(longest_run), 1) AS mean_longest_run
@@ -418,11 +420,11 @@ SINCE_BREAK_BUCKETS = ("under 1 hour", "1-2 hours", "over 2 hours", "no break ye
 def team_time_since_break(db: Database, f: DashboardFilter,
                           now: datetime | None = None) -> pd.DataFrame:
     """How many people last took a break under an hour ago, 1-2 hours ago, longer ago, or
-    never; nothing when the group is smaller than MIN_GROUP_SIZE."""
+    never; nothing when the group is smaller than the minimum group size."""
     f = _whole_team(f)
     params: list[Any] = []
     per_person = _since_break_sql(f, params, now or utcnow())
-    params.append(MIN_GROUP_SIZE)
+    params.append(min_group_size(db))
     return query_frame(db, f"""
         WITH per_person AS ({per_person})
         SELECT since_last_break, count(*) AS people FROM (
@@ -440,7 +442,7 @@ def team_breaks_taken_vs_due(db: Database, f: DashboardFilter) -> pd.DataFrame:
     """Per day: breaks taken and prompted across the team, on days with enough people."""
     f = _whole_team(f)
     params: list[Any] = []
-    days = _group_days(f, params)
+    days = _group_days(db, f, params)
     where = scope_clause(f, "e.happened_at", params, project=None, user="e.user_id")
     return query_frame(db, f"""
         WITH {days}
@@ -456,7 +458,7 @@ def team_caps_reached(db: Database, f: DashboardFilter) -> pd.DataFrame:
     """Per day and cap: how many people reached it, on days with enough people."""
     f = _whole_team(f)
     params: list[Any] = []
-    days = _group_days(f, params)
+    days = _group_days(db, f, params)
     where = scope_clause(f, "e.happened_at", params, project=None, user="e.user_id")
     return query_frame(db, f"""
         WITH {days}
@@ -471,7 +473,7 @@ def team_reveal_rate(db: Database, f: DashboardFilter) -> pd.DataFrame:
     """Per day: the team's reveals per exposure, on days with enough people."""
     f = _whole_team(f)
     params: list[Any] = []
-    days = _group_days(f, params)
+    days = _group_days(db, f, params)
     reveals = scope_clause(f, "happened_at", params)
     exposures = scope_clause(f, "ended_at", params)
     return query_frame(db, f"""
@@ -493,13 +495,34 @@ def team_skip_rate_by_category(db: Database, f: DashboardFilter) -> pd.DataFrame
     f = _whole_team(f)
     params: list[Any] = []
     where = scope_clause(f, "ended_at", params)
-    params.append(MIN_GROUP_SIZE)
+    params.append(min_group_size(db))
     return query_frame(db, f"""
         SELECT coalesce(hint_category, 'none') AS category, count(DISTINCT user_id) AS people,
                count(*) AS exposures, count(*) FILTER (WHERE outcome = 'skip') AS skips,
                round(count(*) FILTER (WHERE outcome = 'skip') / count(*), 3) AS skip_rate
         FROM exposures WHERE {where}
         GROUP BY ALL HAVING count(DISTINCT user_id) >= ? ORDER BY category""", params)
+
+
+def team_wellbeing_group(db: Database, f: DashboardFilter) -> pd.DataFrame:
+    """One row: how many people had exposure and how many checked in within the date range
+    (the whole team, like the panels), and the minimum group size. With some people but
+    fewer than the minimum, the lead's wellbeing panels are empty for privacy, not for want
+    of data, and the page says so. No names."""
+    f = _whole_team(f)
+    params: list[Any] = []
+    exposed = scope_clause(f, "ended_at", params, project=None, user=None)
+    params += [f.since, f.until]
+    frame = query_frame(db, f"""
+        SELECT (SELECT count(DISTINCT user_id) FROM exposures WHERE {exposed}) AS exposed_people,
+               (SELECT count(DISTINCT user_id) FROM checkins
+                WHERE checked_at >= ? AND checked_at < ?) AS checkin_people""", params)
+    return frame.assign(min_group_size=min_group_size(db))
+
+
+# Not a panel: what the page needs to say why the lead's wellbeing panels are empty.
+TEAM_PRIVACY: dict[str, Callable[[Database, DashboardFilter], pd.DataFrame]] = {
+    "wellbeing_group": team_wellbeing_group}
 
 
 # A lead's wellbeing panel: the same names, team aggregates instead of per-person rows.
@@ -537,7 +560,8 @@ def all_aggregates(db: Database, f: DashboardFilter, workers: int | None = None,
     TEAM_QUALITY's are added."""
     workers = workers or min(4, max(2, os.cpu_count() or 2))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dashboard") as pool:
-        queries = {**AGGREGATES, **({**TEAM_WELLBEING, **TEAM_QUALITY} if team else {})}
+        queries = {**AGGREGATES,
+                   **({**TEAM_WELLBEING, **TEAM_QUALITY, **TEAM_PRIVACY} if team else {})}
         futures = {name: pool.submit(query, db, f) for name, query in queries.items()}
         return {name: future.result() for name, future in futures.items()}
 
@@ -576,8 +600,8 @@ def team_mood_by_day(db: Database, f: DashboardFilter, viewer_id: int) -> pd.Dat
     """Mean mood per day over everyone who checked in (each person's day averaged first, so
     nobody weighs more for checking in often), for leads only.
 
-    A day is shown only when at least MIN_GROUP_SIZE of its people are ones whose check-ins
-    the viewer cannot see otherwise (not the viewer, not sharing): else the viewer could
+    A day is shown only when at least the minimum group size of its people are ones whose
+    check-ins the viewer cannot see otherwise (not the viewer, not sharing): else the viewer could
     subtract what they know and recover one person's mood. For the same reason the people
     and project filters do not apply: narrowing the group to chosen people would let two
     filtered views be subtracted from each other."""
@@ -600,4 +624,4 @@ def team_mood_by_day(db: Database, f: DashboardFilter, viewer_id: int) -> pd.Dat
         HAVING count(DISTINCT d.user_id) >= ?
            AND count(DISTINCT d.user_id) FILTER (WHERE k.user_id IS NULL) >= ?
         ORDER BY d.day""",
-        [f.since, f.until, viewer_id, SHARE_CHECKINS_PREF, MIN_GROUP_SIZE, MIN_GROUP_SIZE])
+        [f.since, f.until, viewer_id, SHARE_CHECKINS_PREF, min_group_size(db), min_group_size(db)])

@@ -12,6 +12,7 @@ from core.queue import queue_setting_problems
 from core.roles import has_role
 from core.wellbeing import policy_problems
 from core.word_lists import language_problems
+from core.wellness import CONTENT_DESCRIPTION_SETTING, MAX_CONTENT_DESCRIPTION_CHARS
 from core.taxonomy import DEFAULT_TAXONOMY, Taxonomy, TaxonomyError, parse_taxonomy, taxonomy_from_json
 from store.db import Database, StoreError, utcnow
 from store.events import log_event
@@ -143,6 +144,7 @@ SETTING_RULES = {
     "gold_rate": "share of a person's items that are gold items, 0 to 1 (default 0.05)",
     "qualification_required": "true or false",
     "qualification_threshold": "share of qualification items to get right, 0 to 1",
+    CONTENT_DESCRIPTION_SETTING: "what the project holds, in the lead's words (the informed start)",
 }
 
 
@@ -164,6 +166,10 @@ def _check_settings(settings: dict[str, Any]) -> None:
     level = settings.get("hide_text_at_severity", 3)
     if not isinstance(level, int) or isinstance(level, bool) or not 0 <= level <= 9:
         raise StoreError("hide_text_at_severity must be a whole number from 0 to 9")
+    description = settings.get(CONTENT_DESCRIPTION_SETTING, "")
+    if not isinstance(description, str) or len(description) > MAX_CONTENT_DESCRIPTION_CHARS:
+        raise StoreError(f"the content description is text of at most "
+                         f"{MAX_CONTENT_DESCRIPTION_CHARS:,} characters")
     policy = settings.get("wellbeing", {})
     if not isinstance(policy, dict):
         raise StoreError("wellbeing settings must be a mapping of names to numbers")
@@ -320,11 +326,14 @@ def project_progress(db: Database, project_id: int) -> Progress:
 
 def items_left_for(db: Database, project_id: int, user_id: int) -> int:
     """Items this person may still be served in the project: open items they have not
-    touched, plus the ones they hold a claim on (gold items left out)."""
+    touched, plus the ones they hold a claim on (gold items left out), less those their
+    opt-outs keep from them."""
+    from store.wellness import hint_names_any_sql, queue_opt_outs
     with db.read() as cur:
+        opted_out, opted_params = hint_names_any_sql(queue_opt_outs(db, cur, user_id, project_id))
         return int(cur.execute(
             "SELECT (SELECT count(*) FROM items WHERE project_id = ? AND open_slots > 0"
-            "        AND NOT contains(touched_by, ?))"
+            f"        AND NOT contains(touched_by, ?) AND NOT coalesce({opted_out}, false))"
             " + (SELECT count(*) FROM claims c JOIN items i ON i.id = c.item_id"
             "    WHERE c.project_id = ? AND c.user_id = ? AND NOT coalesce(i.gold, false))",
-            [project_id, f",{int(user_id)},", project_id, user_id]).fetchone()[0])
+            [project_id, f",{int(user_id)},", *opted_params, project_id, user_id]).fetchone()[0])

@@ -371,6 +371,17 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         SELECT name, min(id), min(created_at) FROM users
         WHERE password_hash = '!imported-annotator:no-password' GROUP BY name;
     """),
+    (15, "wellness plans: the categories each person opted out of, per project", """
+    -- Private to the person: the queue reads a person's own row; leads get counts per
+    -- category only (store/wellness.py). Appended, never updated: the latest row of a
+    -- (person, project) is their plan, the earlier ones its history.
+    CREATE TABLE opt_outs (
+        user_id INTEGER NOT NULL,
+        project_id INTEGER NOT NULL,
+        categories VARCHAR[] NOT NULL,
+        set_at TIMESTAMP NOT NULL
+    );
+    """),
 ]
 
 

@@ -54,3 +54,48 @@ def set_support_info(db: Database, actor_id: int, text: str, url: str) -> None:
         log_event(cur, "support_changed", actor_id, details={"url": url})
 
     db.write(work)
+
+
+MIN_GROUP_SIZE_KEY = "min_group_size"
+MAX_GROUP_SIZE = 50
+
+
+def min_group_size(db: Database) -> int:
+    """The fewest people a lead's team figures (wellbeing, mood, opt-out counts) may cover
+    (an installation setting; default core.wellbeing.MIN_GROUP_SIZE). Cached like
+    permissions: setting it calls `Database.access_changed`."""
+    from core.wellbeing import MIN_GROUP_FLOOR, MIN_GROUP_SIZE
+    key = ("setting", MIN_GROUP_SIZE_KEY)
+    cached = db.access_cache.get(key)
+    if cached is None:
+        with db.read() as cur:
+            value = get_setting(cur, MIN_GROUP_SIZE_KEY)
+        try:
+            cached = max(MIN_GROUP_FLOOR, int(value)) if value else MIN_GROUP_SIZE
+        except ValueError:
+            cached = MIN_GROUP_SIZE
+        db.access_cache[key] = cached
+    return cached
+
+
+def set_min_group_size(db: Database, actor_id: int, size: int) -> None:
+    """An admin sets the minimum group size: a whole number from 2 (below that a "group" is
+    one person's figures) to MAX_GROUP_SIZE."""
+    from core.wellbeing import MIN_GROUP_FLOOR
+    from store.events import log_event
+    from store.users import require_role
+    if isinstance(size, bool) or not isinstance(size, int):
+        raise StoreError("the minimum group size must be a whole number")
+    if size < MIN_GROUP_FLOOR:
+        raise StoreError(f"the minimum group size cannot be below {MIN_GROUP_FLOOR}: a group of "
+                         "one is one person's figures, which leads must never see")
+    if size > MAX_GROUP_SIZE:
+        raise StoreError(f"the minimum group size may be at most {MAX_GROUP_SIZE}")
+
+    def work(cur: duckdb.DuckDBPyConnection) -> None:
+        require_role(cur, actor_id, "admin")
+        set_setting(cur, MIN_GROUP_SIZE_KEY, str(size))
+        log_event(cur, "min_group_size_changed", actor_id, details={"size": size})
+
+    db.write(work)
+    db.access_changed()

@@ -7,21 +7,23 @@ module only fetches one person's day and hands it over.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 import duckdb
 
-from core.wellbeing import (CHECKIN_MOMENTS, LOOKBACK, Exposure, WellbeingPolicy, break_due,
-                            caps_reached, day_start, last_break, minutes_by_severity,
+from core.wellbeing import (CHECKIN_MOMENTS, LOOKBACK, WEEK, Exposure, WellbeingPolicy,
+                            break_due, caps_reached, day_start, last_break, minutes_by_severity,
                             minutes_until_break, mood_problems, policy_from_settings,
-                            rested_breaks, since_last_break, trailing_run, wants_benign_item)
+                            rested_breaks, since_last_break, trailing_run, wants_benign_item,
+                            week_budgets_reached)
 from store.db import Database, StoreError, utcnow
 from store.events import log_event
 
 SHARE_CHECKINS_PREF = "share_checkins"
-BREAK_EVENTS = ("break_taken", "break_ended", "break_postponed", "break_due", "cap_reached")
+BREAK_EVENTS = ("break_taken", "break_ended", "break_postponed", "break_due", "cap_reached",
+                "week_budget_reached")
 
 
 def record_exposure(cur: duckdb.DuckDBPyConnection, user_id: int, project_id: int, item_id: int,
@@ -55,6 +57,8 @@ class Day:
     exposures: list[Exposure]
     events: list[tuple[str, datetime, dict[str, Any]]]
     start: datetime = datetime(1970, 1, 1)     # the UTC day's start (caps count from here)
+    # Active minutes per severity over the 7 days up to now (the weekly budgets).
+    week_minutes: dict[int | None, float] = field(default_factory=dict)
 
     def today(self) -> list[Exposure]:
         return [e for e in self.exposures if e.ended_at >= self.start]
@@ -81,7 +85,11 @@ def person_day(cur: duckdb.DuckDBPyConnection, user_id: int, now: datetime) -> D
         "SELECT kind, happened_at, details FROM events WHERE user_id = ? AND happened_at >= ?"
         f" AND kind IN ({', '.join('?' * len(BREAK_EVENTS))})",
         [user_id, since, *BREAK_EVENTS]).fetchall()), key=lambda e: e[1])
-    return Day(exposures, events, day_start(now))
+    # The week is summed in SQL: a week's rows are many more than a day's.
+    week = {severity: int(ms) / 60_000 for severity, ms in cur.execute(
+        "SELECT severity, sum(active_ms) FROM exposures WHERE user_id = ? AND ended_at > ?"
+        " GROUP BY severity", [user_id, now - WEEK]).fetchall()}
+    return Day(exposures, events, day_start(now), week)
 
 
 @dataclass(frozen=True)
@@ -92,11 +100,14 @@ class WellbeingStatus:
     run: int                         # items in a row at the run severity since the last break
     break_due: str | None            # 'exposure', 'run' or None
     benign_next: bool
-    caps_reached: list[int]          # lowest severity of each daily cap reached
+    caps_reached: list[int]          # lowest severity of each daily cap or weekly budget reached
     ceiling: int | None              # highest severity still served today
     last_break_at: datetime | None
     on_break_until: datetime | None
     break_started_at: datetime | None = None
+    daily_caps_reached: list[int] = field(default_factory=list)
+    week_budgets_reached: list[int] = field(default_factory=list)
+    week_minutes_by_severity: dict[int | None, float] = field(default_factory=dict)
 
 
 def status_from_day(day: Day, policy: WellbeingPolicy, now: datetime) -> WellbeingStatus:
@@ -110,7 +121,9 @@ def status_from_day(day: Day, policy: WellbeingPolicy, now: datetime) -> Wellbei
         until = taken[0] + timedelta(minutes=int(taken[1].get("minutes", policy.break_minutes)))
         on_break_until = until if until > now else None
     today = day.today()
-    reached = caps_reached(today, policy)
+    daily = caps_reached(today, policy)
+    weekly = week_budgets_reached(day.week_minutes, policy)
+    reached = sorted(set(daily) | set(weekly), reverse=True)
     return WellbeingStatus(
         minutes_by_severity=minutes_by_severity(today),
         minutes_until_break=minutes_until_break(recent, policy),
@@ -121,7 +134,9 @@ def status_from_day(day: Day, policy: WellbeingPolicy, now: datetime) -> Wellbei
         ceiling=min(reached) - 1 if reached else None,
         last_break_at=last_break(day.exposures, breaks_at, policy),
         on_break_until=on_break_until,
-        break_started_at=taken[0] if on_break_until else None)
+        break_started_at=taken[0] if on_break_until else None,
+        daily_caps_reached=daily, week_budgets_reached=weekly,
+        week_minutes_by_severity=dict(day.week_minutes))
 
 
 def wellbeing_status(db: Database, user_id: int, project_id: int,
@@ -159,13 +174,14 @@ def note_break_due(db: Database, user_id: int, project_id: int | None, reason: s
 
 
 def note_caps_reached(cur: duckdb.DuckDBPyConnection, user_id: int, project_id: int,
-                      day: Day, reached: list[int]) -> None:
-    """Log each cap the first time it is reached in a day (inside the caller's transaction)."""
-    logged = {details.get("severity") for kind, at, details in day.events
-              if kind == "cap_reached" and at >= day.start}
+                      day: Day, reached: list[int], kind: str = "cap_reached") -> None:
+    """Log each daily cap (or, with kind "week_budget_reached", weekly budget) the first time
+    it is reached in a UTC day (inside the caller's transaction)."""
+    logged = {details.get("severity") for k, at, details in day.events
+              if k == kind and at >= day.start}
     for severity in reached:
         if severity not in logged:
-            log_event(cur, "cap_reached", user_id, project_id, details={"severity": severity})
+            log_event(cur, kind, user_id, project_id, details={"severity": severity})
 
 
 # -- check-ins ---------------------------------------------------------------------------------

@@ -37,11 +37,13 @@ from core.queue import QueueRules, gold_due, rules_from_settings
 from core.limits import (MAX_NOTE_CHARS, MAX_REASON_CHARS, judgment_problem, length_problem,
                          rewrite_problem)
 from core.wellbeing import WellbeingPolicy, effective_severity
+from core.wellness import hint_names_any
 from store.access import require_worker
 from store.db import Database, StoreError, utcnow
 from store.events import log_event
 from store.wellbeing import (WellbeingStatus, note_caps_reached, person_day, project_policy,
                              record_exposure, status_from_day)
+from store.wellness import hint_names_any_sql, queue_opt_outs
 
 MAX_EDIT_DISTANCE_CHARS = 200_000
 
@@ -114,6 +116,9 @@ def _claim_items(db: Database, cur: duckdb.DuckDBPyConnection, user_id: int, pro
         " ORDER BY claimed_at, item_id", [project_id, user_id]).fetchall()]
     if held and ceiling is not None:
         held = _drop_claims_above(cur, user_id, project_id, held, ceiling)
+    avoid = queue_opt_outs(db, cur, user_id, project_id)
+    if held and avoid:
+        held = _drop_opted_out_claims(cur, user_id, project_id, held, avoid)
     if len(held) > count:
         _release_claims(cur, user_id, project_id, held[count:], "prefetch")
         held = held[:count]
@@ -160,6 +165,9 @@ def _claim_fresh(db: Database, cur: duckdb.DuckDBPyConnection, user_id: int, pro
     to be one (counting `ahead` as finished), else an open item (a light one first when
     `benign` is set; with `only_light` nothing else), else someone's lapsed claim."""
     rules, gold_ids, overlap = _queue_setup(db, cur, project_id)
+    # Categories the person opted out of (their wellness plan): never served by any path
+    # below but the qualification items, which everyone must answer to start.
+    avoid = queue_opt_outs(db, cur, user_id, project_id)
     if rules.qualification_required:
         from store.qualification import qualification_gate
         gate, item_id = qualification_gate(db, cur, user_id, project_id, rules, gold_ids,
@@ -170,7 +178,7 @@ def _claim_fresh(db: Database, cur: duckdb.DuckDBPyConnection, user_id: int, pro
             return None
     if gold_ids and rules.gold_rate > 0:
         item_id = _gold_due(cur, user_id, project_id, rules, gold_ids,
-                            benign if only_light else ceiling, len(ahead))
+                            benign if only_light else ceiling, len(ahead), avoid)
         if item_id is not None:
             return _claim_gold(cur, user_id, project_id, item_id, now, timeout, "gold")
     token = _token(user_id)
@@ -180,15 +188,15 @@ def _claim_fresh(db: Database, cur: duckdb.DuckDBPyConnection, user_id: int, pro
     candidate = None
     if benign is not None:
         # After a long run of severe items: something light first, when there is any.
-        candidate = _candidate(cur, project_id, token, benign, rules.serve_order, overlap)
+        candidate = _candidate(cur, project_id, token, benign, rules.serve_order, overlap, avoid)
         if candidate is None and only_light:
             return None
     if candidate is None:
-        candidate = _candidate(cur, project_id, token, ceiling, rules.serve_order, overlap)
+        candidate = _candidate(cur, project_id, token, ceiling, rules.serve_order, overlap, avoid)
     if candidate is None:
         # Nothing fresh: take over someone's lapsed claim (their late work, if any, is kept).
         return _take_over(cur, user_id, project_id, now, timeout,
-                          benign if only_light else ceiling)
+                          benign if only_light else ceiling, avoid)
     row = cur.execute(
         "UPDATE items SET open_slots = open_slots - 1, touched_by = touched_by || ? "
         f"WHERE id = ? RETURNING {_ITEM_COLUMNS}", [token[1:], candidate[0]]).fetchone()
@@ -212,18 +220,20 @@ def _order_claims(cur: duckdb.DuckDBPyConnection, user_id: int, item_ids: list[i
 
 
 def _take_over(cur: duckdb.DuckDBPyConnection, user_id: int, project_id: int, now: datetime,
-               timeout: timedelta, ceiling: int | None) -> Item | None:
+               timeout: timedelta, ceiling: int | None, avoid: tuple[str, ...] = ()) -> Item | None:
     """Give this person the oldest lapsed claim of someone else on an item they have not
     touched (within their severity ceiling), or None. The slot moves from one person to the
     other, so `open_slots` does not change; the former holder may be served the item again."""
     token = _token(user_id)
+    opted_out, opted_params = hint_names_any_sql(avoid, "i.hint_category")
     lapsed = cur.execute(
         "SELECT c.item_id, c.user_id FROM claims c JOIN items i ON i.id = c.item_id"
         " WHERE c.project_id = ? AND c.expires_at <= ? AND c.user_id <> ?"
         " AND NOT contains(i.touched_by, ?) AND (? IS NULL OR coalesce(i.hint_severity, 0) <= ?)"
         " AND NOT coalesce(i.gold, false)"   # gold comes only by its own path
+        f" AND NOT coalesce({opted_out}, false)"
         " ORDER BY c.expires_at, c.item_id LIMIT 1",
-        [project_id, now, user_id, token, ceiling, ceiling]).fetchone()
+        [project_id, now, user_id, token, ceiling, ceiling, *opted_params]).fetchone()
     if lapsed is None:
         return None
     item_id, holder = lapsed
@@ -244,8 +254,11 @@ def _routing_status(cur: duckdb.DuckDBPyConnection, user_id: int, project_id: in
     Daily caps count exposure in every project; the limits are the project's."""
     day = person_day(cur, user_id, now)
     status = status_from_day(day, policy, now)
-    if status.caps_reached:
-        note_caps_reached(cur, user_id, project_id, day, status.caps_reached)
+    if status.daily_caps_reached:
+        note_caps_reached(cur, user_id, project_id, day, status.daily_caps_reached)
+    if status.week_budgets_reached:
+        note_caps_reached(cur, user_id, project_id, day, status.week_budgets_reached,
+                          "week_budget_reached")
     return status
 
 
@@ -260,13 +273,18 @@ def _limits(status: WellbeingStatus, policy: WellbeingPolicy) -> tuple[int | Non
 
 def _candidate(cur: duckdb.DuckDBPyConnection, project_id: int, token: str,
                ceiling: int | None, serve_order: str = "depth_first",
-               overlap: int = 1) -> tuple | None:
+               overlap: int = 1, avoid: tuple[str, ...] = ()) -> tuple | None:
     # Items with no hint count as severity 0: the scorer gives every imported item one.
     sql = "SELECT id FROM items WHERE project_id = ? AND open_slots > 0 AND NOT contains(touched_by, ?)"
     params: list[Any] = [project_id, token]
     if ceiling is not None:
         sql += " AND coalesce(hint_severity, 0) <= ?"
         params.append(ceiling)
+    if avoid:
+        # The person's opt-outs; an item with no category hint is served.
+        opted_out, opted_params = hint_names_any_sql(avoid)
+        sql += f" AND NOT coalesce({opted_out}, false)"
+        params.extend(opted_params)
     if serve_order == "depth_first" and overlap > 1:
         # Started items first (done or claimed by others: fewer open slots than the
         # overlap), fewest slots left, then most done, then oldest. Only the few started
@@ -307,7 +325,7 @@ def finished_items(cur: duckdb.DuckDBPyConnection, user_id: int, project_id: int
 
 def _gold_due(cur: duckdb.DuckDBPyConnection, user_id: int, project_id: int, rules: QueueRules,
               gold_ids: tuple[tuple[int, bool], ...], ceiling: int | None,
-              ahead: int = 0) -> int | None:
+              ahead: int = 0, avoid: tuple[str, ...] = ()) -> int | None:
     """A gold item this person has not touched, when their next item is due to be gold
     (one in each block of n: core.queue.gold_due); plain gold items before qualification
     ones. `ahead`: items they hold that come before this one (prefetch), counted as
@@ -317,10 +335,12 @@ def _gold_due(cur: duckdb.DuckDBPyConnection, user_id: int, project_id: int, rul
         return None
     ids = [item_id for item_id, _ in sorted(gold_ids, key=lambda g: (g[1], g[0]))]
     # A point lookup by primary key per gold item (the list is short).
+    opted_out, opted_params = hint_names_any_sql(avoid)
     rows = dict(cur.execute(
         "SELECT id, NOT contains(touched_by, ?) AND (? IS NULL OR coalesce(hint_severity, 0) <= ?)"
+        f" AND NOT coalesce({opted_out}, false)"
         f" FROM items WHERE id IN ({', '.join('?' * len(ids))})",
-        [_token(user_id), ceiling, ceiling, *ids]).fetchall())
+        [_token(user_id), ceiling, ceiling, *opted_params, *ids]).fetchall())
     return next((item_id for item_id in ids if rows.get(item_id)), None)
 
 
@@ -350,6 +370,20 @@ def _drop_claims_above(cur: duckdb.DuckDBPyConnection, user_id: int, project_id:
     if above:
         _release_claims(cur, user_id, project_id, above, "daily cap")
     return [i for i in held if i not in above]
+
+
+def _drop_opted_out_claims(cur: duckdb.DuckDBPyConnection, user_id: int, project_id: int,
+                           held: list[int], avoid: tuple[str, ...]) -> list[int]:
+    """Claims held from before the person opted out of their category go back to the pool.
+    The event says "re-routed", not why: the plan is private."""
+    # A few rows by primary key: the Python rule itself (core.wellness) decides.
+    dropped = {item.id for item in (_item(row) for row in cur.execute(
+        f"SELECT {_ITEM_COLUMNS} FROM items WHERE id IN ({', '.join('?' * len(held))})"
+        " AND NOT coalesce(qualification, false)", held).fetchall())
+        if hint_names_any(item, avoid)}
+    if dropped:
+        _release_claims(cur, user_id, project_id, [i for i in held if i in dropped], "re-routed")
+    return [i for i in held if i not in dropped]
 
 
 def _release_claims(cur: duckdb.DuckDBPyConnection, user_id: int, project_id: int,

@@ -12,12 +12,23 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 # Cheap hashes keep the suite fast; production uses bcrypt's default work factor.
 os.environ.setdefault("SAFELABEL_BCRYPT_ROUNDS", "4")
+# Tests about other things start past the informed-start screen (set here, not in a fixture,
+# so module-scoped browser servers inherit it too); tests marked `informed_start` see it.
+os.environ["SAFELABEL_INFORMED_START"] = "0"
 
 from store import projects, users  # noqa: E402
 from store.db import Database, open_database  # noqa: E402
 
 SETUP_TOKEN = "test-setup-token-0123456789"
 PASSWORD = "correct-horse-9"
+
+
+@pytest.fixture(autouse=True)
+def informed_start_on_when_marked(request, monkeypatch):
+    """The informed-start screen comes before a person's first item in each project; tests
+    marked `informed_start` see it (a browser server a test starts inherits it)."""
+    if request.node.get_closest_marker("informed_start") is not None:
+        monkeypatch.setenv("SAFELABEL_INFORMED_START", "1")
 
 
 @pytest.fixture
