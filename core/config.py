@@ -96,3 +96,14 @@ def import_max_rows() -> int:
     """The most rows one import takes (`SAFELABEL_IMPORT_MAX_ROWS`, default 5,000,000): a
     Parquet file can hold a billion empty rows in a few kilobytes."""
     return _positive_int("SAFELABEL_IMPORT_MAX_ROWS", DEFAULT_IMPORT_MAX_ROWS)
+
+
+def hint_worker_seconds() -> int:
+    """How long the app's hint worker (store/hint_models.HintWorker) rests between rounds
+    that found nothing to do (`SAFELABEL_HINT_WORKER_SECONDS`, default 30); 0 or "off" in
+    `SAFELABEL_HINT_WORKER` turns the worker off (then `cli.py train-hints` trains)."""
+    return _positive_int("SAFELABEL_HINT_WORKER_SECONDS", 30)
+
+
+def hint_worker_enabled() -> bool:
+    return os.environ.get("SAFELABEL_HINT_WORKER", "1").strip().lower() not in {"0", "false", "no", "off"}

@@ -7,6 +7,7 @@ from typing import Any
 
 import duckdb
 
+from core.hint_model import SETTING_RULES as HINT_SETTING_RULES, hint_setting_problems
 from core.preference import RATIONALE_RULES
 from core.queue import queue_setting_problems
 from core.roles import has_role
@@ -141,6 +142,7 @@ SETTING_RULES = {
     "gold_rate": "share of a person's items that are gold items, 0 to 1 (default 0.05)",
     "qualification_required": "true or false",
     "qualification_threshold": "share of qualification items to get right, 0 to 1",
+    **HINT_SETTING_RULES,
 }
 
 
@@ -161,7 +163,8 @@ def _check_settings(settings: dict[str, Any]) -> None:
     policy = settings.get("wellbeing", {})
     if not isinstance(policy, dict):
         raise StoreError("wellbeing settings must be a mapping of names to numbers")
-    problems = policy_problems(policy) + queue_setting_problems(settings)
+    problems = (policy_problems(policy) + queue_setting_problems(settings)
+                + hint_setting_problems(settings))
     if problems:
         raise StoreError("; ".join(problems))
 
