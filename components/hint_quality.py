@@ -27,7 +27,7 @@ def hint_quality_panel(db: Database, user: User, project: Project) -> None:
             evaluation = status.model.evaluation
             st.text(quality_summary(evaluation))
             st.dataframe(pd.DataFrame(quality_rows(evaluation)), hide_index=True,
-                         width="stretch", key=f"hint_quality_{project.id}")
+                         width="stretch")
             st.caption(f"Model version {status.model.version}, {status.model.kind}, "
                        f"{status.model.library}, trained {status.model.created_at:%Y-%m-%d %H:%M} "
                        f"UTC in {status.model.train_seconds:.0f} s. \"Catches\": of the items "
