@@ -25,6 +25,12 @@ CV_FOLDS = 5
 MAX_TEXT_CHARS = 20_000
 # A category gets its own classifier (and a row in the quality table) from this many items.
 MIN_CATEGORY_ITEMS = 15
+# Past these sizes more labels add little to a linear TF-IDF model and cost minutes: the
+# cross-validation runs on a sample of at most MAX_EVAL_ITEMS items and the model is fitted on
+# at most MAX_TRAIN_ITEMS, both drawn per severity level in proportion (fixed seed); the
+# figures say how many items they were measured on.
+MAX_EVAL_ITEMS = 5_000
+MAX_TRAIN_ITEMS = 20_000
 # Levels whose catch rate is measured and shown: ">= 3" (high: hidden by default) and ">= 2"
 # (moderate: blurred by default).
 LEVELS = (3, 2)
@@ -74,8 +80,8 @@ def _features(seed: int) -> Any:
     return FeatureUnion([
         ("words", TfidfVectorizer(analyzer="word", ngram_range=(1, 2), min_df=2,
                                   max_features=200_000, sublinear_tf=True, dtype=np.float32)),
-        ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2,
-                                  max_features=300_000, sublinear_tf=True, dtype=np.float32)),
+        ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=2,
+                                  max_features=200_000, sublinear_tf=True, dtype=np.float32)),
     ])
 
 
@@ -84,7 +90,7 @@ def _classifier(candidate: str, seed: int) -> Any:
 
     if candidate == "logreg":
         # Balanced class weights: severe items are the rare class and the one worth catching.
-        return LogisticRegression(C=8.0, max_iter=2000, class_weight="balanced",
+        return LogisticRegression(C=4.0, max_iter=1000, class_weight="balanced",
                                   random_state=seed)
     if candidate == "sgd":
         return SGDClassifier(loss="log_loss", alpha=2e-5, max_iter=50, tol=None,
@@ -101,12 +107,14 @@ DEFAULT_CANDIDATE = "logreg"
 class HintModel:
     """A trained hint model: `predict(texts)`; `to_bytes()` / `from_bytes()` to keep it."""
 
-    def __init__(self, features: Any, severity: Any, categories: dict[str, Any],
-                 constant_severity: int | None, candidate: str, trained_on: int) -> None:
+    def __init__(self, features: Any, at_least: dict[int, Any], always: int,
+                 categories: dict[str, Any], candidate: str, trained_on: int) -> None:
         self.features = features
-        self.severity = severity
+        # Severity is ordinal: one binary classifier per level k for "severity >= k" (levels
+        # every training item reaches are certain: `always`). P(>= k) is made non-increasing.
+        self.at_least = at_least
+        self.always = always
         self.categories = categories
-        self.constant_severity = constant_severity   # every training item had this severity
         self.candidate = candidate
         self.trained_on = trained_on
         self.kind = MODEL_KIND
@@ -115,14 +123,15 @@ class HintModel:
         if not texts:
             return []
         matrix = self.features.transform([_clip(t) for t in texts])
-        if self.constant_severity is not None:
-            level = self.constant_severity
-            at_least = [{k: 1.0 for k in range(1, level + 1)}] * len(texts)
-        else:
-            probs = self.severity.predict_proba(matrix)
-            classes = [int(c) for c in self.severity.classes_]
-            at_least = [{k: float(row[[i for i, c in enumerate(classes) if c >= k]].sum())
-                         for k in range(1, max(classes) + 1)} for row in probs]
+        columns = {k: model.predict_proba(matrix)[:, 1] for k, model in self.at_least.items()}
+        at_least = []
+        for n in range(len(texts)):
+            levels, previous = {}, 1.0
+            for k in range(1, max([self.always, *columns]) + 1):
+                p = 1.0 if k <= self.always else float(columns[k][n]) if k in columns else 0.0
+                previous = min(previous, p)
+                levels[k] = previous
+            at_least.append(levels)
         category_probs = {code: model.predict_proba(matrix)[:, 1]
                           for code, model in self.categories.items()}
         out = []
@@ -157,24 +166,45 @@ class HintModel:
         return model
 
 
+def sample_indices(severities: Sequence[int], limit: int, seed: int = SEED) -> list[int]:
+    """Positions of at most `limit` items, each severity level in proportion, in order."""
+    if len(severities) <= limit:
+        return list(range(len(severities)))
+    rng = np.random.RandomState(seed)
+    by_level: dict[int, list[int]] = {}
+    for n, severity in enumerate(severities):
+        by_level.setdefault(int(severity), []).append(n)
+    chosen: list[int] = []
+    for level in sorted(by_level):
+        members = by_level[level]
+        take = max(1, round(limit * len(members) / len(severities)))
+        chosen.extend(rng.choice(members, size=min(take, len(members)), replace=False).tolist())
+    return sorted(chosen)[:limit]
+
+
+def sample(examples: Sequence[Example], limit: int, seed: int = SEED) -> list[Example]:
+    """At most `limit` examples, each severity level in proportion, in their original order."""
+    return [examples[n] for n in sample_indices([e.severity for e in examples], limit, seed)]
+
+
 def train(examples: Sequence[Example], candidate: str = DEFAULT_CANDIDATE,
           seed: int = SEED) -> HintModel:
-    """Fit the features, the severity classifier and one classifier per category with at
-    least MIN_CATEGORY_ITEMS items (and some items without it)."""
+    """Fit the features, one "severity >= k" classifier per level and one classifier per
+    category with at least MIN_CATEGORY_ITEMS items (and some items without it)."""
     if len(examples) < 2:
         raise ValueError("a hint model needs at least 2 labelled items")
     features = _features(seed)
     matrix = features.fit_transform([_clip(e.text) for e in examples])
     severities = np.array([int(e.severity) for e in examples])
-    constant = int(severities[0]) if len(set(severities.tolist())) == 1 else None
-    severity = None
-    if constant is None:
-        severity = _classifier(candidate, seed).fit(matrix, severities)
+    always = int(severities.min())
+    at_least = {}
+    for level in range(always + 1, int(severities.max()) + 1):
+        at_least[level] = _classifier(candidate, seed).fit(matrix, (severities >= level).astype(int))
     categories = {}
     for code in _frequent_categories(examples):
         target = np.array([code in e.categories for e in examples], dtype=int)
         categories[code] = _classifier(candidate, seed).fit(matrix, target)
-    return HintModel(features, severity, categories, constant, candidate, len(examples))
+    return HintModel(features, at_least, always, categories, candidate, len(examples))
 
 
 def _frequent_categories(examples: Sequence[Example]) -> list[str]:

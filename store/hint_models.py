@@ -37,7 +37,7 @@ import duckdb
 
 from core import hint_model
 from core.hint_model import Evaluation, Example, HintModel, hint_settings
-from core.severity_hint import hint_from_score_sql, item_text_sql, severity_hint, severity_score_sql
+from core.severity_hint import hint_from_score_sql, item_text_sql, severity_score_sql
 from store.db import Database, StoreError, utcnow
 from store.events import log_event
 from store.users import require_role
@@ -53,7 +53,8 @@ class StoredModel:
     project_id: int
     kind: str
     library: str
-    trained_on: int
+    labelled_items: int           # items with a consensus severity when it was trained
+    trained_on: int               # of which the model was fitted on (core.hint_model.sample)
     evaluation: Evaluation
     better: str
     train_seconds: float
@@ -89,7 +90,8 @@ class HintStatus:
 
 # -- training data -----------------------------------------------------------------------------
 
-def _training_rows(cur: duckdb.DuckDBPyConnection, project_id: int) -> list[tuple]:
+def _training_rows(cur: duckdb.DuckDBPyConnection, project_id: int,
+                   extra_terms: list[str]) -> list[tuple]:
     return cur.execute(f"""
         WITH latest AS (
             SELECT item_id, user_id, severity, categories,
@@ -105,7 +107,8 @@ def _training_rows(cur: duckdb.DuckDBPyConnection, project_id: int) -> list[tupl
                    arg_max(categories, id) AS categories
             FROM adjudications WHERE project_id = ? GROUP BY item_id)
         SELECT i.id, {item_text_sql('i')}, a.severities, a.named, a.people,
-               d.severity, d.categories
+               d.severity, d.categories,
+               {hint_from_score_sql(severity_score_sql(item_text_sql('i'), extra_terms))}
         FROM items i
         LEFT JOIN answers a ON a.item_id = i.id
         LEFT JOIN adjudicated d ON d.item_id = i.id AND d.severity IS NOT NULL
@@ -124,19 +127,35 @@ def consensus(severities: list[int], named: list[str], people: int
     return severity, tuple(sorted(c for c, n in counts.items() if 2 * n >= people))
 
 
-def training_examples(db: Database, project_id: int) -> tuple[list[int], list[Example]]:
-    """(item ids, examples): every item of the project with a consensus severity."""
+@dataclass(frozen=True)
+class TrainingData:
+    item_ids: list[int]
+    examples: list[Example]
+    keyword_hints: list[int]      # the keyword scorer's hint of each (as at import, in SQL)
+
+
+def training_data(db: Database, project_id: int) -> TrainingData:
+    """Every item of the project with a consensus severity, and its keyword hint."""
     with db.read() as cur:
-        rows = _training_rows(cur, project_id)
-    ids, examples = [], []
-    for item_id, text, severities, named, people, adjudicated, adjudicated_categories in rows:
+        extra_terms = _project_settings(cur, project_id).get("mask_terms", [])
+        rows = _training_rows(cur, project_id, extra_terms)
+    ids, examples, keywords = [], [], []
+    for (item_id, text, severities, named, people, adjudicated, adjudicated_categories,
+         keyword_hint) in rows:
+        keywords.append(int(keyword_hint))
         if adjudicated is not None:
             severity, categories = int(adjudicated), tuple(sorted(adjudicated_categories or ()))
         else:
             severity, categories = consensus(severities, named or [], int(people))
         ids.append(int(item_id))
         examples.append(Example(text or "", int(severity), categories))
-    return ids, examples
+    return TrainingData(ids, examples, keywords)
+
+
+def training_examples(db: Database, project_id: int) -> tuple[list[int], list[Example]]:
+    """(item ids, examples): every item of the project with a consensus severity."""
+    data = training_data(db, project_id)
+    return data.item_ids, data.examples
 
 
 def labelled_item_count(cur: duckdb.DuckDBPyConnection, project_id: int) -> int:
@@ -147,13 +166,13 @@ def labelled_item_count(cur: duckdb.DuckDBPyConnection, project_id: int) -> int:
 
 # -- models ------------------------------------------------------------------------------------
 
-_MODEL_COLUMNS = ("id, project_id, kind, library, trained_on, evaluation, better, train_seconds,"
-                  " created_at")
+_MODEL_COLUMNS = ("id, project_id, kind, library, labelled_items, trained_on, evaluation, better,"
+                  " train_seconds, created_at")
 
 
 def _stored(row: tuple) -> StoredModel:
-    mid, pid, kind, library, trained_on, evaluation, better, seconds, created_at = row
-    return StoredModel(int(mid), int(pid), kind, library, int(trained_on),
+    mid, pid, kind, library, labelled, trained_on, evaluation, better, seconds, created_at = row
+    return StoredModel(int(mid), int(pid), kind, library, int(labelled), int(trained_on),
                        Evaluation.from_dict(json.loads(evaluation)), better, float(seconds),
                        created_at)
 
@@ -202,27 +221,28 @@ def train_and_store(db: Database, actor_id: int | None, project_id: int,
     with db.read() as cur:
         if actor_id is not None:
             require_role(cur, actor_id, "lead")
-        row = cur.execute("SELECT settings FROM projects WHERE id = ?", [project_id]).fetchone()
-    if row is None:
-        raise StoreError("no such project")
-    extra_terms = json.loads(row[0] or "{}").get("mask_terms", [])
-    _, examples = training_examples(db, project_id)
+        _project_settings(cur, project_id)      # StoreError for an unknown project
+    started = time.perf_counter()
+    data = training_data(db, project_id)
+    examples = data.examples
     if len(examples) < hint_model.CV_FOLDS * 2:
         raise StoreError(f"too few labelled items to train a hint model ({len(examples)}; "
                          f"at least {hint_model.CV_FOLDS * 2} are needed)")
-    started = time.perf_counter()
-    keyword_hints = [severity_hint(e.text, extra_terms) for e in examples]
-    evaluation = hint_model.evaluate(examples, keyword_hints, candidate=candidate)
-    model = hint_model.train(examples, candidate)
+    measured = hint_model.sample_indices([e.severity for e in examples],
+                                         hint_model.MAX_EVAL_ITEMS)
+    evaluation = hint_model.evaluate([examples[n] for n in measured],
+                                     [data.keyword_hints[n] for n in measured], candidate=candidate)
+    model = hint_model.train(hint_model.sample(examples, hint_model.MAX_TRAIN_ITEMS), candidate)
     blob = model.to_bytes()
     seconds = time.perf_counter() - started
 
     def work(cur: duckdb.DuckDBPyConnection) -> int:
         version = int(cur.execute(
-            "INSERT INTO hint_models (project_id, kind, library, trained_on, evaluation, better,"
-            " model, train_seconds, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-            " RETURNING id",
+            "INSERT INTO hint_models (project_id, kind, library, labelled_items, trained_on,"
+            " evaluation, better, model, train_seconds, created_by, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             [project_id, model.kind, f"scikit-learn {sklearn.__version__}", len(examples),
+             model.trained_on,
              json.dumps(evaluation.to_dict()), evaluation.better, blob, seconds, actor_id,
              utcnow()]).fetchone()[0])
         log_event(cur, "hint_model_trained", actor_id, project_id, details={
@@ -366,8 +386,8 @@ def training_due(db: Database, project_id: int) -> bool:
     if choice == "keywords" or labelled < min_items:
         return False
     model = latest_model(db, project_id)
-    return model is None or (labelled >= model.trained_on * RETRAIN_GROWTH
-                             and labelled - model.trained_on >= RETRAIN_MIN_NEW)
+    return model is None or (labelled >= model.labelled_items * RETRAIN_GROWTH
+                             and labelled - model.labelled_items >= RETRAIN_MIN_NEW)
 
 
 @dataclass(frozen=True)

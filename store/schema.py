@@ -381,6 +381,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         project_id INTEGER NOT NULL,
         kind VARCHAR NOT NULL,
         library VARCHAR NOT NULL,
+        labelled_items INTEGER NOT NULL,
         trained_on INTEGER NOT NULL,
         evaluation JSON NOT NULL,
         better VARCHAR NOT NULL CHECK (better IN ('model', 'keywords')),
