@@ -6,7 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core.hint_model import CHOICES, quality_rows, quality_summary
+from core.hint_model import quality_rows, quality_summary
+from core.hint_trust import CHOICES
 from core.text import markdown_literal
 from store.db import Database, StoreError
 from store.hint_models import hint_status, set_hint_settings

@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-MODEL_KIND = "tfidf-word1-2+char2-5/logreg"
+
+MODEL_KIND = "tfidf-word1-2+char3-5/ordinal-linear"
 SEED = 13
 CV_FOLDS = 5
 # Features are read from the start of an item's text: a 1 MB transcript costs what 20 KB does.
@@ -35,16 +36,7 @@ MAX_TRAIN_ITEMS = 20_000
 # (moderate: blurred by default).
 LEVELS = (3, 2)
 
-# Per-project settings (projects.settings JSON) and their defaults.
-DEFAULT_MIN_ITEMS = 200            # items with a severity before the first model is trained
-DEFAULT_CONFIDENCE = 0.7           # a model hint blurs or hides only at this confidence
-DEFAULT_CHOICE = "auto"            # "auto": the better of model and keywords; "keywords"
-CHOICES = ("auto", "keywords")
-SETTING_RULES = {
-    "hint_model_min_items": "items with a severity before a hint model is trained (20 to 100000)",
-    "hint_confidence": "confidence a model hint needs to blur or hide text, 0.5 to 0.99",
-    "hint_choice": "auto (the better of the model and the keyword hint) or keywords",
-}
+# Per-project settings and their defaults: core/hint_trust.py (no numpy needed there).
 
 
 @dataclass(frozen=True)
@@ -366,31 +358,6 @@ def better_hint(evaluation: Evaluation) -> str:
         if abs(model - keywords) > 1e-9:
             return "model" if model > keywords else "keywords"
     return "keywords"
-
-
-# -- settings --------------------------------------------------------------------------------
-
-def hint_settings(settings: dict[str, Any]) -> tuple[int, float, str]:
-    """(min items, confidence threshold, choice) from a project's settings, with defaults."""
-    return (int(settings.get("hint_model_min_items", DEFAULT_MIN_ITEMS)),
-            float(settings.get("hint_confidence", DEFAULT_CONFIDENCE)),
-            str(settings.get("hint_choice", DEFAULT_CHOICE)))
-
-
-def hint_setting_problems(settings: dict[str, Any]) -> list[str]:
-    problems = []
-    if "hint_model_min_items" in settings:
-        value = settings["hint_model_min_items"]
-        if not isinstance(value, int) or isinstance(value, bool) or not 20 <= value <= 100_000:
-            problems.append("hint_model_min_items must be a whole number from 20 to 100000")
-    if "hint_confidence" in settings:
-        value = settings["hint_confidence"]
-        if (not isinstance(value, (int, float)) or isinstance(value, bool)
-                or not 0.5 <= value <= 0.99):
-            problems.append("hint_confidence must be a number from 0.5 to 0.99")
-    if "hint_choice" in settings and settings["hint_choice"] not in CHOICES:
-        problems.append("hint_choice must be 'auto' or 'keywords'")
-    return problems
 
 
 # -- in words ----------------------------------------------------------------------------------

@@ -11,8 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-DEFAULT_CONFIDENCE = 0.7    # the same default as core.hint_model.DEFAULT_CONFIDENCE
+# Per-project settings (projects.settings JSON) and their defaults.
+DEFAULT_MIN_ITEMS = 200            # items with a severity before the first model is trained
+DEFAULT_CONFIDENCE = 0.7           # a model hint blurs or hides only at this confidence
+DEFAULT_CHOICE = "auto"            # "auto": the better of model and keywords; "keywords"
+CHOICES = ("auto", "keywords")
+SETTING_RULES = {
+    "hint_model_min_items": "items with a severity before a hint model is trained (20 to 100000)",
+    "hint_confidence": "confidence a model hint needs to blur or hide text, 0.5 to 0.99",
+    "hint_choice": "auto (the better of the model and the keyword hint) or keywords",
+}
 
 
 @dataclass(frozen=True)
@@ -43,3 +53,28 @@ def trusted_hint(severity: int | None, source: str | None, confidence: float | N
         return TrustedHint(severity, None)
     where = "estimated from keywords" if source == "scorer" else "from the imported file"
     return TrustedHint(severity, f"severity hint ({where}) {severity_label(severity)}")
+
+
+# -- settings --------------------------------------------------------------------------------
+
+def hint_settings(settings: dict[str, Any]) -> tuple[int, float, str]:
+    """(min items, confidence threshold, choice) from a project's settings, with defaults."""
+    return (int(settings.get("hint_model_min_items", DEFAULT_MIN_ITEMS)),
+            float(settings.get("hint_confidence", DEFAULT_CONFIDENCE)),
+            str(settings.get("hint_choice", DEFAULT_CHOICE)))
+
+
+def hint_setting_problems(settings: dict[str, Any]) -> list[str]:
+    problems = []
+    if "hint_model_min_items" in settings:
+        value = settings["hint_model_min_items"]
+        if not isinstance(value, int) or isinstance(value, bool) or not 20 <= value <= 100_000:
+            problems.append("hint_model_min_items must be a whole number from 20 to 100000")
+    if "hint_confidence" in settings:
+        value = settings["hint_confidence"]
+        if (not isinstance(value, (int, float)) or isinstance(value, bool)
+                or not 0.5 <= value <= 0.99):
+            problems.append("hint_confidence must be a number from 0.5 to 0.99")
+    if "hint_choice" in settings and settings["hint_choice"] not in CHOICES:
+        problems.append("hint_choice must be 'auto' or 'keywords'")
+    return problems

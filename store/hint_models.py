@@ -36,7 +36,8 @@ from typing import Any
 import duckdb
 
 from core import hint_model
-from core.hint_model import Evaluation, Example, HintModel, hint_settings
+from core.hint_model import Evaluation, Example, HintModel
+from core.hint_trust import hint_settings
 from core.severity_hint import hint_from_score_sql, item_text_sql, severity_score_sql
 from store.db import Database, StoreError, utcnow
 from store.events import log_event
@@ -369,7 +370,7 @@ def _keyword_step(db: Database, project_id: int, settings: dict[str, Any], step:
 
 def set_hint_settings(db: Database, actor_id: int, project_id: int, min_items: int,
                       confidence: float, choice: str) -> None:
-    """A lead changes the hint settings (see core/hint_model.SETTING_RULES)."""
+    """A lead changes the hint settings (see core/hint_trust.SETTING_RULES)."""
     from store.projects import update_project_settings
 
     update_project_settings(db, actor_id, project_id, {

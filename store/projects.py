@@ -7,7 +7,7 @@ from typing import Any
 
 import duckdb
 
-from core.hint_model import SETTING_RULES as HINT_SETTING_RULES, hint_setting_problems
+from core.hint_trust import SETTING_RULES as HINT_SETTING_RULES, hint_setting_problems
 from core.preference import RATIONALE_RULES
 from core.queue import queue_setting_problems
 from core.roles import has_role
