@@ -311,6 +311,10 @@ def rescore_step(db: Database, project_id: int, step: int = DEFAULT_STEP) -> Ste
     _, _, choice = hint_settings(settings)
     version = _model_in_use(choice, latest_model(db, project_id))
     if version is None:
+        with db.read() as cur:    # nothing to undo (the usual case): no write at all
+            if not cur.execute(f"SELECT count(*) FROM (SELECT 1 FROM items WHERE"
+                               f" {_pending_sql(None)} LIMIT 1)", [project_id]).fetchone()[0]:
+                return StepResult(0, None)
         return StepResult(_keyword_step(db, project_id, settings, step), None)
     with db.read() as cur:
         rows = cur.execute(f"SELECT id, {item_text_sql()} FROM items WHERE {_pending_sql(version)}"
@@ -398,10 +402,11 @@ class UpkeepResult:
 
 
 def upkeep(db: Database, project_id: int, step: int = DEFAULT_STEP,
-           max_steps: int | None = 1) -> UpkeepResult:
-    """Train when due, then run up to `max_steps` re-scoring steps (None: until done)."""
+           max_steps: int | None = 1, train: bool = True) -> UpkeepResult:
+    """Train when due (and `train`), then run up to `max_steps` re-scoring steps (None:
+    until done)."""
     trained = None
-    if training_due(db, project_id):
+    if train and training_due(db, project_id):
         trained = train_and_store(db, None, project_id)
     rescored, steps = 0, 0
     while max_steps is None or steps < max_steps:
@@ -430,6 +435,9 @@ class HintWorker:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self.rounds = 0
+        # project -> labelled items when its training failed: not retried until that changes
+        # (a failing fit would otherwise burn a core every round).
+        self.failed: dict[int, int] = {}
         self._thread = threading.Thread(target=self._run, name="safelabel-hints", daemon=True)
 
     def start(self) -> HintWorker:
@@ -450,9 +458,13 @@ class HintWorker:
         for project_id in active_label_projects(self.db):
             if self._stop.is_set():
                 break
+            with self.db.read() as cur:
+                labelled = labelled_item_count(cur, project_id)
             try:
-                result = upkeep(self.db, project_id, self.step, max_steps=1)
+                result = upkeep(self.db, project_id, self.step, max_steps=1,
+                                train=self.failed.get(project_id) != labelled)
             except Exception as exc:  # noqa: BLE001 - a bad project must not stop the others
+                self.failed[project_id] = labelled
                 print(f"SafeLabel hint worker: project {project_id}: {exc}", flush=True)
                 continue
             work += result.rescored + (result.trained.model.trained_on if result.trained else 0)

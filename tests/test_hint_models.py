@@ -365,3 +365,24 @@ def test_label_page_words_a_model_hint_and_hides_only_when_confident(app_db, tea
     assert "hint: possibly 3 high (model, only 55% sure" in unsure_banner[0]
     assert "hidden until you choose" not in unsure_banner[0]
     assert "unsure prompt text" in unsure_text
+
+
+def test_worker_does_not_retry_a_failed_training_until_more_labels_arrive(db, tmp_path, monkeypatch):
+    accounts = make_accounts(db)
+    pid = labelled_project(db, accounts, tmp_path, labelled=40, name="Failing")
+    hint_models.set_hint_settings(db, accounts["lead"], pid, 20, 0.7, "auto")
+    calls = []
+
+    def broken(*args, **kwargs):
+        calls.append(args)
+        raise ValueError("no fit")
+
+    monkeypatch.setattr(hint_models, "train_and_store", broken)
+    worker = hint_models.HintWorker(db)
+    worker.run_round()
+    worker.run_round()
+    assert len(calls) == 1 and worker.failed == {pid: 40}
+    work.save_annotation(db, accounts["ann2"], work.claim_next_item(db, accounts["ann2"], pid).id,
+                         Label(True, (), 0))
+    worker.run_round()
+    assert len(calls) == 2                   # one more labelled item: tried again
