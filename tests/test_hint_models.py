@@ -386,3 +386,21 @@ def test_worker_does_not_retry_a_failed_training_until_more_labels_arrive(db, tm
                          Label(True, (), 0))
     worker.run_round()
     assert len(calls) == 2                   # one more labelled item: tried again
+
+
+def test_the_app_starts_one_hint_worker_per_database_and_it_trains(app_env, monkeypatch, tmp_path):
+    from components.db import close_all, get_db
+    monkeypatch.setenv("SAFELABEL_HINT_WORKER", "0")
+    get_db()
+    assert hint_models._workers == {}                      # turned off: none
+    close_all()
+    monkeypatch.setenv("SAFELABEL_HINT_WORKER", "1")
+    monkeypatch.setenv("SAFELABEL_HINT_WORKER_SECONDS", "1")
+    db = get_db()
+    assert list(hint_models._workers) == [db.path]
+    accounts = make_accounts(db)
+    pid = labelled_project(db, accounts, tmp_path, labelled=60, name="App")
+    hint_models.set_hint_settings(db, accounts["lead"], pid, 50, 0.7, "auto")
+    wait_until(lambda: hint_models.latest_model(db, pid) is not None)
+    close_all()                                            # stops the worker first
+    assert hint_models._workers == {}
