@@ -156,6 +156,27 @@ def cmd_rescore(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train_hints(args: argparse.Namespace) -> int:
+    from core.hint_model import quality_rows, quality_summary
+    from store.hint_models import hint_status, train_and_store, upkeep
+
+    db = _open(args)
+    project = _project(db, args.project)
+    result = train_and_store(db, None, project.id)
+    rescored = upkeep(db, project.id, step=args.step, max_steps=None).rescored
+    rows = quality_rows(result.evaluation)
+    widths = {k: max(len(k), *(len(r[k]) for r in rows)) for k in rows[0]}
+    print("  ".join(k.ljust(w) for k, w in widths.items()).rstrip())
+    for row in rows:
+        print("  ".join(row[k].ljust(w) for k, w in widths.items()).rstrip())
+    print()
+    print(quality_summary(result.evaluation))
+    print(f"Model version {result.model.version} trained on {result.model.trained_on} items in "
+          f"{result.model.train_seconds:.1f} s. {hint_status(db, project.id).explanation} "
+          f"Re-scored {rescored} items.")
+    return 0
+
+
 def cmd_stats(args: argparse.Namespace) -> int:
     from store import projects
     db = _open(args)
@@ -319,6 +340,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("rescore", help="recompute the offline severity hints of a project's items")
     p.add_argument("--project", required=True)
     p.set_defaults(func=cmd_rescore)
+
+    p = sub.add_parser("train-hints", help="train a severity hint model on a project's labels, "
+                       "re-score its items and print how the model and the keyword hint do")
+    p.add_argument("--project", required=True)
+    p.add_argument("--step", type=int, default=500, help="items re-scored per transaction")
+    p.set_defaults(func=cmd_train_hints)
 
     p = sub.add_parser("stats", help="items, annotations and done count of a project")
     p.add_argument("--project", required=True)

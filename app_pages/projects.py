@@ -6,6 +6,7 @@ import streamlit as st
 
 from components.auth import require_role
 from components.db import get_db
+from components.hint_quality import hint_quality_panel
 from components.project_lifecycle import archive_button, import_batches_panel
 from components.qualification_panel import qualification_panel
 from components.wellness import opt_out_counts_panel
@@ -173,6 +174,7 @@ with edit_tab:
                 st.error(f"Not recomputed: {markdown_literal(exc)}")
             else:
                 st.success(f"Recomputed the severity hint of {changed:,} items.")
+        hint_quality_panel(db, user, project)
         qualification_panel(db, user, project, {
             m: names[m] for m in member_ids(db, pid) if m in names})
         opt_out_counts_panel(db, user, project)

@@ -18,6 +18,7 @@ from core.text import markdown_literal
 from store import users
 from store.bootstrap import open_app_database
 from store.db import Database, DatabaseLockedError
+from store.hint_models import start_hint_worker, stop_hint_workers
 
 _lock = threading.Lock()
 _databases: dict[str, Database] = {}
@@ -34,6 +35,9 @@ def open_shared(path: str, demo: bool) -> Database:
         if db is None:
             db = _databases[path] = open_app_database(path, demo)
             _lock_reported.discard(path)
+            if config.hint_worker_enabled():
+                # Trains hint models and re-scores items off the request path.
+                start_hint_worker(db, config.hint_worker_seconds())
         return db
 
 
@@ -79,6 +83,7 @@ def announce_setup_token() -> None:
 
 def close_all() -> None:
     """Close and forget every open database (tests, between app instances)."""
+    stop_hint_workers()   # before their databases close
     with _lock:
         for db in _databases.values():
             db.close()

@@ -20,6 +20,7 @@ from components.wellness import informed_start
 from components.judgment import Draft, drop_draft, get_draft
 from components.thread import ask_a_lead
 from core import keys
+from core.hint_trust import TrustedHint, trusted_hint
 from core.limits import MAX_REASON_CHARS
 from core.masking import project_mask_pattern
 from core.queue import DEFAULT_PREFETCH, UNDO_WINDOW_SECONDS
@@ -353,7 +354,7 @@ class WorkSession:
                      {"what": what, **({"terms": count} if count else {})})
 
     def _severe(self, item: Item, label_severity: int | None = None) -> bool:
-        levels = [v for v in (item.hint_severity, label_severity) if v is not None]
+        levels = [v for v in (self.trusted(item).acted_on, label_severity) if v is not None]
         return bool(levels) and max(levels) >= self.policy.dim_at_severity
 
     def dimmed(self, item: Item, draft: Draft) -> bool:
@@ -392,6 +393,12 @@ class WorkSession:
             st.button("Previous", key="back_done", shortcut=keys.PREVIOUS, on_click=self.go_back)
         self.undo_button()
 
+    def trusted(self, item: Item) -> TrustedHint:
+        return trusted_hint(item.hint_severity, item.hint_source, item.hint_confidence,
+                            self.project.settings.get("hint_confidence"),
+                            lambda level: markdown_literal(
+                                self.project.taxonomy.severity_label(level)))
+
     def hint_gate(self, item: Item, draft: Draft) -> bool:
         """Show any hint above the text; True when the text may be shown now."""
         parts = []
@@ -401,15 +408,12 @@ class WorkSession:
         if item.hint_category:
             parts.append("category hint "
                          + markdown_literal(taxonomy.category_label(item.hint_category)))
-        # A hint of 0 says nothing worth a warning (a banner on every item teaches people to
-        # ignore banners). The scorer's hint is a keyword count, and says so.
-        if item.hint_severity:
-            source = ("estimated from keywords" if item.hint_source == "scorer"
-                      else "from the imported file")
-            parts.append(f"severity hint ({source}) "
-                         + markdown_literal(taxonomy.severity_label(item.hint_severity)))
-        gated = (not self.correcting and not draft.text_shown and item.hint_severity is not None
-                 and item.hint_severity >= self.gate_severity)
+        # Wording and whether to act: core/hint_trust.py (a model hint acts only when sure).
+        hint = self.trusted(item)
+        if hint.words:
+            parts.append(hint.words)
+        gated = (not self.correcting and not draft.text_shown and hint.acted_on is not None
+                 and hint.acted_on >= self.gate_severity)
         if parts:
             st.warning(f"Heads-up: {' · '.join(parts)}."
                        + (" The text is hidden until you choose to see it; skipping is always fine."

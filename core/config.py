@@ -104,3 +104,14 @@ def informed_start_enabled() -> bool:
     person, and for tests about other things)."""
     return os.environ.get("SAFELABEL_INFORMED_START", "1").strip().lower() not in {
         "0", "false", "no", "off"}
+
+
+def hint_worker_seconds() -> int:
+    """How long the app's hint worker (store/hint_models.HintWorker) rests between rounds
+    that found nothing to do (`SAFELABEL_HINT_WORKER_SECONDS`, default 30); 0 or "off" in
+    `SAFELABEL_HINT_WORKER` turns the worker off (then `cli.py train-hints` trains)."""
+    return _positive_int("SAFELABEL_HINT_WORKER_SECONDS", 30)
+
+
+def hint_worker_enabled() -> bool:
+    return os.environ.get("SAFELABEL_HINT_WORKER", "1").strip().lower() not in {"0", "false", "no", "off"}

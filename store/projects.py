@@ -7,6 +7,7 @@ from typing import Any
 
 import duckdb
 
+from core.hint_trust import SETTING_RULES as HINT_SETTING_RULES, hint_setting_problems
 from core.preference import RATIONALE_RULES
 from core.queue import queue_setting_problems
 from core.roles import has_role
@@ -145,6 +146,7 @@ SETTING_RULES = {
     "qualification_required": "true or false",
     "qualification_threshold": "share of qualification items to get right, 0 to 1",
     CONTENT_DESCRIPTION_SETTING: "what the project holds, in the lead's words (the informed start)",
+    **HINT_SETTING_RULES,
 }
 
 
@@ -173,7 +175,8 @@ def _check_settings(settings: dict[str, Any]) -> None:
     policy = settings.get("wellbeing", {})
     if not isinstance(policy, dict):
         raise StoreError("wellbeing settings must be a mapping of names to numbers")
-    problems = policy_problems(policy) + queue_setting_problems(settings)
+    problems = (policy_problems(policy) + queue_setting_problems(settings)
+                + hint_setting_problems(settings))
     if problems:
         raise StoreError("; ".join(problems))
 

@@ -371,6 +371,35 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         SELECT name, min(id), min(created_at) FROM users
         WHERE password_hash = '!imported-annotator:no-password' GROUP BY name;
     """),
+    (14, "learnt severity hints: trained models with their evaluation; each hint's confidence", """
+    -- A hint model trained on a project's labels (store/hint_models.py). Its id is the model
+    -- version an item's hint names. `better` says which of model and keyword hint measured
+    -- better by cross-validation on the same items; `evaluation` holds the figures shown.
+    CREATE SEQUENCE hint_model_ids START 1;
+    CREATE TABLE hint_models (
+        id INTEGER PRIMARY KEY DEFAULT nextval('hint_model_ids'),
+        project_id INTEGER NOT NULL,
+        kind VARCHAR NOT NULL,
+        library VARCHAR NOT NULL,
+        labelled_items INTEGER NOT NULL,
+        trained_on INTEGER NOT NULL,
+        evaluation JSON NOT NULL,
+        better VARCHAR NOT NULL CHECK (better IN ('model', 'keywords')),
+        model BLOB NOT NULL,
+        train_seconds DOUBLE NOT NULL,
+        created_by INTEGER,
+        created_at TIMESTAMP NOT NULL
+    );
+    -- hint_source gains 'model' (besides 'import' and 'scorer'); a model hint names its model
+    -- (hint_model_version = hint_models.id) and how sure it is (P(severity >= the hint), or
+    -- for a hint of 0, P(severity is 0)). Keyword and imported hints have no confidence.
+    ALTER TABLE items ADD COLUMN hint_confidence DOUBLE;
+    ALTER TABLE items ADD COLUMN hint_model_version INTEGER;
+    -- 'model' when the model wrote hint_category; NULL when it came from the file (or none):
+    -- a file's category is never overwritten, and going back to keywords clears only the
+    -- model's.
+    ALTER TABLE items ADD COLUMN hint_category_source VARCHAR;
+    """),
     (15, "wellness plans: the categories each person opted out of, per project", """
     -- Private to the person: the queue reads a person's own row; leads get counts per
     -- category only (store/wellness.py). Appended, never updated: the latest row of a

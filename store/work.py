@@ -61,19 +61,21 @@ class Item:
     metadata: dict[str, Any] = field(default_factory=dict)
     hint_category: str | None = None
     hint_severity: int | None = None
-    hint_source: str | None = None      # "import" (a column of the file) or "scorer" (keywords)
+    hint_source: str | None = None      # "import" (a file's column), "scorer" (keywords), "model"
+    hint_confidence: float | None = None  # a model hint's confidence (store/hint_models.py)
 
 
 _ITEM_COLUMNS = ("id, project_id, external_id, prompt, response, response_a, response_b, "
-                 "messages, metadata, hint_category, hint_severity, hint_source")
+                 "messages, metadata, hint_category, hint_severity, hint_source, hint_confidence")
 
 
 def _item(row: tuple) -> Item:
     (iid, pid, ext, prompt, response, a, b, messages, metadata, hint_cat, hint_sev,
-     hint_source) = row
+     hint_source, hint_confidence) = row
     return Item(iid, pid, ext, prompt, response, a, b,
                 json.loads(messages) if messages else None,
-                json.loads(metadata) if metadata else {}, hint_cat, hint_sev, hint_source)
+                json.loads(metadata) if metadata else {}, hint_cat, hint_sev, hint_source,
+                hint_confidence)
 
 
 def _token(user_id: int) -> str:
