@@ -12,6 +12,7 @@ Everything is deterministic (fixed seeds, deterministic solvers), so a test can 
 from __future__ import annotations
 
 import io
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -347,6 +348,49 @@ def evaluate(examples: Sequence[Example], keyword_hints: Sequence[int],
                       categories)
 
 
+@dataclass(frozen=True)
+class Fitted:
+    """What one training produces, in plain data (it crosses a process boundary)."""
+    blob: bytes                 # HintModel.to_bytes()
+    kind: str
+    trained_on: int
+    evaluation: Evaluation
+    process_id: int = field(default_factory=os.getpid)      # which process fitted it
+
+
+def fit_and_evaluate(examples: Sequence[Example], keyword_hints: Sequence[int],
+                     candidate: str = DEFAULT_CANDIDATE) -> Fitted:
+    """Cross-validate on a bounded sample beside the keyword hint, then fit on a bounded
+    sample: the whole of one training, as a pure function of the labelled items."""
+    measured = sample_indices([e.severity for e in examples], MAX_EVAL_ITEMS)
+    evaluation = evaluate([examples[n] for n in measured],
+                          [keyword_hints[n] for n in measured], candidate=candidate)
+    model = train(sample(examples, MAX_TRAIN_ITEMS), candidate)
+    return Fitted(model.to_bytes(), model.kind, model.trained_on, evaluation)
+
+
+def fit_in_subprocess(examples: Sequence[Example], keyword_hints: Sequence[int],
+                      candidate: str = DEFAULT_CANDIDATE) -> Fitted:
+    """`fit_and_evaluate` in a fresh Python process (`python -m core.hint_model`, the data
+    over a pipe). Tokenising and fitting hold the GIL for tens of seconds; in the app's own
+    process every page would answer that much more slowly. Not multiprocessing: its "spawn"
+    re-runs the parent's `__main__`, which in a Streamlit process is a page script (that
+    opens the database); its "fork" copies a process full of threads."""
+    import pickle
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    done = subprocess.run(
+        [sys.executable, "-m", "core.hint_model"], cwd=Path(__file__).resolve().parents[1],
+        input=pickle.dumps((list(examples), list(keyword_hints), candidate)),
+        capture_output=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError("fitting the hint model failed: "
+                           + done.stderr.decode("utf-8", "replace")[-2000:])
+    return pickle.loads(done.stdout)
+
+
 def better_hint(evaluation: Evaluation) -> str:
     """"model" or "keywords": the one whose recall minus false-alarm rate is higher at
     severity >= 3 (the level that hides text), then at >= 2; keywords on a tie, since they
@@ -407,3 +451,16 @@ def quality_summary(evaluation: Evaluation) -> str:
     return (f"Measured by {evaluation.folds}-fold cross-validation on {evaluation.items} "
             f"labelled items (each item hinted by a model that never saw its label). "
             + " ".join(parts) + " " + which)
+
+
+if __name__ == "__main__":
+    # The worker side of fit_in_subprocess. The objects must be core.hint_model's (not this
+    # __main__ copy's) for the parent to read them back.
+    import pickle
+    import sys
+
+    from core import hint_model
+
+    _examples, _hints, _candidate = pickle.loads(sys.stdin.buffer.read())
+    sys.stdout.buffer.write(pickle.dumps(hint_model.fit_and_evaluate(_examples, _hints,
+                                                                     _candidate)))

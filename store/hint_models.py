@@ -38,7 +38,7 @@ import duckdb
 from core import hint_model
 from core.hint_model import Evaluation, Example, HintModel
 from core.hint_trust import hint_settings
-from core.severity_hint import hint_from_score_sql, item_text_sql, severity_score_sql
+from core.severity_hint import hint_from_score_sql, item_text_sql, project_score_sql
 from store.db import Database, StoreError, utcnow
 from store.events import log_event
 from store.users import require_role
@@ -92,7 +92,7 @@ class HintStatus:
 # -- training data -----------------------------------------------------------------------------
 
 def _training_rows(cur: duckdb.DuckDBPyConnection, project_id: int,
-                   extra_terms: list[str]) -> list[tuple]:
+                   settings: dict[str, Any]) -> list[tuple]:
     return cur.execute(f"""
         WITH latest AS (
             SELECT item_id, user_id, severity, categories,
@@ -109,7 +109,7 @@ def _training_rows(cur: duckdb.DuckDBPyConnection, project_id: int,
             FROM adjudications WHERE project_id = ? GROUP BY item_id)
         SELECT i.id, {item_text_sql('i')}, a.severities, a.named, a.people,
                d.severity, d.categories,
-               {hint_from_score_sql(severity_score_sql(item_text_sql('i'), extra_terms))}
+               {hint_from_score_sql(project_score_sql(settings, item_text_sql('i')))}
         FROM items i
         LEFT JOIN answers a ON a.item_id = i.id
         LEFT JOIN adjudicated d ON d.item_id = i.id AND d.severity IS NOT NULL
@@ -138,8 +138,7 @@ class TrainingData:
 def training_data(db: Database, project_id: int) -> TrainingData:
     """Every item of the project with a consensus severity, and its keyword hint."""
     with db.read() as cur:
-        extra_terms = _project_settings(cur, project_id).get("mask_terms", [])
-        rows = _training_rows(cur, project_id, extra_terms)
+        rows = _training_rows(cur, project_id, _project_settings(cur, project_id))
     ids, examples, keywords = [], [], []
     for (item_id, text, severities, named, people, adjudicated, adjudicated_categories,
          keyword_hint) in rows:
@@ -213,10 +212,12 @@ class TrainResult:
 
 
 def train_and_store(db: Database, actor_id: int | None, project_id: int,
-                    candidate: str = hint_model.DEFAULT_CANDIDATE) -> TrainResult:
+                    candidate: str = hint_model.DEFAULT_CANDIDATE,
+                    isolated: bool = False) -> TrainResult:
     """Train a model on the project's labels, evaluate it by cross-validation beside the
     keyword hint, and store both (one transaction with its audit event). Slow (seconds to
-    minutes): call it off the request path. `actor_id` None is the server (CLI, worker)."""
+    minutes): call it off the request path; `isolated` fits in a separate process (what the
+    app's worker does, so pages keep answering). `actor_id` None is the server (CLI, worker)."""
     import sklearn
 
     with db.read() as cur:
@@ -229,12 +230,9 @@ def train_and_store(db: Database, actor_id: int | None, project_id: int,
     if len(examples) < hint_model.CV_FOLDS * 2:
         raise StoreError(f"too few labelled items to train a hint model ({len(examples)}; "
                          f"at least {hint_model.CV_FOLDS * 2} are needed)")
-    measured = hint_model.sample_indices([e.severity for e in examples],
-                                         hint_model.MAX_EVAL_ITEMS)
-    evaluation = hint_model.evaluate([examples[n] for n in measured],
-                                     [data.keyword_hints[n] for n in measured], candidate=candidate)
-    model = hint_model.train(hint_model.sample(examples, hint_model.MAX_TRAIN_ITEMS), candidate)
-    blob = model.to_bytes()
+    fit = hint_model.fit_in_subprocess if isolated else hint_model.fit_and_evaluate
+    fitted = fit(examples, data.keyword_hints, candidate)
+    evaluation = fitted.evaluation
     seconds = time.perf_counter() - started
 
     def work(cur: duckdb.DuckDBPyConnection) -> int:
@@ -242,9 +240,9 @@ def train_and_store(db: Database, actor_id: int | None, project_id: int,
             "INSERT INTO hint_models (project_id, kind, library, labelled_items, trained_on,"
             " evaluation, better, model, train_seconds, created_by, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-            [project_id, model.kind, f"scikit-learn {sklearn.__version__}", len(examples),
-             model.trained_on,
-             json.dumps(evaluation.to_dict()), evaluation.better, blob, seconds, actor_id,
+            [project_id, fitted.kind, f"scikit-learn {sklearn.__version__}", len(examples),
+             fitted.trained_on,
+             json.dumps(evaluation.to_dict()), evaluation.better, fitted.blob, seconds, actor_id,
              utcnow()]).fetchone()[0])
         log_event(cur, "hint_model_trained", actor_id, project_id, details={
             "version": version, "items": len(examples), "better": evaluation.better,
@@ -352,7 +350,7 @@ def rescore_step(db: Database, project_id: int, step: int = DEFAULT_STEP) -> Ste
 
 def _keyword_step(db: Database, project_id: int, settings: dict[str, Any], step: int) -> int:
     """Give up to `step` model-hinted items their keyword hint back (one transaction)."""
-    score = severity_score_sql(item_text_sql(), settings.get("mask_terms", []))
+    score = project_score_sql(settings)
 
     def work(cur: duckdb.DuckDBPyConnection) -> int:
         changed = int(cur.execute(
@@ -402,12 +400,12 @@ class UpkeepResult:
 
 
 def upkeep(db: Database, project_id: int, step: int = DEFAULT_STEP,
-           max_steps: int | None = 1, train: bool = True) -> UpkeepResult:
-    """Train when due (and `train`), then run up to `max_steps` re-scoring steps (None:
-    until done)."""
+           max_steps: int | None = 1, train: bool = True, isolated: bool = False) -> UpkeepResult:
+    """Train when due (and `train`; in a separate process when `isolated`), then run up to
+    `max_steps` re-scoring steps (None: until done)."""
     trained = None
     if train and training_due(db, project_id):
-        trained = train_and_store(db, None, project_id)
+        trained = train_and_store(db, None, project_id, isolated=isolated)
     rescored, steps = 0, 0
     while max_steps is None or steps < max_steps:
         done = rescore_step(db, project_id, step).rows
@@ -430,8 +428,11 @@ class HintWorker:
     nothing to do. Errors are printed and the project is tried again next round; a stopped
     worker finishes its current step first."""
 
-    def __init__(self, db: Database, idle_seconds: float = 30.0, step: int = DEFAULT_STEP) -> None:
+    def __init__(self, db: Database, idle_seconds: float = 30.0, step: int = DEFAULT_STEP,
+                 isolated: bool = True) -> None:
         self.db, self.idle_seconds, self.step = db, idle_seconds, step
+        # Fit in a separate process (the app's pages keep the GIL); tests may fit in-thread.
+        self.isolated = isolated
         self._stop = threading.Event()
         self._wake = threading.Event()
         self.rounds = 0
@@ -462,7 +463,8 @@ class HintWorker:
                 labelled = labelled_item_count(cur, project_id)
             try:
                 result = upkeep(self.db, project_id, self.step, max_steps=1,
-                                train=self.failed.get(project_id) != labelled)
+                                train=self.failed.get(project_id) != labelled,
+                                isolated=self.isolated)
             except Exception as exc:  # noqa: BLE001 - a bad project must not stop the others
                 self.failed[project_id] = labelled
                 print(f"SafeLabel hint worker: project {project_id}: {exc}", flush=True)

@@ -281,6 +281,27 @@ def test_worker_trains_once_enough_items_have_a_severity_and_then_rescores(db, t
     assert not hint_models.training_due(db, pid)               # not again for the same labels
 
 
+def test_the_worker_fits_in_another_process_and_gets_the_same_model(db, tmp_path):
+    """Fitting holds Python's lock for tens of seconds: the app's worker fits in a spawned
+    process, so pages keep answering. The result is the in-process result."""
+    import os
+
+    from core.hint_model import HintModel, fit_and_evaluate, fit_in_subprocess
+    accounts = make_accounts(db)
+    pid = labelled_project(db, accounts, tmp_path, labelled=60, name="Isolated")
+    data = hint_models.training_data(db, pid)
+    here = fit_and_evaluate(data.examples, data.keyword_hints)
+    there = fit_in_subprocess(data.examples, data.keyword_hints)
+    assert here.process_id == os.getpid() and there.process_id != os.getpid()
+    assert there.evaluation == here.evaluation and there.trained_on == here.trained_on == 60
+    texts = [e.text for e in data.examples[:5]]
+    assert HintModel.from_bytes(there.blob).predict(texts) == HintModel.from_bytes(
+        here.blob).predict(texts)
+    assert hint_models.HintWorker(db).isolated                  # what the app starts
+    stored = hint_models.train_and_store(db, None, pid, isolated=True)
+    assert stored.evaluation == here.evaluation
+
+
 def test_cli_train_hints_prints_both_hints_figures(tmp_path, capsys):
     import cli
     db = open_database(tmp_path / "cli.duckdb")
