@@ -23,6 +23,7 @@ from core import keys
 from core.hint_trust import TrustedHint, trusted_hint
 from core.limits import MAX_REASON_CHARS
 from core.masking import project_mask_pattern
+from core.wellness import hint_category_parts
 from core.queue import DEFAULT_PREFETCH, UNDO_WINDOW_SECONDS
 from core.text import markdown_literal
 from core.wellbeing import policy_from_settings
@@ -406,8 +407,8 @@ class WorkSession:
         # Category and severity names are the lead's text, a hint category not in the
         # taxonomy is the file's: all shown literally in the (Markdown) banner.
         if item.hint_category:
-            parts.append("category hint "
-                         + markdown_literal(taxonomy.category_label(item.hint_category)))
+            parts.append("category hint " + markdown_literal(", ".join(
+                taxonomy.category_label(c) for c in hint_category_parts(item.hint_category))))
         # Wording and whether to act: core/hint_trust.py (a model hint acts only when sure).
         hint = self.trusted(item)
         if hint.words:

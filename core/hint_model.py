@@ -57,7 +57,9 @@ class HintPrediction:
 
     @property
     def category(self) -> str | None:
-        return self.categories[0][0] if self.categories else None
+        """Every likely category, likeliest first, as one hint ("S12,S4"; see
+        core.wellness.hint_category_parts): an opt-out must see all of them, not the top one."""
+        return ",".join(code for code, _ in self.categories) or None
 
 
 def _clip(text: str) -> str:

@@ -6,6 +6,7 @@ applies them (store/work.py).
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Protocol
 
@@ -25,22 +26,43 @@ class Hinted(Protocol):
     hint_category: str | None
 
 
+# Between the categories of one hint: the model writes "S12,S4"; files (Llama Guard and
+# others) write "S4,S12", "S4; S12" or "S4|S12".
+HINT_CATEGORY_SEPARATORS = ",;|"
+_SEPARATOR = re.compile("[" + re.escape(HINT_CATEGORY_SEPARATORS) + "]")
+
+
 def normal_code(code: str | None) -> str:
     """A category code as hints and opt-outs are compared: trimmed, case-folded."""
     return (code or "").strip().casefold()
 
 
-def hint_names_category(item: Hinted, code: str) -> bool:
+def hint_category_parts(hint: str | None) -> list[str]:
+    """The categories one hint names, as written (trimmed, empty parts dropped)."""
+    return [p.strip() for p in _SEPARATOR.split(hint or "") if p.strip()]
+
+
+def _part_terms(part: str) -> tuple[str, str]:
+    """(the part's first word, the whole part), case-folded: "S4: Child sexual
+    exploitation" names S4 by its first word, "Child sexual exploitation" by its label."""
+    folded = normal_code(part)
+    return re.split(r"[\s:]+", folded, maxsplit=1)[0], folded
+
+
+def hint_names_category(item: Hinted, term: str) -> bool:
     """True when the item's hint names this category, so an opt-out of it keeps the item
-    from the person. Today a hint names at most one category (`items.hint_category`, from an
-    imported column) and is taken as it is; a hint with a confidence belongs here (and in its
-    SQL twin, store.wellness.hint_names_any_sql), nowhere else."""
-    hint = normal_code(item.hint_category)
-    return bool(hint) and hint == normal_code(code)
+    from the person. `term` is a category code or label; a hint names it when one of its
+    parts (hint_category_parts) starts with the code or is the label. Any category the hint
+    names counts: the model writes every category it finds likely (store/hint_models.py),
+    and erring towards keeping an item away costs a colleague one item. The rule lives here
+    and in its SQL twin, store.wellness.hint_names_any_sql, nowhere else."""
+    wanted = normal_code(term)
+    return bool(wanted) and any(wanted in _part_terms(p)
+                                for p in hint_category_parts(item.hint_category))
 
 
-def hint_names_any(item: Hinted, codes: Iterable[str]) -> bool:
-    return any(hint_names_category(item, code) for code in codes)
+def hint_names_any(item: Hinted, terms: Iterable[str]) -> bool:
+    return any(hint_names_category(item, term) for term in terms)
 
 
 def opt_out_problems(codes: Sequence[str], taxonomy_codes: Sequence[str],

@@ -11,10 +11,16 @@ matches, as a whole word:
   also `*`, the usual stand-in for a letter. The first and last characters take only
   look-alikes that are word characters, so the whole-word boundaries stay what they were;
 - each letter repeated ("shiiit", "fuuuck");
-- a plural ending "s" or "es" ("bitches", "kills"). Longer endings are left out on purpose:
-  they turn ordinary words into hits ("spic" + "y", "cum" + "in").
+- a plural "s" ("kills", "c0cks"). "es" and longer endings are left out on purpose: they
+  turn ordinary words into hits ("spic" + "es", "spic" + "y", "cum" + "in"); list such
+  plurals as their own lines ("bitches").
 Terms of fewer than four letters get repeats and plurals but no look-alikes ("a55" is a
 phone model, not "ass").
+
+Words that are ordinary in some sentence stay off the lists (French "abus", Spanish
+"violación" of a law, "zorra" the fox): a blurred or masked ordinary sentence teaches people
+to ignore the protections. The lists of all a project's languages apply to all its text: in
+a project of English and German, English "dick" is masked inside German "sehr dick" too.
 """
 from __future__ import annotations
 
@@ -36,7 +42,7 @@ LOOKALIKES: dict[str, str] = {
     "s": "$5", "t": "7", "u": "v",
 }
 MIN_LETTERS_FOR_LOOKALIKES = 4
-PLURAL = "(?:e?s)?"
+PLURAL = "s?"
 
 
 def available_languages() -> tuple[str, ...]:

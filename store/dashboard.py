@@ -34,6 +34,7 @@ from store.quality import (agreement_by_question, agreement_by_week, gold_accura
 from store.settings import min_group_size
 from store.users import get_user
 from store.wellbeing import SHARE_CHECKINS_PREF
+from store.wellness import hint_parts_sql
 
 # Active time per item histogram: bins this wide, everything from OVERFLOW_SECONDS up in one.
 BIN_SECONDS = 10
@@ -356,10 +357,10 @@ def skip_rate_by_category(db: Database, f: DashboardFilter) -> pd.DataFrame:
     params: list[Any] = []
     where = scope_clause(f, "ended_at", params)
     return query_frame(db, f"""
-        SELECT coalesce(hint_category, 'none') AS category, count(*) AS exposures,
+        SELECT category, count(*) AS exposures,
                count(*) FILTER (WHERE outcome = 'skip') AS skips,
                round(count(*) FILTER (WHERE outcome = 'skip') / count(*), 3) AS skip_rate
-        FROM exposures WHERE {where}
+        FROM (SELECT outcome, unnest({hint_parts_sql()}) AS category FROM exposures WHERE {where})
         GROUP BY ALL ORDER BY category""", params)
 
 
@@ -497,10 +498,11 @@ def team_skip_rate_by_category(db: Database, f: DashboardFilter) -> pd.DataFrame
     where = scope_clause(f, "ended_at", params)
     params.append(min_group_size(db))
     return query_frame(db, f"""
-        SELECT coalesce(hint_category, 'none') AS category, count(DISTINCT user_id) AS people,
+        SELECT category, count(DISTINCT user_id) AS people,
                count(*) AS exposures, count(*) FILTER (WHERE outcome = 'skip') AS skips,
                round(count(*) FILTER (WHERE outcome = 'skip') / count(*), 3) AS skip_rate
-        FROM exposures WHERE {where}
+        FROM (SELECT user_id, outcome, unnest({hint_parts_sql()}) AS category
+              FROM exposures WHERE {where})
         GROUP BY ALL HAVING count(DISTINCT user_id) >= ? ORDER BY category""", params)
 
 

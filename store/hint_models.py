@@ -106,15 +106,28 @@ def _training_rows(cur: duckdb.DuckDBPyConnection, project_id: int,
         adjudicated AS (
             SELECT item_id, arg_max(severity, id) AS severity,
                    arg_max(categories, id) AS categories
-            FROM adjudications WHERE project_id = ? GROUP BY item_id)
+            FROM adjudications WHERE project_id = ? GROUP BY item_id),
+        gold AS (   -- each gold item's current expected answer (a removal ends it)
+            SELECT item_id, severity, categories FROM (
+                SELECT item_id, severity, categories, removed_at FROM gold_answers
+                WHERE project_id = ?
+                QUALIFY row_number() OVER (PARTITION BY item_id ORDER BY id DESC) = 1)
+            WHERE removed_at IS NULL)
         SELECT i.id, {item_text_sql('i')}, a.severities, a.named, a.people,
-               d.severity, d.categories,
+               coalesce(g.severity, d.severity),
+               CASE WHEN g.item_id IS NOT NULL THEN g.categories ELSE d.categories END,
                {hint_from_score_sql(project_score_sql(settings, item_text_sql('i')))}
         FROM items i
         LEFT JOIN answers a ON a.item_id = i.id
         LEFT JOIN adjudicated d ON d.item_id = i.id AND d.severity IS NOT NULL
-        WHERE i.project_id = ? AND (a.item_id IS NOT NULL OR d.item_id IS NOT NULL)
-        ORDER BY i.id""", [project_id, project_id, project_id]).fetchall()
+        LEFT JOIN gold g ON g.item_id = i.id
+        WHERE i.project_id = ?
+          -- A gold or qualification item's truth is the lead's expected answer, never the
+          -- votes (people who fail a qualification answer these): without an expected
+          -- severity it is left out.
+          AND (g.item_id IS NULL OR g.severity IS NOT NULL)
+          AND (a.item_id IS NOT NULL OR d.item_id IS NOT NULL OR g.item_id IS NOT NULL)
+        ORDER BY i.id""", [project_id, project_id, project_id, project_id]).fetchall()
 
 
 def consensus(severities: list[int], named: list[str], people: int
@@ -136,14 +149,15 @@ class TrainingData:
 
 
 def training_data(db: Database, project_id: int) -> TrainingData:
-    """Every item of the project with a consensus severity, and its keyword hint."""
+    """Every item of the project with a severity to learn from, and its keyword hint: a gold
+    item's expected answer, else a lead's adjudication, else the annotators' consensus."""
     with db.read() as cur:
         rows = _training_rows(cur, project_id, _project_settings(cur, project_id))
     ids, examples, keywords = [], [], []
     for (item_id, text, severities, named, people, adjudicated, adjudicated_categories,
          keyword_hint) in rows:
         keywords.append(int(keyword_hint))
-        if adjudicated is not None:
+        if adjudicated is not None:     # the gold answer, else a lead's adjudication
             severity, categories = int(adjudicated), tuple(sorted(adjudicated_categories or ()))
         else:
             severity, categories = consensus(severities, named or [], int(people))

@@ -15,6 +15,7 @@ Informed start: the first time a person opens a project's work page they see wha
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,8 +23,8 @@ from typing import Any
 
 import duckdb
 
-from core.wellness import (CONTENT_DESCRIPTION_SETTING, normal_code, opt_out_problems,
-                           shown_count)
+from core.wellness import (CONTENT_DESCRIPTION_SETTING, HINT_CATEGORY_SEPARATORS, normal_code,
+                           opt_out_problems, shown_count)
 from core.taxonomy import taxonomy_from_json
 from store.access import require_worker
 from store.db import Database, StoreError, utcnow
@@ -37,14 +38,29 @@ INFORMED_START_EVENT = "informed_start"
 
 # -- opt-outs ---------------------------------------------------------------------------------
 
-def hint_names_any_sql(codes: Sequence[str], column: str = "hint_category") -> tuple[str, list[Any]]:
-    """SQL twin of core.wellness.hint_names_category over any of `codes`: a condition that is
-    true when the item's hint names one of them (NULL when the item has no hint; wrap it in
-    coalesce). ('FALSE', []) when there are no codes."""
-    if not codes:
+def hint_names_any_sql(terms: Sequence[str], column: str = "hint_category") -> tuple[str, list[Any]]:
+    """SQL twin of core.wellness.hint_names_category over any of `terms` (codes and labels):
+    a condition that is true when one of the hint's parts starts with one of them or is one
+    (NULL when the item has no hint; wrap it in coalesce). ('FALSE', []) when there are none."""
+    if not terms:
         return "FALSE", []
-    return (f"lower(trim({column})) IN ({', '.join('?' * len(codes))})",
-            [normal_code(c) for c in codes])
+    separators = "[" + re.escape(HINT_CATEGORY_SEPARATORS) + "]"
+    parts = f"string_split_regex(lower({column}), '{separators}')"
+    return (f"(list_has_any(list_transform({parts}, lambda p: regexp_extract(trim(p), '^[^\\s:]*')),"
+            f" ?::VARCHAR[]) OR list_has_any(list_transform({parts}, lambda p: trim(p)), ?::VARCHAR[]))",
+            [[normal_code(t) for t in terms]] * 2)
+
+
+def hint_parts_sql(column: str = "hint_category", none: str | None = "none") -> str:
+    """SQL: the list of categories a hint names (core.wellness.hint_category_parts), or
+    [`none`] for an item without one (`none` None: an empty list). Unnest it to count per
+    category: a hint "S4,S12" counts for both."""
+    separators = "[" + re.escape(HINT_CATEGORY_SEPARATORS) + "]"
+    parts = (f"list_filter(list_transform(string_split_regex(coalesce({column}, ''),"
+             f" '{separators}'), lambda p: trim(p)), lambda p: p <> '')")
+    if none is None:
+        return parts
+    return f"(CASE WHEN len({parts}) = 0 THEN ['{none}'] ELSE {parts} END)"
 
 
 def _latest_opt_outs(cur: duckdb.DuckDBPyConnection, user_id: int, project_id: int) -> tuple[str, ...]:
@@ -55,12 +71,19 @@ def _latest_opt_outs(cur: duckdb.DuckDBPyConnection, user_id: int, project_id: i
 
 def queue_opt_outs(db: Database, cur: duckdb.DuckDBPyConnection, user_id: int,
                    project_id: int) -> tuple[str, ...]:
-    """The categories this person opted out of, for the queue inside its transaction; cached
-    per person and project (a change drops the entry)."""
+    """What to keep from this person, for the queue inside its transaction: the codes of the
+    categories they opted out of and those categories' labels (a file's hint may name a
+    category by its label). Cached per person and project (a change drops the entry)."""
     key = ("opt_outs", user_id, project_id)
     cached = db.access_cache.get(key)
     if cached is None:
-        cached = db.access_cache[key] = _latest_opt_outs(cur, user_id, project_id)
+        codes = _latest_opt_outs(cur, user_id, project_id)
+        labels: tuple[str, ...] = ()
+        if codes:
+            row = cur.execute("SELECT taxonomy FROM projects WHERE id = ?", [project_id]).fetchone()
+            taxonomy = taxonomy_from_json(row[0]) if row else None
+            labels = tuple(c.name for c in taxonomy.categories if c.code in codes) if taxonomy else ()
+        cached = db.access_cache[key] = codes + tuple(l for l in labels if l not in codes)
     return cached
 
 
@@ -142,8 +165,8 @@ def project_briefing(db: Database, project_id: int) -> Briefing:
             "SELECT hint_severity, count(*) FROM items WHERE project_id = ?"
             " GROUP BY hint_severity", [project_id]).fetchall()
         categories = cur.execute(
-            "SELECT trim(hint_category) AS category, count(*) AS n FROM items"
-            " WHERE project_id = ? AND nullif(trim(hint_category), '') IS NOT NULL"
+            f"SELECT category, count(*) AS n FROM (SELECT unnest({hint_parts_sql(none=None)})"
+            " AS category FROM items WHERE project_id = ?)"
             " GROUP BY ALL ORDER BY n DESC, category", [project_id]).fetchall()
     severities = {int(s): int(n) for s, n in by_severity if s is not None}
     return Briefing(str(settings.get(CONTENT_DESCRIPTION_SETTING) or ""),

@@ -122,7 +122,7 @@ def _claim_items(db: Database, cur: duckdb.DuckDBPyConnection, user_id: int, pro
     if held and avoid:
         held = _drop_opted_out_claims(cur, user_id, project_id, held, avoid)
     if len(held) > count:
-        _release_claims(cur, user_id, project_id, held[count:], "prefetch")
+        _release_claims(cur, user_id, project_id, held[count:], UNSEEN_RELEASE)
         held = held[:count]
     items = []
     if held:
@@ -145,7 +145,7 @@ def _claim_items(db: Database, cur: duckdb.DuckDBPyConnection, user_id: int, pro
             items.insert(on_screen, light)
             if len(items) > count:
                 # The furthest claim makes room (it goes back to the pool).
-                _release_claims(cur, user_id, project_id, [items[-1].id], "prefetch")
+                _release_claims(cur, user_id, project_id, [items[-1].id], UNSEEN_RELEASE)
                 items.pop()
             _order_claims(cur, user_id, [i.id for i in items], now)
     while len(items) < count:
@@ -370,22 +370,30 @@ def _drop_claims_above(cur: duckdb.DuckDBPyConnection, user_id: int, project_id:
         held).fetchall())
     above = [i for i in held if severities.get(i) is not None and severities[i] > ceiling]
     if above:
-        _release_claims(cur, user_id, project_id, above, "daily cap")
+        _release_claims(cur, user_id, project_id, above, UNSEEN_RELEASE)
     return [i for i in held if i not in above]
 
 
 def _drop_opted_out_claims(cur: duckdb.DuckDBPyConnection, user_id: int, project_id: int,
                            held: list[int], avoid: tuple[str, ...]) -> list[int]:
     """Claims held from before the person opted out of their category go back to the pool.
-    The event says "re-routed", not why: the plan is private."""
+    The event says only UNSEEN_RELEASE, like any held item given back: the plan is private."""
     # A few rows by primary key: the Python rule itself (core.wellness) decides.
     dropped = {item.id for item in (_item(row) for row in cur.execute(
         f"SELECT {_ITEM_COLUMNS} FROM items WHERE id IN ({', '.join('?' * len(held))})"
         " AND NOT coalesce(qualification, false)", held).fetchall())
         if hint_names_any(item, avoid)}
     if dropped:
-        _release_claims(cur, user_id, project_id, [i for i in held if i in dropped], "re-routed")
+        _release_claims(cur, user_id, project_id, [i for i in held if i in dropped],
+                        UNSEEN_RELEASE)
     return [i for i in held if i not in dropped]
+
+
+# Why a held, never-shown item went back to the pool, in its event (the Review page's
+# history shows it to leads). One wording for a prefetch no longer needed, a daily cap or
+# weekly budget reached, and an opt-out: a lead must not read a person's caps or wellness
+# plan off an item's history.
+UNSEEN_RELEASE = "given back unseen"
 
 
 def _release_claims(cur: duckdb.DuckDBPyConnection, user_id: int, project_id: int,

@@ -117,6 +117,26 @@ def test_consensus_is_the_upper_median_of_latest_answers_and_an_adjudication_win
     assert got == {ids["a"]: (3, ("S1", "S2")), ids["b"]: (2, ("X2",)), ids["c"]: (1, ())}
 
 
+def test_gold_and_qualification_items_learn_the_expected_answer_never_the_votes(db, accounts, tmp_path):
+    from store.gold import set_gold
+    pid = make_project(db, accounts, overlap=3)
+    import_file(db, accounts["lead"], pid, write_jsonl(tmp_path / "q.jsonl", [
+        {"id": "q", "prompt": "quiz"}, {"id": "g", "prompt": "gold"},
+        {"id": "x", "prompt": "ordinary"}]))
+    with db.read() as cur:
+        ids = dict(cur.execute("SELECT external_id, id FROM items").fetchall())
+    set_gold(db, accounts["lead"], ids["q"], Label(True, (), 0), None, "benign", qualification=True)
+    set_gold(db, accounts["lead"], ids["g"], Label(False, ("S1",), 2), None, "moderate")
+    for ann in ("ann1", "ann2"):     # everyone answers wrongly (say, failing a qualification)
+        for item in ("q", "g", "x"):
+            work.save_annotation(db, accounts[ann], ids[item], Label(False, ("S4",), 4))
+    item_ids, examples = hint_models.training_examples(db, pid)
+    got = {i: (e.severity, e.categories) for i, e in zip(item_ids, examples)}
+    # The quiz and gold items learn the lead's answers; the ordinary item (positive
+    # control) learns the votes.
+    assert got == {ids["q"]: (0, ()), ids["g"]: (2, ("S1",)), ids["x"]: (4, ("S4",))}
+
+
 # -- quality on the shipped set --------------------------------------------------------------------
 
 def test_model_beats_the_keyword_hint_on_the_shipped_set(trained_file):

@@ -77,6 +77,57 @@ def test_an_opted_out_category_is_not_served_but_is_to_others(db, accounts, tmp_
     assert work.claim_next_item(db, ann2, pid).hint_category == "S11"
 
 
+def test_a_hint_naming_several_categories_keeps_each_of_them_away(db, accounts, tmp_path):
+    """The model writes every likely category ("S12,S4"); files write "S4, S12", "S4|S12",
+    "S4: Child sexual exploitation" or the category's name."""
+    pid = project_with(db, accounts, tmp_path, "Multi", [
+        ("S12,S4", 4), ("S4; S12", 4), ("S11|S4", 4), ("s4: anything the file says", 4),
+        ("Child Sexual Exploitation", 4), ("S1", 4), ("S14", 4)])
+    ann1, ann2 = accounts["ann1"], accounts["ann2"]
+    wellness.set_opt_outs(db, ann1, pid, ["S4"])
+    assert projects.items_left_for(db, pid, ann1) == 2
+    queue = WorkQueue(db, ann1, pid, prefetch=1)
+    seen, item = [], queue.claim().current
+    while item is not None:
+        seen.append(item.hint_category)
+        item = queue.skip(item.id).current
+    assert sorted(seen) == ["S1", "S14"]                   # "S14" is not "S4"
+    # Positive control: someone who did not opt out is served all seven.
+    queue = WorkQueue(db, ann2, pid, prefetch=1)
+    seen, item = [], queue.claim().current
+    while item is not None:
+        seen.append(item.hint_category)
+        item = queue.skip(item.id).current
+    assert len(seen) == 7
+    # The Python rule says the same as the SQL one.
+    class Item:
+        def __init__(self, hint):
+            self.hint_category = hint
+    named = [h for h, _ in [("S12,S4", 0), ("S4; S12", 0), ("S11|S4", 0), ("s4: x", 0),
+                            ("S1", 0), ("S14", 0)] if core_wellness.hint_names_category(Item(h), "S4")]
+    assert named == ["S12,S4", "S4; S12", "S11|S4", "s4: x"]
+
+
+def test_the_history_a_lead_sees_does_not_tell_who_opted_out(db, accounts, tmp_path):
+    from store.history import item_history
+    pid = project_with(db, accounts, tmp_path, "Quiet", [("S4", 1)] * 2 + [("S2", 1)] * 2)
+    ann1, ann2 = accounts["ann1"], accounts["ann2"]
+    held = WorkQueue(db, ann1, pid, prefetch=2).claim().items
+    wellness.set_opt_outs(db, ann1, pid, ["S4"])
+    WorkQueue(db, ann1, pid, prefetch=2).claim()          # the S4 claims go back
+    # An ordinary release: ann2 held two, then works with one held (no opt-out, no cap).
+    trimmed = WorkQueue(db, ann2, pid, prefetch=2).claim().items[-1]
+    WorkQueue(db, ann2, pid, prefetch=1).claim()
+
+    def releases(item_id):
+        return [(e.who, e.details) for e in item_history(db, item_id) if e.what == "claim released"]
+    opted = [r for item in held for r in releases(item.id) if r[0] == "ann1"]
+    ordinary = [r for r in releases(trimmed.id) if r[0] == "ann2"]
+    assert [w for w, _ in opted] == ["ann1", "ann1"] and ordinary == [("ann2", "given back unseen")]
+    # The opt-out's releases read exactly like the ordinary one.
+    assert {d for _, d in opted} == {d for _, d in ordinary}
+
+
 def test_items_left_for_a_person_leave_out_their_opt_outs(db, accounts, tmp_path):
     pid = project_with(db, accounts, tmp_path, "Left", [("S11", 2)] * 3 + [("S1", 2)] * 2)
     wellness.set_opt_outs(db, accounts["ann1"], pid, ["S11"])

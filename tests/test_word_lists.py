@@ -41,6 +41,8 @@ def test_spelling_variants_of_listed_terms_are_masked(english, text, expected):
     "an assassin in class",     # whole words only
     "Pass the salt, Cockburn",
     "F***",                     # already masked text is left alone
+    "herbs and spices",         # no "es" ending ("spic" + "es")
+    "blue tits on the feeder",
 ])
 def test_ordinary_words_near_listed_terms_are_not_masked(english, text):
     assert mask_text(text, english) == (text, 0)
@@ -50,7 +52,7 @@ def test_ordinary_words_near_listed_terms_are_not_masked(english, text):
 
 def test_each_language_masks_only_in_projects_that_name_it():
     assert set(available_languages()) >= {"en", "de", "fr", "es"}
-    text = "Du Arschloch, das ist scheiße. Putain de merde. ¡Qué mierda, cabrón!"
+    text = "Du Arschloch, das ist scheiße. Putain de merde. ¡Qué mierda, pendejo!"
     english_only = project_mask_pattern({})
     assert mask_text(text, english_only) == (text, 0)
     german = project_mask_pattern({"languages": ["en", "de"]})
@@ -61,6 +63,19 @@ def test_each_language_masks_only_in_projects_that_name_it():
     # A project's own terms still add to its languages' lists.
     assert mask_text("zorblax", project_mask_pattern({"mask_terms": ["zorblax"],
                                                       "languages": ["de"]}))[1] == 1
+
+
+@pytest.mark.parametrize("text, languages", [
+    ("Food poisoning from raw chicken", ("en",)),
+    ("Abuso de poder y violación de la ley de datos", ("es",)),
+    ("Disparar el flash; las bombas de agua", ("es",)),
+    ("Un abus de confiance", ("fr",)),
+    ("Missbrauch von Daten", ("de",)),
+])
+def test_ordinary_sentences_get_no_hint(text, languages):
+    assert severity_hint(text, languages=languages) == 0
+    # Positive control: a severe word in the same sentence does count.
+    assert severity_hint(text + " murder genocide", languages=("en", *languages)) >= 3
 
 
 def test_severe_terms_per_language_feed_the_hint():

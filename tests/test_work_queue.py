@@ -317,7 +317,7 @@ def test_an_answer_that_reaches_the_cap_swaps_the_prefetched_severe_item(db, acc
     assert slots == 1 and f",{ann}," not in touched    # back in the pool
     with db.read() as cur:
         assert cur.execute("SELECT details FROM events WHERE kind = 'claim_released'"
-                           " AND item_id = ?", [prefetched]).fetchone()[0] == '{"why": "daily cap"}'
+                           " AND item_id = ?", [prefetched]).fetchone()[0] == '{"why": "given back unseen"}'
 
 
 def test_after_a_severe_run_a_light_item_comes_before_the_prefetched_one(db, accounts, tmp_path):
