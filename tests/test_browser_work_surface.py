@@ -1,0 +1,234 @@
+"""The Label page's work component in Chromium (issue 12): keyboard alone for 20 items,
+checked row by row in the database; Enter on a focused Skip skips; typing in the note fires
+no shortcut; undo of a submit and of a skip; a reload re-sends an unacknowledged answer
+exactly once; hostile text stays literal; hidden characters show as markers."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from playwright.sync_api import expect
+
+from store import projects, users
+from store.bootstrap import open_app_database
+from store.imports import import_file
+from tests.browser import (CHROMIUM_ARGS, chromium_path, log_in, query_copy, streamlit_server,
+                           wait_idle, wait_until)
+from tests.conftest import PASSWORD
+from tests.helpers import write_jsonl
+
+HOSTILE = ('<img src=x onerror="window.__pwned=1"> **bold** <script>alert(2)</script> '
+           '[link](javascript:alert(3)) :red[x]')
+TRICK = "zero\u200bwidth and \u202eABCDEF reversed"
+HOST = '[data-testid="stBidiComponentIsolated"]'
+DROP_SENDS = """() => {
+    const send = WebSocket.prototype.send;
+    WebSocket.prototype.send = function (data) { window.__dropped = (window.__dropped || 0) + 1; };
+}"""
+
+
+def make_db(tmp_path, rows, name="work"):
+    db_path = tmp_path / f"{name}.duckdb"
+    db = open_app_database(db_path, demo=False)
+    admin = users.create_user(db, None, "admin", "Admin", PASSWORD, "admin")
+    ann = users.create_user(db, admin, "keys", "Keys", PASSWORD, "annotator")
+    pid = projects.create_project(db, admin, "Keyboard", "label", "", None, 1, [ann])
+    import_file(db, admin, pid, write_jsonl(tmp_path / f"{name}.jsonl", rows))
+    db.close()
+    return db_path
+
+
+def plain_rows(n, prefix="k"):
+    return [{"id": f"{prefix}{i:02d}", "prompt": f"Work prompt {i}", "response": f"Work response {i}"}
+            for i in range(n)]
+
+
+@pytest.fixture
+def page_for(browser):
+    """page_for(url) -> a logged-in page on the Label page (dialogs recorded)."""
+    contexts = []
+
+    def open_page(url):
+        context = browser.new_context(viewport={"width": 1366, "height": 768})
+        contexts.append(context)
+        page = context.new_page()
+        page.dialogs, page.unload_warnings = [], []
+
+        def on_dialog(dialog):
+            if dialog.type == "beforeunload":       # leave anyway (after the warning)
+                page.unload_warnings.append(dialog.type)
+                dialog.accept()
+            else:
+                page.dialogs.append(dialog.message)
+                dialog.dismiss()
+
+        page.on("dialog", on_dialog)
+        page.goto(url)
+        wait_idle(page)
+        log_in(page, "keys", PASSWORD)
+        expect(page.locator(".work")).to_be_visible()
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def item_text(page):
+    return page.locator(".work [data-role=item]")
+
+
+def shown(page, text):
+    expect(item_text(page)).to_contain_text(text)
+
+
+def focus_page(page):
+    """Focus the page body, as a person who clicks beside the controls."""
+    page.get_by_role("heading", name="Label", exact=True).click()
+
+
+def all_saved(page):
+    expect(page.locator(".work [data-role=status]")).to_have_text("All saved", timeout=15_000)
+
+
+def rows(db_path, sql):
+    return query_copy(db_path, sql)
+
+
+ANSWERS = ("SELECT i.external_id, a.is_safe, a.categories, a.severity, a.note FROM annotations a"
+           " JOIN items i ON i.id = a.item_id ORDER BY a.id")
+
+
+def test_twenty_items_by_keyboard_alone_row_by_row(tmp_path, page_for):
+    db_path = make_db(tmp_path, plain_rows(22))
+    with streamlit_server(db_path, {"SAFELABEL_DEMO": "0", "SAFELABEL_BCRYPT_ROUNDS": "4"}) as server:
+        page = page_for(server.url)
+        focus_page(page)
+        expected = []
+        for n in range(20):
+            shown(page, f"Work prompt {n}")
+            if n % 3 == 0:
+                presses, label = ["g"], (True, [], 0)
+            elif n % 3 == 1:
+                presses, label = ["u", "1", "Shift+3"], (False, ["S1"], 3)
+            else:
+                presses, label = ["2", "y", "Shift+2"], (False, ["S2", "X1"], 2)
+            for key in presses:
+                page.keyboard.press(key)
+            page.keyboard.press("Enter")
+            expected.append((f"k{n:02d}", *label, None))
+        shown(page, "Work prompt 20")
+        all_saved(page)
+        assert page.dialogs == []
+        got = rows(db_path, ANSWERS)
+        assert [(r[0], r[1], sorted(r[2]), r[3], r[4]) for r in got] == expected
+        assert rows(db_path, "SELECT count(*) FROM client_answers WHERE kind = 'submit'") == [(20,)]
+
+
+def test_enter_on_a_focused_skip_skips_and_typing_in_the_note_fires_nothing(tmp_path, page_for):
+    db_path = make_db(tmp_path, plain_rows(4))
+    with streamlit_server(db_path, {"SAFELABEL_DEMO": "0", "SAFELABEL_BCRYPT_ROUNDS": "4"}) as server:
+        page = page_for(server.url)
+        shown(page, "Work prompt 0")
+        # Typing "sgu" in the note: no skip, no verdict; the note holds the letters.
+        page.locator(".work [data-role=note]").click()
+        page.keyboard.type("sgu")
+        shown(page, "Work prompt 0")
+        expect(page.locator(".work [data-role=safe]")).not_to_have_class("choice on")
+        expect(page.locator(".work [data-role=unsafe]")).not_to_have_class("choice on")
+        expect(page.locator(".work [data-role=note]")).to_have_value("sgu")
+        # Esc leaves the field; then G works (positive control for the keys).
+        page.keyboard.press("Escape")
+        page.keyboard.press("g")
+        expect(page.locator(".work [data-role=safe]")).to_have_class("choice on")
+        # Enter on a focused Skip: a skip, not a submit (the safe choice is not saved).
+        page.locator(".work [data-role=skip]").focus()
+        page.keyboard.press("Enter")
+        shown(page, "Work prompt 1")
+        all_saved(page)
+        assert rows(db_path, "SELECT count(*) FROM annotations") == [(0,)]
+        assert rows(db_path, "SELECT i.external_id FROM events e JOIN items i ON i.id = e.item_id"
+                             " WHERE e.kind = 'skip'") == [("k00",)]
+        # Enter from the page body submits (positive control).
+        focus_page(page)
+        page.keyboard.press("g")
+        page.keyboard.press("Enter")
+        shown(page, "Work prompt 2")
+        all_saved(page)
+        assert [r[0] for r in rows(db_path, ANSWERS)] == ["k01"]
+
+
+def test_undo_a_skip_then_a_submit(tmp_path, page_for):
+    db_path = make_db(tmp_path, plain_rows(4))
+    with streamlit_server(db_path, {"SAFELABEL_DEMO": "0", "SAFELABEL_BCRYPT_ROUNDS": "4"}) as server:
+        page = page_for(server.url)
+        focus_page(page)
+        shown(page, "Work prompt 0")
+        page.keyboard.press("s")
+        shown(page, "Work prompt 1")
+        all_saved(page)
+        page.keyboard.press("z")              # the skip comes back first
+        shown(page, "Work prompt 0")
+        all_saved(page)
+        assert rows(db_path, "SELECT count(*) FROM events WHERE kind = 'undo'") == [(1,)]
+        assert rows(db_path, "SELECT i.external_id FROM claims c JOIN items i ON i.id = c.item_id"
+                             " ORDER BY c.claimed_at LIMIT 1") == [("k00",)]
+        page.keyboard.press("g")
+        page.keyboard.press("Enter")
+        shown(page, "Work prompt 1")
+        all_saved(page)
+        page.keyboard.press("z")              # the submit reopens as a correction
+        expect(page.get_by_text("Undone: correct your answer below")).to_be_visible()
+        expect(page.get_by_role("button", name="Save correction")).to_be_visible()
+        assert rows(db_path, "SELECT count(*) FROM events WHERE kind = 'undo'") == [(2,)]
+        assert [r[0] for r in rows(db_path, ANSWERS)] == ["k00"]
+
+
+def test_a_reload_resends_an_unacknowledged_answer_exactly_once(tmp_path, page_for):
+    db_path = make_db(tmp_path, plain_rows(4))
+    with streamlit_server(db_path, {"SAFELABEL_DEMO": "0", "SAFELABEL_BCRYPT_ROUNDS": "4"}) as server:
+        page = page_for(server.url)
+        focus_page(page)
+        shown(page, "Work prompt 0")
+        # The connection drops before the answer reaches the server: everything the page
+        # sends on its WebSocket goes nowhere (the reload below gets a fresh, unpatched one).
+        page.evaluate(DROP_SENDS)
+        page.keyboard.press("g")
+        page.keyboard.press("Enter")
+        shown(page, "Work prompt 1")
+        expect(page.locator(".work [data-role=status]")).to_have_text("Saving 1 answer…")
+        outbox = page.evaluate("() => Object.entries(localStorage)"
+                               ".filter(([k]) => k.startsWith('safelabel.outbox'))")
+        assert len(outbox) == 1 and len(json.loads(outbox[0][1])) == 1
+        assert rows(db_path, "SELECT count(*) FROM annotations") == [(0,)]
+        page.reload()
+        assert page.unload_warnings == ["beforeunload"]     # warned: an answer was unsent
+        wait_idle(page)
+        expect(page.locator(".work")).to_be_visible()
+        all_saved(page)
+        wait_until(lambda: rows(db_path, "SELECT count(*) FROM annotations") == [(1,)])
+        assert page.evaluate("() => Object.keys(localStorage).length") == 0   # acknowledged
+        # The same answer sent once more (as a browser that missed the acknowledgement would):
+        # acknowledged again, never written twice.
+        page.evaluate("([k, v]) => localStorage.setItem(k, v)", outbox[0])
+        page.reload()
+        wait_idle(page)
+        page.wait_for_function("() => Object.keys(localStorage).length === 0")
+        all_saved(page)
+        assert rows(db_path, ANSWERS) == [("k00", True, [], 0, None)]
+        assert rows(db_path, "SELECT count(*) FROM client_answers") == [(1,)]
+
+
+def test_hostile_text_stays_literal_and_hidden_characters_show_markers(tmp_path, page_for):
+    db_path = make_db(tmp_path, [{"id": "x", "prompt": HOSTILE, "response": TRICK}])
+    with streamlit_server(db_path, {"SAFELABEL_DEMO": "0", "SAFELABEL_BCRYPT_ROUNDS": "4"}) as server:
+        page = page_for(server.url)
+        shown(page, HOSTILE)
+        shown(page, "zero⟦ZWSP⟧width and ⟦RLO⟧ABCDEF reversed")
+        body = item_text(page)
+        assert body.locator("img, script, strong, a").count() == 0
+        assert body.locator(".turn").count() == 2           # positive control: elements exist
+        assert body.locator(".marker").count() == 2
+        expect(page.locator(".work [data-role=notice]")).to_contain_text("1 zero-width character")
+        assert page.evaluate("() => window.__pwned === undefined")
+        assert page.dialogs == []
