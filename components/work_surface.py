@@ -91,7 +91,8 @@ class LabelSurface:
         state["acked"].extend(result.acked)
         state["rejected"] = (state["rejected"] + result.rejected)[-REJECTED_KEPT:]
         for item, _annotation_id, label in result.saved:
-            remember_gold_feedback(work.db, work.state, work.project, work.user, item, label)
+            remember_gold_feedback(work.db, work.state, work.project, work.user, item,
+                                   {"label": label})
             work.state["done"].append(item.id)
             if work.state["today"] is not None:
                 work.state["today"] += 1
@@ -131,6 +132,8 @@ class LabelSurface:
                              dim_at_severity=work.policy.dim_at_severity,
                              as_rendered=rendered, show_masked=show_masked)
             data["max_rewrite_chars"] = max_rewrite_chars(item.response)
+            # The person's display choices: the browser draws the item again when they change.
+            data["view"] = f"{int(rendered)}{int(show_masked)}"
             cache[key] = data
         return cache[key]
 

@@ -19,6 +19,7 @@ from typing import Any, Callable
 
 from core.label_kind import (AnswerError, client_id, label_answer_problems,
                              parse_label_answer)
+from core.labels import Label
 from core.limits import MAX_REASON_CHARS
 from core.taxonomy import Taxonomy
 from store.db import StoreError, utcnow
@@ -39,7 +40,7 @@ class OutboxResult:
     wellbeing status (None when nothing was written), and an undo done now."""
     acked: list[str] = field(default_factory=list)
     rejected: list[dict[str, Any]] = field(default_factory=list)
-    saved: list[tuple[Item, int, dict[str, Any]]] = field(default_factory=list)
+    saved: list[tuple[Item, int, Label]] = field(default_factory=list)
     released: list[tuple[int, str]] = field(default_factory=list)
     claim: ClaimResult | None = None
     undone: UndoResult | None = None
@@ -114,9 +115,7 @@ def _process(queue: WorkQueue, entry: dict[str, Any], cid: str, taxonomy: Taxono
             raise StoreError("; ".join(problems))
         done = queue.submit(item_id, answer.label, timing=_timing(entry, now), now=now,
                             client_id=cid)
-        result.saved.append((item, done.annotation_id, {
-            "is_safe": answer.label.is_safe, "categories": list(answer.label.categories),
-            "severity": answer.label.severity}))
+        result.saved.append((item, done.annotation_id, answer.label))
         result.claim = done
     elif kind in ("skip", "flag"):
         timing = _timing(entry, now, bool(entry.get("text_seen", True)))

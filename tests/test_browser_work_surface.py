@@ -21,6 +21,7 @@ HOSTILE = ('<img src=x onerror="window.__pwned=1"> **bold** <script>alert(2)</sc
            '[link](javascript:alert(3)) :red[x]')
 TRICK = "zero\u200bwidth and \u202eABCDEF reversed"
 HOST = '[data-testid="stBidiComponentIsolated"]'
+OUTBOX_KEYS = "() => Object.keys(localStorage).filter(k => k.startsWith('safelabel.outbox')).length"
 DROP_SENDS = """() => {
     const send = WebSocket.prototype.send;
     WebSocket.prototype.send = function (data) { window.__dropped = (window.__dropped || 0) + 1; };
@@ -207,13 +208,13 @@ def test_a_reload_resends_an_unacknowledged_answer_exactly_once(tmp_path, page_f
         expect(page.locator(".work")).to_be_visible()
         all_saved(page)
         wait_until(lambda: rows(db_path, "SELECT count(*) FROM annotations") == [(1,)])
-        assert page.evaluate("() => Object.keys(localStorage).length") == 0   # acknowledged
+        assert page.evaluate(OUTBOX_KEYS) == 0        # acknowledged: nothing kept
         # The same answer sent once more (as a browser that missed the acknowledgement would):
         # acknowledged again, never written twice.
         page.evaluate("([k, v]) => localStorage.setItem(k, v)", outbox[0])
         page.reload()
         wait_idle(page)
-        page.wait_for_function("() => Object.keys(localStorage).length === 0")
+        page.wait_for_function(f"() => ({OUTBOX_KEYS})() === 0")
         all_saved(page)
         assert rows(db_path, ANSWERS) == [("k00", True, [], 0, None)]
         assert rows(db_path, "SELECT count(*) FROM client_answers") == [(1,)]

@@ -150,7 +150,7 @@ function drawItem(st, item, s) {
   const gated = item && item.gated && !s.gateOpen;
   const dimmed = item && item.dimmed && !s.unblurred && !s.gateOpen;
   const full = item && s.revealed && item.full_blocks.length;
-  const key = item ? `${item.id}|${gated}|${dimmed}|${full}` : `none|${st.items.length}`;
+  const key = item ? `${item.id}|${item.view}|${gated}|${dimmed}|${full}` : `none|${st.items.length}|${st.outbox.size > 0}`;
   if (key === st.drawnKey) return;
   st.drawnKey = key;
   box.replaceChildren();
@@ -208,6 +208,7 @@ function render(st) {
   }
   drawItem(st, item, s || {});
   st.root.dataset.itemId = item ? String(item.id) : "";
+  q(st, "item-id").textContent = item ? `Item ${item.external_id}` : "";
   q(st, "safe").classList.toggle("on", !!s && s.verdict === "safe");
   q(st, "unsafe").classList.toggle("on", !!s && s.verdict === "unsafe");
   for (const [code, b] of st.catButtons) b.classList.toggle("on", !!s && s.cats.has(code));
