@@ -40,8 +40,14 @@ PASSWORD = "bench-password"
 INIT = """
 window.__keyT = 0;
 window.addEventListener('keydown', () => { window.__keyT = performance.now(); }, true);
-const root = () => { const h = document.querySelector('[data-testid="stBidiComponentIsolated"]');
-                     return h && h.shadowRoot && h.shadowRoot.querySelector('.work'); };
+// The work component's root (the page has other components, e.g. the visibility tracker).
+const root = window.__work = () => {
+  for (const h of document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')) {
+    const w = h.shadowRoot && h.shadowRoot.querySelector('.work');
+    if (w) return w;
+  }
+  return null;
+};
 window.__probe = {
   component_next: (prev) => { const w = root(); const box = w && w.querySelector('[data-role=item]');
     return !!box && box.dataset.itemId !== prev && box.textContent.includes('Question'); },
@@ -114,9 +120,8 @@ def run(browser, url: str, username: str, mode: str, n: int) -> dict:
         misses += result is None
         nxt.append(result)
         if mode == "component":
-            page.wait_for_function("() => document.querySelector('[data-testid=\"stBidiComponentIsolated\"]')"
-                                   ".shadowRoot.querySelector('[data-role=status]').textContent === 'All saved'",
-                                   timeout=30_000)
+            page.wait_for_function("() => window.__work().querySelector('[data-role=status]')"
+                                   ".textContent === 'All saved'", timeout=30_000)
         wait_idle(page)
     page.close()
     return {"next": [r for r in nxt if r], "selected": [r for r in selected if r], "misses": misses}

@@ -12,8 +12,8 @@ from playwright.sync_api import expect
 from store import projects, users
 from store.bootstrap import open_app_database
 from store.imports import import_file
-from tests.browser import (CHROMIUM_ARGS, chromium_path, log_in, query_copy, streamlit_server,
-                           wait_idle, wait_until)
+from tests.browser import (free_port, log_in, query_copy, streamlit_server, wait_idle,
+                           wait_until)
 from tests.conftest import PASSWORD
 from tests.helpers import write_jsonl
 
@@ -23,9 +23,10 @@ TRICK = "zero\u200bwidth and \u202eABCDEF reversed"
 HOST = '[data-testid="stBidiComponentIsolated"]'
 OUTBOX_KEYS = "() => Object.keys(localStorage).filter(k => k.startsWith('safelabel.outbox')).length"
 DROP_SENDS = """() => {
-    const send = WebSocket.prototype.send;
+    window.__send = WebSocket.prototype.send;
     WebSocket.prototype.send = function (data) { window.__dropped = (window.__dropped || 0) + 1; };
 }"""
+RESTORE_SENDS = "() => { WebSocket.prototype.send = window.__send; }"
 
 
 def make_db(tmp_path, rows, name="work"):
@@ -233,3 +234,41 @@ def test_hostile_text_stays_literal_and_hidden_characters_show_markers(tmp_path,
         expect(page.locator(".work [data-role=notice]")).to_contain_text("1 zero-width character")
         assert page.evaluate("() => window.__pwned === undefined")
         assert page.dialogs == []
+
+
+def test_a_server_restart_mid_run_loses_nothing_that_showed_as_saved(tmp_path, page_for):
+    db_path = make_db(tmp_path, plain_rows(6))
+    env = {"SAFELABEL_DEMO": "0", "SAFELABEL_BCRYPT_ROUNDS": "4"}
+    port = free_port()
+    with streamlit_server(db_path, env, port=port) as server:
+        page = page_for(server.url)
+        focus_page(page)
+        for n in range(2):
+            shown(page, f"Work prompt {n}")
+            page.keyboard.press("g")
+            page.keyboard.press("Enter")
+        all_saved(page)                      # these two showed as saved
+        # The third is answered while its send is lost, then the server stops.
+        page.evaluate(DROP_SENDS)
+        shown(page, "Work prompt 2")
+        page.keyboard.press("u")
+        page.keyboard.press("1")
+        page.keyboard.press("Shift+2")
+        page.keyboard.press("Enter")
+        shown(page, "Work prompt 3")
+        expect(page.locator(".work [data-role=status]")).to_have_text("Saving 1 answer…")
+    assert [r[0] for r in rows(db_path, ANSWERS)] == ["k00", "k01"]
+    page.evaluate(RESTORE_SENDS)
+    with streamlit_server(db_path, env, port=port):
+        # The page reconnects by itself (no reload); the retry sends the answer again.
+        all_saved(page)
+        wait_until(lambda: len(rows(db_path, ANSWERS)) == 3, timeout=30)
+        got = rows(db_path, ANSWERS)
+        assert [(r[0], r[1], sorted(r[2]), r[3]) for r in got] == [
+            ("k00", True, [], 0), ("k01", True, [], 0), ("k02", False, ["S1"], 2)]
+        shown(page, "Work prompt 3")
+        page.keyboard.press("g")                # and work goes on (positive control)
+        page.keyboard.press("Enter")
+        shown(page, "Work prompt 4")
+        all_saved(page)
+        assert rows(db_path, "SELECT count(*) FROM client_answers") == [(4,)]
