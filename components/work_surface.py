@@ -31,6 +31,7 @@ from components.gold_feedback import (qualification_notice, remember_gold_feedba
                                      show_gold_feedback)
 from components.item_view import text_as_rendered
 from components.judgment import drop_draft
+from components.thread import ask_a_lead
 from components.work_page import WorkSession
 from core.label_kind import LABEL_KEYS, label_rules
 from core.limits import max_rewrite_chars
@@ -82,6 +83,8 @@ class LabelSurface:
         if not self.work.live():
             return          # not acknowledged: the browser sends it again after login
         items = {it.id: it for it in self.state["items"] or []}
+        if isinstance(payload.get("shown"), int):
+            self.state["shown"] = payload["shown"]
         result = process_outbox(self.work.queue, payload.get("entries"),
                                 self.work.project.taxonomy, items.get)
         self.apply(result)
@@ -118,6 +121,13 @@ class LabelSurface:
             self.state["items"] = list(claimed.items)
             self.work.breaks.routed(claimed.status)
         return self.state["items"]
+
+    def shown_item(self) -> Item | None:
+        """The item the browser last said it shows (sent with each outbox), else the first
+        one handed out: what "Ask a lead about this item" is about."""
+        items = self.state["items"] or []
+        shown = self.state.get("shown")
+        return next((it for it in items if it.id == shown), items[0] if items else None)
 
     def item_data(self, item: Item) -> dict[str, Any]:
         """An item for the browser, kept per item and per the person's display choices."""
@@ -175,6 +185,9 @@ class LabelSurface:
         if not data["items"]:
             qualification_notice(work.db, work.user, work.project)
         _component(key=self.key, data=data, on_sync_change=self.on_sync)
+        shown = self.shown_item()
+        if shown is not None:
+            ask_a_lead(work.db, work.user, shown)     # a popover; draws without a query
         if work.state["done"]:
             st.button("Correct the previous item", key="surface_back", on_click=work.go_back,
                       help="Opens the last item you submitted in this session to correct it.")

@@ -158,6 +158,17 @@ def test_enter_on_a_focused_skip_skips_and_typing_in_the_note_fires_nothing(tmp_
         shown(page, "Work prompt 2")
         all_saved(page)
         assert [r[0] for r in rows(db_path, ANSWERS)] == ["k01"]
+        # A question to the leads is about the item on screen; typing it fires no work key.
+        page.get_by_role("button", name="Ask a lead about this item").click()
+        question = page.get_by_label("Your question (a lead answers in your Inbox)")
+        question.fill("is this ok")
+        question.press("g")          # typed in the question: no verdict chosen
+        page.get_by_role("button", name="Send question").click()
+        expect(page.get_by_text("Sent to the leads.")).to_be_visible()
+        assert rows(db_path, "SELECT i.external_id, m.body FROM messages m JOIN items i"
+                             " ON i.id = m.item_id") == [("k02", "is this okg")]
+        expect(page.locator(".work [data-role=safe]")).not_to_have_class("choice on")
+        shown(page, "Work prompt 2")
 
 
 def test_undo_a_skip_then_a_submit(tmp_path, page_for):

@@ -101,7 +101,8 @@ function send(st) {
   st.lastSent = Date.now();
   const now = Date.now();
   const entries = [...st.outbox.values()].map((e) => ({ ...e, age_ms: now - e.at }));
-  st.setTriggerValue("sync", { entries });
+  // `shown`: the item on screen now (the page's "Ask a lead" popover is about it).
+  st.setTriggerValue("sync", { entries, shown: st.currentId });
 }
 
 function enqueue(st, entry) {
