@@ -283,3 +283,31 @@ def test_a_server_restart_mid_run_loses_nothing_that_showed_as_saved(tmp_path, p
         shown(page, "Work prompt 4")
         all_saved(page)
         assert rows(db_path, "SELECT count(*) FROM client_answers") == [(4,)]
+
+
+def test_gated_text_stays_off_the_page_until_v_and_masked_words_until_v_again(tmp_path, page_for):
+    db_path = make_db(tmp_path, [
+        {"id": "gated", "prompt": "a very graphic prompt", "response": "r", "hint_severity": 3},
+        {"id": "masked", "prompt": "what the fuck is this", "response": "r2"}])
+    with streamlit_server(db_path, {"SAFELABEL_DEMO": "0", "SAFELABEL_BCRYPT_ROUNDS": "4"}) as server:
+        page = page_for(server.url)
+        work = page.locator(".work")
+        expect(work.locator("[data-role=gate]")).to_be_visible()
+        expect(work.locator("[data-role=item-id]")).to_have_text("Item gated")
+        assert "graphic" not in work.locator("[data-role=item]").text_content()
+        focus_page(page)
+        page.keyboard.press("v")                       # show the text (it starts blurred: 3 >= 2)
+        shown(page, "a very graphic prompt")
+        expect(work.locator("[data-role=gate]")).to_be_hidden()
+        page.keyboard.press("g")
+        page.keyboard.press("Enter")
+        shown(page, "what the f*** is this")
+        assert "fuck" not in work.locator("[data-role=item]").text_content()
+        expect(work.locator("[data-role=reveal]")).to_have_text("Reveal 1 masked word V")
+        page.keyboard.press("v")
+        shown(page, "what the fuck is this")
+        all_saved(page)
+        reveals = rows(db_path, "SELECT i.external_id, e.details->>'what', e.details->>'terms'"
+                                " FROM events e JOIN items i ON i.id = e.item_id"
+                                " WHERE e.kind = 'reveal' ORDER BY e.id")
+        assert reveals == [("gated", "text", None), ("masked", "terms", "1")]

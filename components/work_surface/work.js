@@ -219,8 +219,8 @@ function render(st) {
   const next = item ? revealStep(item, s) : null;
   reveal.hidden = !next || next.what === "text";
   if (next && next.what !== "text") {
-    reveal.replaceChildren(next.what === "dim" ? "Unblur the text" :
-      `Reveal ${item.masked_terms} masked word${item.masked_terms > 1 ? "s" : ""}`, el("kbd", "", st.keys.reveal));
+    reveal.replaceChildren(next.what === "dim" ? "Unblur the text " :
+      `Reveal ${item.masked_terms} masked word${item.masked_terms > 1 ? "s" : ""} `, el("kbd", "", st.keys.reveal));
   }
   const lockedWhy = item && ((item.dimmed && !s.unblurred && !s.gateOpen) ? "Unblur the text first (V): the editor holds the full text."
     : (item.masked_terms && !s.revealed) ? "Reveal the masked words first: the editor holds the full text." : "");
