@@ -311,3 +311,35 @@ def test_gated_text_stays_off_the_page_until_v_and_masked_words_until_v_again(tm
                                 " FROM events e JOIN items i ON i.id = e.item_id"
                                 " WHERE e.kind = 'reveal' ORDER BY e.id")
         assert reveals == [("gated", "text", None), ("masked", "terms", "1")]
+
+
+def test_flag_needs_a_reason_and_the_rewrite_editor_by_keys(tmp_path, page_for):
+    db_path = make_db(tmp_path, plain_rows(3))
+    with streamlit_server(db_path, {"SAFELABEL_DEMO": "0", "SAFELABEL_BCRYPT_ROUNDS": "4"}) as server:
+        page = page_for(server.url)
+        work = page.locator(".work")
+        focus_page(page)
+        shown(page, "Work prompt 0")
+        page.keyboard.press("f")                      # no reason: nothing sent, the reason box
+        expect(work.locator("[data-role=message]")).to_have_text(
+            "say briefly why you flag this item: type it in the reason box first")
+        expect(work.locator("[data-role=reason]")).to_be_focused()
+        page.keyboard.type("off topic")               # F typed here is text, not a flag
+        page.keyboard.press("Escape")
+        page.keyboard.press("f")
+        shown(page, "Work prompt 1")
+        # D opens the rewrite editor with the response; Ctrl+Enter submits from it.
+        page.keyboard.press("g")
+        page.keyboard.press("d")
+        editor = work.locator("[data-role=rewrite]")
+        expect(editor).to_be_focused()
+        expect(editor).to_have_value("Work response 1")
+        page.keyboard.press("End")
+        page.keyboard.type(", kindly")
+        page.keyboard.press("Control+Enter")
+        shown(page, "Work prompt 2")
+        all_saved(page)
+        assert rows(db_path, "SELECT i.external_id, f.reason FROM flags f JOIN items i"
+                             " ON i.id = f.item_id") == [("k00", "off topic")]
+        assert rows(db_path, "SELECT i.external_id, a.edited_response FROM annotations a JOIN items i"
+                             " ON i.id = a.item_id") == [("k01", "Work response 1, kindly")]
