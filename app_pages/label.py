@@ -12,7 +12,7 @@ from components.db import get_db
 from components.item_view import show_item
 from components.judgment import Draft, judgment_controls, label_from
 from components.work_page import WorkSession, pick_project
-from components.work_surface import LabelSurface, surface_mode
+from components.work_surface import label_surface, surface_mode
 from core import keys
 from core.labels import label_problems
 from core.limits import MAX_NOTE_CHARS, max_rewrite_chars
@@ -78,7 +78,7 @@ def classic_work_area() -> None:
     work.action_row(item, lambda: on_submit(item, draft))
 
 
-surface = LabelSurface(work) if surface_mode() == "component" else None
+surface = label_surface(work) if surface_mode() == "component" else None
 
 
 @st.fragment

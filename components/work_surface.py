@@ -1,19 +1,19 @@
-"""The work component on the Label page: the item, its judgment controls and their keys in
-the browser (components/work_surface/work.js), with prefetched items and an acknowledged
+"""The work component on the Label and Compare pages: the item, its judgment controls and
+their keys in the browser (components/work_surface/work.js), with prefetched items and an acknowledged
 outbox (store/work_outbox.py). The only handler of work keys on the page it runs on.
 
 Data sent to the browser (`surface_data`):
 
-    {"kind": "label", "user": 3, "project": 7,
+    {"kind": "label" | "compare", "user": 3, "project": 7,
      "items": [item_data, ...],        # claimed for the person, the one to show first first
-     "rules": core.label_kind.label_rules(...), "keys": core.label_kind.LABEL_KEYS,
+     "rules": label_rules(...) | compare_rules(...), "keys": LABEL_KEYS | COMPARE_KEYS,
      "acked": ["<client id>", ...],     # recently acknowledged entries
      "rejected": [{"id", "item_id", "kind", "message"}, ...],
      "show_first": item id | None, "seq": n}   # bring this item to the front once (undo)
 
 The browser sends the trigger `sync` = {"entries": [...]}, its whole outbox each time.
 
-`SAFELABEL_WORK_SURFACE=classic` keeps the st.button page (the AppTest page tests run in
+`SAFELABEL_WORK_SURFACE=classic` keeps the st.button pages (the AppTest page tests run in
 it: AppTest cannot drive a component).
 """
 from __future__ import annotations
@@ -33,13 +33,15 @@ from components.item_view import text_as_rendered
 from components.judgment import drop_draft
 from components.thread import ask_a_lead
 from components.work_page import WorkSession
-from core.label_kind import LABEL_KEYS, label_rules
+from core.compare_kind import COMPARE_KEYS, CompareKind, compare_rules
+from core.label_kind import LABEL_KEYS, LabelKind, label_rules
+from core.preference import left_response
 from core.limits import max_rewrite_chars
 from core.queue import UNDO_WINDOW_SECONDS, WORK_SURFACE_PREFETCH
 from core.text import markdown_literal
 from core.work_data import item_data
 from store.work import Item
-from store.work_outbox import OutboxResult, process_outbox
+from store.work_outbox import AnswerKind, OutboxResult, process_outbox
 
 _HERE = Path(__file__).parent / "work_surface"
 # Strings, not paths: a path works only for a component in an installed package.
@@ -59,21 +61,38 @@ def surface_mode() -> str:
     return "classic" if mode == "classic" else "component"
 
 
-def component_key(project_id: int) -> str:
-    return f"work_surface_{int(project_id)}"
+def component_key(project_id: int, kind: str = "label") -> str:
+    return f"work_surface_{kind}_{int(project_id)}"
 
 
-class LabelSurface:
+def label_surface(work: WorkSession) -> WorkSurface:
+    """The Label page's component."""
+    taxonomy = work.project.taxonomy
+    return WorkSurface(work, LabelKind(taxonomy), label_rules(taxonomy), LABEL_KEYS)
+
+
+def compare_surface(work: WorkSession, rationale_rule: str, ask_safety: bool) -> WorkSurface:
+    """The Compare page's component: which response is on the left is the person's
+    (core.preference.left_response), decided on the server."""
+    taxonomy = work.project.taxonomy
+    return WorkSurface(work, CompareKind(taxonomy, rationale_rule, ask_safety, work.user.id),
+                       compare_rules(taxonomy, rationale_rule, ask_safety), COMPARE_KEYS)
+
+
+class WorkSurface:
     """The component's server side for one person and project in this browser session: the
-    items handed out, what was acknowledged, and the trigger callback."""
+    items handed out, what was acknowledged, and the trigger callback. `kind` says how an
+    answer is built and checked (core.label_kind.LabelKind, core.compare_kind.CompareKind),
+    `rules` and `keys` go to the browser as data."""
 
-    def __init__(self, work: WorkSession) -> None:
-        self.work = work
+    def __init__(self, work: WorkSession, kind: AnswerKind, rules: dict[str, Any],
+                 keys: dict[str, str]) -> None:
+        self.work, self.kind, self.rules, self.keys = work, kind, rules, keys
         work.queue.prefetch = WORK_SURFACE_PREFETCH
         self.state = work.state.setdefault("surface", {
             "items": None, "acked": deque(maxlen=ACKED_KEPT), "rejected": [], "seq": 0,
             "show_first": None, "cache": {}})
-        self.key = component_key(work.project.id)
+        self.key = component_key(work.project.id, kind.name)
 
     # -- the trigger ----------------------------------------------------------------------
     def on_sync(self) -> None:
@@ -85,17 +104,15 @@ class LabelSurface:
         items = {it.id: it for it in self.state["items"] or []}
         if isinstance(payload.get("shown"), int):
             self.state["shown"] = payload["shown"]
-        result = process_outbox(self.work.queue, payload.get("entries"),
-                                self.work.project.taxonomy, items.get)
+        result = process_outbox(self.work.queue, payload.get("entries"), self.kind, items.get)
         self.apply(result)
 
     def apply(self, result: OutboxResult) -> None:
         work, state = self.work, self.state
         state["acked"].extend(result.acked)
         state["rejected"] = (state["rejected"] + result.rejected)[-REJECTED_KEPT:]
-        for item, _annotation_id, label in result.saved:
-            remember_gold_feedback(work.db, work.state, work.project, work.user, item,
-                                   {"label": label})
+        for item, _annotation_id, fields in result.saved:
+            remember_gold_feedback(work.db, work.state, work.project, work.user, item, fields)
             work.state["done"].append(item.id)
             if work.state["today"] is not None:
                 work.state["today"] += 1
@@ -137,10 +154,12 @@ class LabelSurface:
         key = (item.id, rendered, show_masked)
         cache = self.state["cache"]
         if key not in cache:
+            left = (left_response(work.user.id, item.id) if self.kind.name == "compare"
+                    else None)
             data = item_data(item, work.project.taxonomy, work.pattern,
                              gate_severity=work.gate_severity,
                              dim_at_severity=work.policy.dim_at_severity,
-                             as_rendered=rendered, show_masked=show_masked)
+                             as_rendered=rendered, show_masked=show_masked, left=left)
             data["max_rewrite_chars"] = max_rewrite_chars(item.response)
             # The person's display choices: the browser draws the item again when they change.
             data["view"] = f"{int(rendered)}{int(show_masked)}"
@@ -152,9 +171,9 @@ class LabelSurface:
         live = {it.id for it in items}
         self.state["cache"] = {k: v for k, v in self.state["cache"].items() if k[0] in live}
         return {
-            "kind": "label", "user": self.work.user.id, "project": self.work.project.id,
+            "kind": self.kind.name, "user": self.work.user.id, "project": self.work.project.id,
             "items": [self.item_data(it) for it in items],
-            "rules": label_rules(self.work.project.taxonomy), "keys": LABEL_KEYS,
+            "rules": self.rules, "keys": self.keys,
             "acked": list(self.state["acked"]), "rejected": self.state["rejected"],
             "show_first": self.state["show_first"], "seq": self.state["seq"],
             "undo_seconds": UNDO_WINDOW_SECONDS,

@@ -130,6 +130,19 @@ def label_rules(taxonomy: Taxonomy) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class LabelKind:
+    """How the work component's outbox builds and checks a Label answer."""
+    taxonomy: Taxonomy
+    name: str = "label"
+
+    def submit_fields(self, answer: dict[str, Any], item: Any) -> tuple[dict[str, Any], list[str]]:
+        """The keyword arguments for WorkQueue.submit ({"label": ...}) and the rule problems."""
+        parsed = parse_label_answer(answer, item.response)
+        return ({"label": parsed.label},
+                label_answer_problems(parsed.label, self.taxonomy, item.response))
+
+
 # Work keys of the Label kind (the component is their only handler on the page). Keys to
 # jump into a text field: N note, D the rewrite editor ("draft"), X the reason; Esc leaves.
 LABEL_KEYS: dict[str, str] = {

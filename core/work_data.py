@@ -91,33 +91,56 @@ def hint_words(item: Any, taxonomy: Taxonomy) -> str:
     return " · ".join(parts)
 
 
+def pair_sides(item: Any, left: str) -> list[dict[str, Any]]:
+    """The two responses of a pair in the order this person sees them (`left`, "a" or "b",
+    is shown as A on the left), each as its blocks: one per turn when the responses go on
+    for more turns (`metadata.response_turns`)."""
+    order = ("a", "b") if left == "a" else ("b", "a")
+    sides = []
+    for side, shown_as in zip(order, ("A", "B")):
+        turns = ((item.metadata or {}).get("response_turns") or {}).get(side)
+        if not turns:
+            turns = [{"content": item.response_a if side == "a" else item.response_b}]
+        blocks = []
+        for k, turn in enumerate(turns, 1):
+            role = f"RESPONSE {shown_as}"
+            if len(turns) > 1:
+                role += f" \u00b7 {str(turn.get('role', '')).upper()}"
+            blocks.append({"role": role, "text": turn.get("content") or "", "side": shown_as})
+        sides.append({"name": shown_as, "blocks": blocks})
+    return sides
+
+
 def item_data(item: Any, taxonomy: Taxonomy, pattern: re.Pattern[str] | None, *,
               gate_severity: int, dim_at_severity: int, as_rendered: bool,
-              show_masked: bool) -> dict[str, Any]:
+              show_masked: bool, left: str | None = None) -> dict[str, Any]:
     """One item for the component: id, blocks as segments (masked), the unmasked blocks
     when words are masked, hint words, and whether the text starts behind the warning
-    (`gated`), blurred (`dimmed`) or masked."""
+    (`gated`), blurred (`dimmed`) or masked. With `left` (a pair, the Compare kind) the
+    responses come as two `sides`, the one shown on the left first."""
     blocks = item_blocks(item)
-    masked_count = sum(count_masked(b["text"], pattern) for b in blocks)
+    sides = pair_sides(item, left) if left is not None else []
+    every = blocks + [b for side in sides for b in side["blocks"]]
+    masked_count = sum(count_masked(b["text"], pattern) for b in every)
     masked = masked_count > 0 and not show_masked
-    shown_blocks, full_blocks = [], []
-    for block in blocks:
-        meta = {k: v for k, v in block.items() if k != "text"}
-        text = block["text"]
-        shown = mask_text(text, pattern)[0] if masked else text
-        shown_blocks.append({**meta, "segments": segments(shown, as_rendered),
-                             "empty": not text})
-        if masked:
-            full_blocks.append({**meta, "segments": segments(text, as_rendered),
-                                "empty": not text})
+
+    def drawn(some: list[dict[str, Any]], unmasked: bool) -> list[dict[str, Any]]:
+        out = []
+        for block in some:
+            text = block["text"]
+            shown = text if unmasked or not masked else mask_text(text, pattern)[0]
+            out.append({**{k: v for k, v in block.items() if k != "text"},
+                        "segments": segments(shown, as_rendered), "empty": not text})
+        return out
+
     texts = [(b["role"], mask_text(b["text"], pattern)[0] if masked else b["text"])
-             for b in blocks]
+             for b in every]
     severity = item.hint_severity
-    return {
+    data = {
         "id": int(item.id),
         "external_id": str(item.external_id),
-        "blocks": shown_blocks,
-        "full_blocks": full_blocks,
+        "blocks": drawn(blocks, False),
+        "full_blocks": drawn(blocks, True) if masked else [],
         "masked_terms": masked_count if masked else 0,
         "reveal_by_preference": masked_count if (masked_count and show_masked) else 0,
         "hint": hint_words(item, taxonomy),
@@ -127,3 +150,9 @@ def item_data(item: Any, taxonomy: Taxonomy, pattern: re.Pattern[str] | None, *,
         "response": item.response,          # the rewrite editor's starting text
         "has_response": item.response is not None,
     }
+    if left is not None:
+        data["left"] = left
+        data["sides"] = [{"name": side["name"], "blocks": drawn(side["blocks"], False),
+                          "full_blocks": drawn(side["blocks"], True) if masked else []}
+                         for side in sides]
+    return data

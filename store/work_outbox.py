@@ -17,15 +17,23 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Callable
 
-from core.label_kind import (AnswerError, client_id, label_answer_problems,
-                             parse_label_answer)
-from core.labels import Label
+from typing import Protocol
+
+from core.label_kind import AnswerError, client_id
 from core.limits import MAX_REASON_CHARS
-from core.taxonomy import Taxonomy
 from store.db import StoreError, utcnow
 from store.work import Item, get_item
 from store.work_queue import (AlreadyRecorded, ClaimResult, Timing, UndoResult, WorkQueue,
                               client_answer_recorded, record_reveal)
+
+class AnswerKind(Protocol):
+    """A page kind (core.label_kind.LabelKind, core.compare_kind.CompareKind): how a submitted
+    answer becomes WorkQueue.submit's keyword arguments, and the rules it breaks."""
+    name: str
+
+    def submit_fields(self, answer: dict[str, Any], item: Item
+                      ) -> tuple[dict[str, Any], list[str]]: ...
+
 
 # What a reveal may say it showed (as the classic page records them).
 REVEALS = ("text", "dim", "terms")
@@ -40,7 +48,7 @@ class OutboxResult:
     wellbeing status (None when nothing was written), and an undo done now."""
     acked: list[str] = field(default_factory=list)
     rejected: list[dict[str, Any]] = field(default_factory=list)
-    saved: list[tuple[Item, int, Label]] = field(default_factory=list)
+    saved: list[tuple[Item, int, dict[str, Any]]] = field(default_factory=list)
     released: list[tuple[int, str]] = field(default_factory=list)
     claim: ClaimResult | None = None
     undone: UndoResult | None = None
@@ -67,7 +75,7 @@ def _reason(entry: dict[str, Any]) -> str:
     return reason[:MAX_REASON_CHARS * 2]    # the store refuses past MAX_REASON_CHARS
 
 
-def process_outbox(queue: WorkQueue, entries: Any, taxonomy: Taxonomy,
+def process_outbox(queue: WorkQueue, entries: Any, kind: AnswerKind,
                    known_items: Callable[[int], Item | None] | None = None) -> OutboxResult:
     """Record the browser's outbox in order, each entry in its own transaction, and return
     what to tell the browser. `known_items(item_id)` gives an item the page already has (for
@@ -82,7 +90,7 @@ def process_outbox(queue: WorkQueue, entries: Any, taxonomy: Taxonomy,
             continue      # not an answer at all: nothing to acknowledge or bring back
         item_id = entry.get("item_id")
         try:
-            _process(queue, entry, cid, taxonomy, known_items, result)
+            _process(queue, entry, cid, kind, known_items, result)
             result.acked.append(cid)
         except AlreadyRecorded:
             result.acked.append(cid)
@@ -92,7 +100,7 @@ def process_outbox(queue: WorkQueue, entries: Any, taxonomy: Taxonomy,
     return result
 
 
-def _process(queue: WorkQueue, entry: dict[str, Any], cid: str, taxonomy: Taxonomy,
+def _process(queue: WorkQueue, entry: dict[str, Any], cid: str, kind_of: AnswerKind,
              known_items: Callable[[int], Item | None] | None, result: OutboxResult) -> None:
     kind = entry.get("kind")
     now = utcnow()
@@ -109,13 +117,12 @@ def _process(queue: WorkQueue, entry: dict[str, Any], cid: str, taxonomy: Taxono
         item = (known_items(item_id) if known_items else None) or get_item(queue.db, item_id)
         if item is None:
             raise StoreError("That item does not exist.")
-        answer = parse_label_answer(entry, item.response)
-        problems = label_answer_problems(answer.label, taxonomy, item.response)
+        fields, problems = kind_of.submit_fields(entry, item)
         if problems:
             raise StoreError("; ".join(problems))
-        done = queue.submit(item_id, answer.label, timing=_timing(entry, now), now=now,
-                            client_id=cid)
-        result.saved.append((item, done.annotation_id, answer.label))
+        done = queue.submit(item_id, timing=_timing(entry, now), now=now, client_id=cid,
+                            **fields)
+        result.saved.append((item, done.annotation_id, fields))
         result.claim = done
     elif kind in ("skip", "flag"):
         timing = _timing(entry, now, bool(entry.get("text_seen", True)))

@@ -1,4 +1,5 @@
-"""One comparison done with the keyboard alone, in Chromium against a real server."""
+"""One comparison done with the keyboard alone, in Chromium against a real server (the
+Compare page's work component)."""
 from __future__ import annotations
 
 from playwright.sync_api import expect, sync_playwright
@@ -36,8 +37,9 @@ def test_one_comparison_with_the_keyboard(tmp_path):
         page.get_by_role("heading", name="Compare", exact=True).first.click()
         for key in ("2", "Shift+3", "a", "Enter"):   # harmlessness, helpfulness, overall, submit
             page.keyboard.press(key)
-            wait_idle(page)
-        expect(page.get_by_text("Saved item p1.").first).to_be_visible()
+        # The work component saves in the background and says when all is saved.
+        expect(page.locator(".work [data-role=status]")).to_have_text("All saved", timeout=15_000)
+        expect(page.locator(".work [data-role=item]")).to_contain_text("Nothing left")
         browser.close()
     judgment = query_copy(db_path, "SELECT judgment FROM annotations")[0][0]
     import json

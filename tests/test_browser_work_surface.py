@@ -1,5 +1,5 @@
-"""The Label page's work component in Chromium (issue 12): keyboard alone for 20 items,
-checked row by row in the database; Enter on a focused Skip skips; typing in the note fires
+"""The work component in Chromium (issue 12): keyboard alone for 20 items on the Label page
+and 20 on the Compare page, checked row by row in the database; Enter on a focused Skip skips; typing in the note fires
 no shortcut; undo of a submit and of a skip; a reload re-sends an unacknowledged answer
 exactly once; hostile text stays literal; hidden characters show as markers."""
 from __future__ import annotations
@@ -9,6 +9,7 @@ import json
 import pytest
 from playwright.sync_api import expect
 
+from core.preference import left_response
 from store import projects, users
 from store.bootstrap import open_app_database
 from store.imports import import_file
@@ -343,3 +344,51 @@ def test_flag_needs_a_reason_and_the_rewrite_editor_by_keys(tmp_path, page_for):
                              " ON i.id = f.item_id") == [("k00", "off topic")]
         assert rows(db_path, "SELECT i.external_id, a.edited_response FROM annotations a JOIN items i"
                              " ON i.id = a.item_id") == [("k01", "Work response 1, kindly")]
+
+
+def test_twenty_comparisons_by_keyboard_alone_row_by_row(tmp_path, browser):
+    db_path = tmp_path / "pairs.duckdb"
+    db = open_app_database(db_path, demo=False)
+    admin = users.create_user(db, None, "admin", "Admin", PASSWORD, "admin")
+    ann = users.create_user(db, admin, "keys", "Keys", PASSWORD, "annotator")
+    pid = projects.create_project(db, admin, "Pairs", "compare", "", None, 1, [ann])
+    import_file(db, admin, pid, write_jsonl(tmp_path / "pairs.jsonl", [
+        {"id": f"p{i:02d}", "prompt": f"Pair prompt {i}", "response_a": f"Alpha {i}",
+         "response_b": f"Beta {i}"} for i in range(21)]))
+    with db.read() as cur:
+        ids = dict(cur.execute("SELECT external_id, id FROM items").fetchall())
+    db.close()
+    with streamlit_server(db_path, {"SAFELABEL_DEMO": "0", "SAFELABEL_BCRYPT_ROUNDS": "4"}) as server:
+        page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+        page.goto(server.url + "/compare")
+        wait_idle(page)
+        log_in(page, "keys", PASSWORD)
+        expect(page.locator(".work")).to_be_visible()
+        # Scale points are readable: no label cut short at 1280 px.
+        cut = page.evaluate("""() => [...document.querySelectorAll('[data-testid="stBidiComponentIsolated"]')]
+            .flatMap(h => h.shadowRoot ? [...h.shadowRoot.querySelectorAll('.scale button')] : [])
+            .filter(b => b.scrollWidth > b.clientWidth + 1).map(b => b.textContent)""")
+        assert cut == []
+        assert page.locator(".work .scale button").count() == 14          # positive control
+        page.get_by_role("heading", name="Compare", exact=True).first.click()
+        expected = []
+        # (harmlessness key, helpfulness key, overall key, screen scores, overall on screen)
+        plans = [("2", "Shift+3", "a", -2, -1, "left"), ("4", "Shift+4", "t", 0, 0, "tie"),
+                 ("6", "Shift+5", "b", 2, 1, "right")]
+        for n in range(20):
+            expect(page.locator(".work [data-role=item]")).to_contain_text(f"Pair prompt {n}")
+            harm_key, help_key, overall_key, harm, help_, overall = plans[n % 3]
+            for key in (harm_key, help_key, overall_key, "Enter"):
+                page.keyboard.press(key)
+            left = left_response(ann, ids[f"p{n:02d}"])
+            right = "b" if left == "a" else "a"
+            sign = -1 if left == "a" else 1
+            expected.append((f"p{n:02d}", left, sign * harm, sign * help_,
+                             {"left": left, "right": right, "tie": "tie"}[overall]))
+        expect(page.locator(".work [data-role=item]")).to_contain_text("Pair prompt 20")
+        expect(page.locator(".work [data-role=status]")).to_have_text("All saved", timeout=15_000)
+        got = rows(db_path, "SELECT i.external_id, a.judgment FROM annotations a"
+                            " JOIN items i ON i.id = a.item_id ORDER BY a.id")
+        judged = [(ext, j["left"], j["harmlessness"], j["helpfulness"], j["overall"])
+                  for ext, j in ((ext, json.loads(j)) for ext, j in got)]
+        assert judged == expected

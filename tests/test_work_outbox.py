@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.label_kind import AnswerError, label_answer_problems, label_rules, parse_label_answer
+from core.label_kind import (AnswerError, LabelKind, label_answer_problems, label_rules,
+                             parse_label_answer)
 from core.limits import MAX_NOTE_CHARS
 from core.masking import mask_pattern
 from core.taxonomy import DEFAULT_TAXONOMY
@@ -16,6 +17,9 @@ from store.work_outbox import process_outbox
 from store.work_queue import WorkQueue
 from tests.conftest import make_project, table_counts
 from tests.helpers import label_rows, write_jsonl
+
+
+LABEL = LabelKind(DEFAULT_TAXONOMY)
 
 
 def answer(item_id, cid="a-1", **fields):
@@ -132,10 +136,10 @@ def test_transcript_turns_are_numbered_and_the_reply_is_marked():
 def test_the_same_client_id_twice_makes_one_row(db, accounts, queue):
     first = queue.claim().current
     sent = [answer(first.id, "c-1")]
-    once = process_outbox(queue, sent, DEFAULT_TAXONOMY)
+    once = process_outbox(queue, sent, LABEL)
     assert once.acked == ["c-1"] and once.rejected == [] and len(once.saved) == 1
     before = table_counts(db)
-    again = process_outbox(queue, sent, DEFAULT_TAXONOMY)      # a re-send
+    again = process_outbox(queue, sent, LABEL)      # a re-send
     assert again.acked == ["c-1"] and again.saved == [] and again.rejected == []
     assert table_counts(db) == before
     with db.read() as cur:
@@ -149,7 +153,7 @@ def test_the_whole_outbox_in_order_skip_flag_and_reveal(db, accounts, queue):
             {"id": "c-2", "kind": "reveal", "item_id": items[1].id, "what": "dim"},
             {"id": "c-3", "kind": "skip", "item_id": items[1].id, "reason": "", "text_seen": False},
             {"id": "c-4", "kind": "flag", "item_id": items[2].id, "reason": "odd"}]
-    result = process_outbox(queue, sent, DEFAULT_TAXONOMY)
+    result = process_outbox(queue, sent, LABEL)
     assert result.acked == ["c-1", "c-2", "c-3", "c-4"]
     assert result.released == [(items[1].id, "skip"), (items[2].id, "flag")]
     assert result.claim is not None and len(result.claim.items) == 3
@@ -158,7 +162,7 @@ def test_the_whole_outbox_in_order_skip_flag_and_reveal(db, accounts, queue):
                             " 'flag') ORDER BY id").fetchall()
         assert [k for (k,) in kinds] == ["submit", "reveal", "skip", "flag"]
     counts = table_counts(db)
-    assert process_outbox(queue, sent, DEFAULT_TAXONOMY).acked == ["c-1", "c-2", "c-3", "c-4"]
+    assert process_outbox(queue, sent, LABEL).acked == ["c-1", "c-2", "c-3", "c-4"]
     assert table_counts(db) == counts
 
 
@@ -166,19 +170,19 @@ def test_a_rejection_writes_nothing_keeps_the_claim_and_says_why(db, accounts, q
     first = queue.claim().current
     before = table_counts(db)
     result = process_outbox(queue, [answer(first.id, "c-1", verdict="unsafe", severity=2)],
-                            DEFAULT_TAXONOMY)
+                            LABEL)
     assert result.acked == [] and result.rejected == [{
         "id": "c-1", "item_id": first.id, "kind": "submit",
         "message": "an unsafe item needs at least one hazard category"}]
     assert table_counts(db) == before
     assert first.id in claims(db, accounts["ann1"])
     flag = process_outbox(queue, [{"id": "c-2", "kind": "flag", "item_id": first.id}],
-                          DEFAULT_TAXONOMY)
+                          LABEL)
     assert flag.rejected[0]["message"] == "say briefly why you flag this item"
     assert table_counts(db) == before
     # Fixed and sent under a new id: saved (positive control).
     ok = process_outbox(queue, [answer(first.id, "c-3", verdict="unsafe", categories=["S1"],
-                                       severity=2)], DEFAULT_TAXONOMY)
+                                       severity=2)], LABEL)
     assert ok.acked == ["c-3"]
 
 
@@ -187,20 +191,20 @@ def test_someone_elses_item_is_rejected(db, accounts, queue, tmp_path):
     import_file(db, accounts["lead"], other, write_jsonl(tmp_path / "o.jsonl", label_rows(2, "o")))
     theirs = WorkQueue(db, accounts["ann2"], other).claim().current
     before = table_counts(db)
-    result = process_outbox(queue, [answer(theirs.id, "c-1")], DEFAULT_TAXONOMY)
+    result = process_outbox(queue, [answer(theirs.id, "c-1")], LABEL)
     assert result.acked == [] and len(result.rejected) == 1
     assert table_counts(db) == before
 
 
 def test_undo_through_the_outbox_once(db, accounts, queue):
     first = queue.claim().current
-    process_outbox(queue, [{"id": "c-1", "kind": "skip", "item_id": first.id}], DEFAULT_TAXONOMY)
+    process_outbox(queue, [{"id": "c-1", "kind": "skip", "item_id": first.id}], LABEL)
     undo = [{"id": "c-2", "kind": "undo"}]
-    result = process_outbox(queue, undo, DEFAULT_TAXONOMY)
+    result = process_outbox(queue, undo, LABEL)
     assert result.acked == ["c-2"] and result.undone.kind == "skip"
     assert result.undone.item.id == first.id and result.claim.items[0].id == first.id
     counts = table_counts(db)
-    again = process_outbox(queue, undo, DEFAULT_TAXONOMY)       # re-sent: not undone twice
+    again = process_outbox(queue, undo, LABEL)       # re-sent: not undone twice
     assert again.acked == ["c-2"] and again.undone is None and again.rejected == []
     assert table_counts(db) == counts
 
@@ -208,7 +212,7 @@ def test_undo_through_the_outbox_once(db, accounts, queue):
 def test_shown_at_comes_from_durations_not_the_browser_clock(db, accounts, queue):
     first = queue.claim().current
     process_outbox(queue, [answer(first.id, "c-1", shown_ms=60_000, active_ms=90_000,
-                                  age_ms=1_000)], DEFAULT_TAXONOMY)
+                                  age_ms=1_000)], LABEL)
     with db.read() as cur:
         active, shown_for = cur.execute(
             "SELECT active_ms, date_diff('millisecond', shown_at, submitted_at)"

@@ -52,7 +52,11 @@ function itemState(st, item) {
   if (!s) {
     s = { verdict: null, cats: new Set(), severity: null, note: "", rewrite: null, reason: "",
       shownAt: null, hiddenAtShow: 0, moments: [], gateOpen: false, unblurred: false,
-      revealed: false, prefRecorded: false };
+      revealed: false, prefRecorded: false,
+      // Compare: on-screen scores (negative = A, the left response, better), overall,
+      // per-response safety and categories.
+      harm: null, help: null, overall: null, safe: { left: null, right: null },
+      sideCats: { left: new Set(), right: new Set() } };
     st.states.set(item.id, s);
   }
   return s;
@@ -61,6 +65,33 @@ function itemState(st, item) {
 function touch(s) { s.moments.push(Date.now()); }
 
 function problems(st, item, s) {
+  return st.kind === "compare" ? compareProblems(st, s) : labelProblems(st, item, s);
+}
+
+function rationaleRequired(rule, harm, help) {       // core/preference.rationale_required
+  const scores = [harm, help].filter((x) => x !== null);
+  const strong = scores.some((x) => Math.abs(x) === 3);
+  const conflict = harm !== null && help !== null && harm * help < 0;
+  return ({ always: true, never: false, strong, conflict })[rule] ?? (strong || conflict);
+}
+
+function compareProblems(st, s) {
+  const r = st.rules, msg = r.messages || {}, out = [];
+  if (s.harm === null) out.push(msg.no_harm);
+  if (s.help === null) out.push(msg.no_help);
+  if (s.overall === null) out.push(msg.no_overall);
+  if (rationaleRequired(r.rationale_rule, s.harm, s.help) && !s.note.trim()) out.push(msg.rationale);
+  if (r.ask_safety) {
+    for (const [side, name] of [["left", "A"], ["right", "B"]]) {
+      if (s.safe[side] === null) out.push(msg.no_safety.replace("{side}", name));
+      else if (s.safe[side] === false && !s.sideCats[side].size) out.push(msg.unsafe_no_category.replace("{side}", name));
+    }
+  }
+  if (s.note.length > r.max_rationale_chars) out.push(`the rationale is ${s.note.length} characters long; the limit is ${r.max_rationale_chars}`);
+  return out.filter(Boolean);
+}
+
+function labelProblems(st, item, s) {
   const r = st.rules, msg = r.messages || {}, out = [];
   if (s.verdict === null) out.push(msg.no_verdict);
   if (s.severity === null) out.push(msg.no_severity);
@@ -122,7 +153,65 @@ function el(tag, cls, text) {
   return e;
 }
 
+function button(text, key, onClick) {
+  const b = el("button", "choice", text);
+  b.type = "button";
+  if (key) b.append(el("kbd", "", key.replace("Shift+", "⇧")));
+  b.addEventListener("click", onClick);
+  return b;
+}
+
+function buildCompareControls(st) {
+  const rules = st.rules, box = q(st, "compare-controls");
+  box.replaceChildren();
+  st.cmp = { harm: new Map(), help: new Map(), overall: new Map(), safe: new Map(), cats: new Map() };
+  st.keyMap = new Map();
+  const row = (label, cls) => {
+    const r = el("div", "row " + (cls || "")); r.append(el("span", "lbl", label));
+    const g = el("span", "group"); r.append(g); box.append(r); return g;
+  };
+  for (const [name, title, keyField] of [["harm", "Harmlessness: which response is less harmful?", "harm_key"],
+    ["help", "Helpfulness: which response helps more?", "help_key"]]) {
+    const g = row(title, "scale");
+    for (const p of rules.scale) {
+      const fn = () => chooseScore(st, name, p.score);
+      const b = button(p.label, p[keyField], () => act(st, fn));
+      b.dataset[name] = String(p.score);
+      g.append(b); st.cmp[name].set(p.score, b); st.keyMap.set(p[keyField], fn);
+    }
+  }
+  const g = row("Overall, which response better follows the style guide?");
+  for (const o of rules.overall) {
+    const fn = () => chooseOverall(st, o.value);
+    const b = button(o.label, o.key, () => act(st, fn));
+    b.dataset.overall = o.value;
+    g.append(b); st.cmp.overall.set(o.value, b); st.keyMap.set(o.key, fn);
+  }
+  if (rules.ask_safety) {
+    for (const [side, name] of [["left", "A"], ["right", "B"]]) {
+      const sg = row(`Response ${name}`);
+      const [safeKey, unsafeKey] = rules.safety_keys[side];
+      for (const [value, key] of [[true, safeKey], [false, unsafeKey]]) {
+        const fn = () => chooseSafety(st, side, value);
+        const b = button(`${name} ${value ? "safe" : "unsafe"}`, key, () => act(st, fn));
+        b.dataset.safe = `${side}-${value}`;
+        sg.append(b); st.cmp.safe.set(`${side}-${value}`, b); st.keyMap.set(key, fn);
+      }
+      for (const c of rules.categories) {            // clicked (no keys: they would clash)
+        const b = button(`${c.code} ${c.name}`, null, () => act(st, () => toggleSideCategory(st, side, c.code)));
+        b.title = c.description || ""; b.dataset.sideCat = `${side}-${c.code}`;
+        sg.append(b); st.cmp.cats.set(`${side}-${c.code}`, b);
+      }
+    }
+  }
+  q(st, "controls").hidden = true;
+  box.hidden = false;
+  q(st, "note-label").textContent = "Rationale" + (rules.rationale_needed ? ` (${rules.rationale_needed})` : "");
+}
+
 function buildControls(st) {
+  for (const k of st.root.querySelectorAll("kbd[data-key]")) k.textContent = (st.keys[k.dataset.key] || "");
+  if (st.kind === "compare") { buildCompareControls(st); return; }
   const rules = st.rules;
   const cats = q(st, "cats"), sev = q(st, "sev");
   cats.replaceChildren(); sev.replaceChildren();
@@ -140,9 +229,6 @@ function buildControls(st) {
     if (s.key) b.append(el("kbd", "", s.key.replace("Shift+", "⇧")));
     b.addEventListener("click", () => act(st, () => setSeverity(st, s.level)));
     sev.append(b); st.sevButtons.set(s.level, b);
-  }
-  for (const k of st.root.querySelectorAll("kbd[data-key]")) {
-    k.textContent = (st.keys[k.dataset.key] || "");
   }
 }
 
@@ -170,6 +256,20 @@ function drawItem(st, item, s) {
   }
   if (gated) return;                     // the text stays off the page until V
   const blocks = full ? item.full_blocks : item.blocks;
+  drawBlocks(box, blocks);
+  if (item.sides) {
+    const pair = el("div", "pair");
+    for (const side of item.sides) {
+      const col = el("div", "side");
+      col.dataset.side = side.name;
+      drawBlocks(col, full ? side.full_blocks : side.blocks);
+      pair.append(col);
+    }
+    box.append(pair);
+  }
+}
+
+function drawBlocks(box, blocks) {
   const turns = blocks.filter((b) => b.turn).length;
   for (const b of blocks) {
     const turn = el("section", "turn" + (b.reply ? " reply" : ""));
@@ -177,7 +277,7 @@ function drawItem(st, item, s) {
     if (b.reply) head.append(el("span", "last", "the reply to judge"));
     const body = el("div", "body");
     body.dir = "auto";
-    if (b.empty && b.reply) body.append(el("span", "empty", "(empty response)"));
+    if (b.empty && (b.reply || b.side)) body.append(el("span", "empty", "(empty response)"));
     for (const seg of b.segments) {
       if (seg.m !== undefined) body.append(el("span", "marker", seg.m));
       else body.append(document.createTextNode(seg.t));
@@ -210,6 +310,19 @@ function render(st) {
   drawItem(st, item, s || {});
   st.root.dataset.itemId = item ? String(item.id) : "";
   q(st, "item-id").textContent = item ? `Item ${item.external_id}` : "";
+  if (st.kind === "compare") {
+    for (const [score, b] of st.cmp.harm) b.classList.toggle("on", !!s && s.harm === score);
+    for (const [score, b] of st.cmp.help) b.classList.toggle("on", !!s && s.help === score);
+    for (const [value, b] of st.cmp.overall) b.classList.toggle("on", !!s && s.overall === value);
+    for (const [key, b] of st.cmp.safe) {
+      const [side, value] = key.split("-");
+      b.classList.toggle("on", !!s && s.safe[side] === (value === "true"));
+    }
+    for (const [key, b] of st.cmp.cats) {
+      const i = key.indexOf("-");
+      b.classList.toggle("on", !!s && s.sideCats[key.slice(0, i)].has(key.slice(i + 1)));
+    }
+  }
   q(st, "safe").classList.toggle("on", !!s && s.verdict === "safe");
   q(st, "unsafe").classList.toggle("on", !!s && s.verdict === "unsafe");
   for (const [code, b] of st.catButtons) b.classList.toggle("on", !!s && s.cats.has(code));
@@ -270,6 +383,31 @@ function toggleCategory(st, code) {
   });
 }
 
+function chooseScore(st, name, score) {
+  withItem(st, (item, s) => { s[name] = s[name] === score ? null : score; touch(s); });
+}
+
+function chooseOverall(st, value) {
+  withItem(st, (item, s) => { s.overall = s.overall === value ? null : value; touch(s); });
+}
+
+function chooseSafety(st, side, value) {
+  withItem(st, (item, s) => {
+    s.safe[side] = s.safe[side] === value ? null : value;
+    if (s.safe[side] === true) s.sideCats[side].clear();
+    touch(s);
+  });
+}
+
+function toggleSideCategory(st, side, code) {
+  withItem(st, (item, s) => {
+    const cats = s.sideCats[side];
+    if (cats.has(code)) cats.delete(code);
+    else { cats.add(code); if (s.safe[side] === null) s.safe[side] = false; }
+    touch(s);
+  });
+}
+
 function setSeverity(st, level) {
   withItem(st, (item, s) => { s.severity = s.severity === level ? null : level; touch(s); });
 }
@@ -304,8 +442,12 @@ function submit(st) {
   withItem(st, (item, s) => {
     const found = problems(st, item, s);
     if (found.length) { st.message = found.join("; "); return; }
-    leave(st, item, { kind: "submit", item_id: item.id, verdict: s.verdict, categories: [...s.cats],
-      severity: s.severity, note: s.note, rewrite: s.rewrite, ...timing(s) });
+    const answer = st.kind === "compare"
+      ? { harmlessness: s.harm, helpfulness: s.help, overall: s.overall, rationale: s.note,
+          safety: Object.fromEntries(["left", "right"].filter((side) => s.safe[side] !== null)
+            .map((side) => [side, { is_safe: s.safe[side], categories: [...s.sideCats[side]] }])) }
+      : { verdict: s.verdict, categories: [...s.cats], severity: s.severity, note: s.note, rewrite: s.rewrite };
+    leave(st, item, { kind: "submit", item_id: item.id, ...answer, ...timing(s) });
   });
 }
 
@@ -413,6 +555,7 @@ function onKey(st, e) {
   else if (name === k.note) fn = () => focusField(st, "note");
   else if (name === k.rewrite) fn = () => focusField(st, "rewrite");
   else if (name === k.reason) fn = () => focusField(st, "reason");
+  else if (st.kind === "compare") fn = st.keyMap.get(name) || null;
   else if (st.catByKey.has(name)) { const code = st.catByKey.get(name); fn = () => toggleCategory(st, code); }
   else if (name.startsWith("Shift+")) {
     const level = Number(name.slice(6));
@@ -425,6 +568,7 @@ function onKey(st, e) {
 
 // ---- data from the server -------------------------------------------------------------
 function update(st, data) {
+  st.kind = data.kind || "label";
   st.keys = data.keys || st.keys;
   const rulesText = JSON.stringify(data.rules || {});
   if (rulesText !== st.rulesText) { st.rules = data.rules || {}; st.rulesText = rulesText; buildControls(st); }
