@@ -4,7 +4,13 @@ answer is recorded once by its client id; a rejection writes nothing and leaves 
 claimed by the person, with the message to show."""
 from __future__ import annotations
 
+import json
+
 import pytest
+
+from core.compare_kind import (CompareKind, compare_answer_problems, compare_rules,
+                               judgment_from_answer)
+from core.preference import left_response
 
 from core.label_kind import (AnswerError, LabelKind, label_answer_problems, label_rules,
                              parse_label_answer)
@@ -219,3 +225,64 @@ def test_shown_at_comes_from_durations_not_the_browser_clock(db, accounts, queue
             " FROM annotations").fetchone()
     assert active == 60_000                  # never more than the time on screen
     assert 60_900 <= shown_for <= 62_000
+
+
+# -- the Compare kind -------------------------------------------------------------------
+def compare_answer(item_id, cid="p-1", **fields):
+    base = {"id": cid, "kind": "submit", "item_id": item_id, "harmlessness": -2,
+            "helpfulness": 1, "overall": "left", "rationale": ""}
+    return {**base, **fields}
+
+
+def test_a_compare_answer_on_screen_becomes_the_canonical_judgment():
+    # The left response is stored "b": "A better" on screen (-2) means b is better: -2 canonical
+    # (positive = stored a better); with "a" on the left the same choice is +2.
+    judged = judgment_from_answer(compare_answer(1, safety={"left": {"is_safe": False,
+                                                                       "categories": ["S1"]}}), "b")
+    assert (judged.left, judged.harmlessness, judged.helpfulness, judged.overall) == ("b", -2, 1, "b")
+    assert judged.safety == {"b": {"is_safe": False, "categories": ["S1"]}}
+    same = judgment_from_answer(compare_answer(1), "a")
+    assert (same.harmlessness, same.helpfulness, same.overall) == (2, -1, "a")
+    for bad in ({"harmlessness": 4}, {"overall": "up"}, {"rationale": 3},
+                {"safety": {"left": {"is_safe": "yes"}}}):
+        with pytest.raises(AnswerError):
+            judgment_from_answer({**compare_answer(1), **bad}, "a")
+
+
+def test_compare_rules_are_the_classic_pages():
+    missing = judgment_from_answer(compare_answer(1, harmlessness=None, overall=None), "a")
+    assert compare_answer_problems(missing, DEFAULT_TAXONOMY, "never", False) == [
+        "rate harmlessness (keys 1-7)",
+        "choose the better response overall: A, B or T for a tie"]
+    strong = judgment_from_answer(compare_answer(1, harmlessness=-3), "a")
+    assert compare_answer_problems(strong, DEFAULT_TAXONOMY, "strong", False) == [
+        "a strong preference (±3) needs a rationale"]
+    assert compare_answer_problems(judgment_from_answer(compare_answer(1), "a"),
+                                   DEFAULT_TAXONOMY, "never", True) == [
+        "mark response A safe or unsafe", "mark response B safe or unsafe"]
+    rules = compare_rules(DEFAULT_TAXONOMY, "strong", True)
+    assert [p["harm_key"] for p in rules["scale"]] == list("1234567")
+    assert rules["messages"]["rationale"] == "a strong preference (±3) needs a rationale"
+
+
+def test_a_compare_answer_through_the_outbox_once(db, accounts, tmp_path):
+    pid = make_project(db, accounts, kind="compare", name="Pairs")
+    import_file(db, accounts["lead"], pid, write_jsonl(tmp_path / "p.jsonl", [
+        {"id": f"p{i}", "prompt": f"q{i}", "response_a": "x", "response_b": "y"} for i in range(3)]))
+    ann = accounts["ann1"]
+    queue = WorkQueue(db, ann, pid, prefetch=3)
+    first = queue.claim().current
+    kind = CompareKind(DEFAULT_TAXONOMY, "never", False, ann)
+    sent = [compare_answer(first.id)]
+    assert process_outbox(queue, sent, kind).acked == ["p-1"]
+    assert process_outbox(queue, sent, kind).acked == ["p-1"]
+    with db.read() as cur:
+        rows_ = cur.execute("SELECT judgment FROM annotations").fetchall()
+    assert len(rows_) == 1
+    stored = json.loads(rows_[0][0])
+    left = left_response(ann, first.id)
+    assert stored["left"] == left and stored["overall"] == left
+    before = table_counts(db)
+    bad = process_outbox(queue, [compare_answer(queue.claim().current.id, "p-2", overall=None)], kind)
+    assert bad.rejected[0]["message"] == "choose the better response overall: A, B or T for a tie"
+    assert table_counts(db) == before

@@ -75,3 +75,28 @@ def test_classic_mode_still_draws_the_st_buttons(app_db, team, project):
     at = as_user(app_db, "ann").run()     # the AppTest default (tests/conftest.app_env)
     assert [b for b in at.button if b.label == "Submit"]
     assert not [c for c in at.get("bidi_component") if "work_surface" in c.proto.id]
+
+
+def test_the_compare_page_hands_the_component_pairs_in_the_persons_order(
+        app_db, team, tmp_path, component_mode):
+    from core.preference import left_response
+    pid = projects.create_project(app_db, team["lead"], "Pairs", "compare", "Guide", None, 1,
+                                  [team["ann"]])
+    import_file(app_db, team["lead"], pid, write_jsonl(tmp_path / "p.jsonl", [
+        {"id": f"p{i}", "prompt": f"q{i}", "response_a": f"alpha {i}", "response_b": f"beta {i}"}
+        for i in range(4)]))
+    at = as_user(app_db, "ann")
+    at.switch_page("app_pages/compare.py").run()
+    assert not at.exception
+    data = component_data(at)
+    assert data["kind"] == "compare" and len(data["items"]) == 3
+    for item in data["items"]:
+        left = left_response(team["ann"], item["id"])
+        n = item["external_id"][1:]
+        a_text, b_text = [side["blocks"][0]["segments"][0]["t"] for side in item["sides"]]
+        assert item["left"] == left
+        assert (a_text, b_text) == ((f"alpha {n}", f"beta {n}") if left == "a"
+                                    else (f"beta {n}", f"alpha {n}"))
+        assert [s["name"] for s in item["sides"]] == ["A", "B"]
+    assert [p["label"] for p in data["rules"]["scale"]][0] == "A much better"
+    assert data["keys"]["note"] == "N" and "safe" not in data["keys"]
