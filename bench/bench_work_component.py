@@ -1,12 +1,13 @@
-"""Label page, work component vs classic st.button page: key press to the next item's text
-visible, and a selection key to its visible state, in Chromium.
+"""Label and Compare pages, work component vs classic st.button page: key press to the next
+item's text visible, and a selection key to its visible state, in Chromium.
 
     .venv/bin/python bench/bench_work_component.py [--items 1000000] [--n 100]
 
-Builds one database (`--items` items in one label project, open to all), then for each mode
-(the component, the default; the classic page, SAFELABEL_WORK_SURFACE=classic: "before")
-starts a real `streamlit run`, logs in a fresh annotator and labels `--n` items: G (safe),
-then Enter. Times are taken inside the page: a capture-phase keydown listener installed
+Builds one database (`--items` items in a label project and as many pairs in a compare
+project, both open to all), then for each page and mode (the component, the default; the
+classic page, SAFELABEL_WORK_SURFACE=classic: "before") starts a real `streamlit run`, logs
+in a fresh annotator and does `--n` items: Label G (safe) then Enter; Compare 2, Shift+3, A,
+then Enter (the selection measured is the first key). Times are taken inside the page: a capture-phase keydown listener installed
 before the app stamps the key; a requestAnimationFrame loop checks the DOM every frame.
 "frames" = animation frames from the key to the first frame whose DOM shows the change
 (1 = the very next frame). Between items the script waits until the page is idle (the
@@ -15,6 +16,7 @@ component: "All saved"; classic: no script run), as a person takes more than a s
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import sys
@@ -51,13 +53,12 @@ const root = window.__work = () => {
 window.__probe = {
   component_next: (prev) => { const w = root(); const box = w && w.querySelector('[data-role=item]');
     return !!box && box.dataset.itemId !== prev && box.textContent.includes('Question'); },
-  component_selected: () => { const w = root(); const b = w && w.querySelector('[data-role=safe]');
+  component_selected: (sel) => { const w = root(); const b = w && w.querySelector(sel);
     return !!b && b.classList.contains('on'); },
   classic_next: (prev) => { const box = document.querySelector('[class*="st-key-item_"]');
     return !!box && !box.closest('[data-stale="true"]') && box.innerText.includes('Question')
       && box.innerText !== prev; },
-  classic_selected: () => !!document.querySelector(
-    '[class*="st-key-safe_"] [data-testid="stBaseButton-primary"]'),
+  classic_selected: (sel) => !!document.querySelector(sel),
 };
 window.__current = () => { const w = root();
   if (w) return w.querySelector('[data-role=item]').dataset.itemId;
@@ -80,19 +81,41 @@ window.__watch = (probe, arg, timeoutMs) => {
 """
 
 
-def build(tmp: Path, items: int, people: int) -> Path:
+def write_pairs(path: Path, count: int) -> None:
+    with open(path, "w", encoding="utf-8") as out:
+        for n in range(count):
+            out.write(json.dumps({
+                "id": f"pair-{n}",
+                "prompt": f"Question {n}: how should I respond to a rude message from a coworker?",
+                "response_a": f"Answer A {n}: stay calm and ask to talk it over in person.",
+                "response_b": f"Answer B {n}: reply in kind so they learn their lesson."}) + "\n")
+
+
+def build(tmp: Path, items: int, people: int, pages: list[str]) -> Path:
     db_path = tmp / "bench.duckdb"
-    data = tmp / "items.jsonl"
-    write_items(data, items)
     db = open_app_database(db_path, demo=False)
     admin = users.create_user(db, None, "admin", "Admin", PASSWORD, "admin")
     for n in range(people):
         users.create_user(db, admin, f"bench{n}", f"Bench {n}", PASSWORD, "annotator")
-    pid = projects.create_project(db, admin, "Bench", "label", "", None, 1, [], open_to_all=True)
-    import_file(db, admin, pid, data)
+    for page in pages:
+        data = tmp / f"{page}.jsonl"
+        (write_items if page == "label" else write_pairs)(data, items)
+        pid = projects.create_project(db, admin, page.title(), page, "", None, 1, [],
+                                      open_to_all=True)
+        import_file(db, admin, pid, data)
+        data.unlink()
     db.close()
-    data.unlink()
     return db_path
+
+
+# (keys for one item, the selector showing the first key's choice) per page and mode.
+PLAN = {
+    ("label", "component"): (["g"], ".work [data-role=safe]"),
+    ("label", "classic"): (["g"], '[class*="st-key-safe_"] [data-testid="stBaseButton-primary"]'),
+    ("compare", "component"): (["2", "Shift+3", "a"], ".work [data-harm='-2']"),
+    ("compare", "classic"): (["2", "Shift+3", "a"],
+                             '[class*="st-key-harmlessness_-2_"] [data-testid="stBaseButton-primary"]'),
+}
 
 
 def measure(page, probe: str, arg, key: str, timeout_ms: int = 30_000):
@@ -101,21 +124,30 @@ def measure(page, probe: str, arg, key: str, timeout_ms: int = 30_000):
     return page.evaluate("window.__result")
 
 
-def run(browser, url: str, username: str, mode: str, n: int) -> dict:
+def run(browser, url: str, username: str, kind: str, mode: str, n: int) -> dict:
     page = browser.new_page(viewport={"width": 1366, "height": 768})
     page.add_init_script(INIT)
-    page.goto(url)
+    page.goto(url + ("/compare" if kind == "compare" else ""))
     wait_idle(page)
     log_in(page, username, PASSWORD)
     page.wait_for_timeout(1500)        # the cookie component's rerun after a load
     wait_idle(page)
-    page.get_by_role("heading", name="Label", exact=True).click()
+    if page.get_by_role("button", name="Not now").count():
+        page.get_by_role("button", name="Not now").click()      # the session check-in
+        wait_idle(page)
+    page.get_by_role("heading", name=kind.title(), exact=True).click()
+    presses, selector = PLAN[(kind, mode)]
     selected, nxt, misses = [], [], 0
     for _ in range(n):
         previous = page.evaluate("window.__current()")
-        selected.append(measure(page, f"{mode}_selected", None, "g"))
-        if mode == "classic":
-            wait_idle(page)
+        for i, key in enumerate(presses):
+            if i == 0:
+                css = selector.replace(".work ", "") if mode == "component" else selector
+                selected.append(measure(page, f"{mode}_selected", css, key))
+            else:
+                page.keyboard.press(key)
+            if mode == "classic":
+                wait_idle(page)
         result = measure(page, f"{mode}_next", previous, "Enter")
         misses += result is None
         nxt.append(result)
@@ -137,31 +169,34 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=1_000_000)
     parser.add_argument("--n", type=int, default=100)
     parser.add_argument("--modes", default="component,classic")
+    parser.add_argument("--pages", default="label,compare")
     args = parser.parse_args()
-    modes = args.modes.split(",")
+    runs = [(page, mode) for page in args.pages.split(",") for mode in args.modes.split(",")]
     results = {}
     with tempfile.TemporaryDirectory(prefix="safelabel-bench-") as tmp:
         started = time.perf_counter()
-        db_path = build(Path(tmp), args.items, len(modes))
+        db_path = build(Path(tmp), args.items, len(runs), args.pages.split(","))
         build_s = time.perf_counter() - started
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-            for n, mode in enumerate(modes):
+            for n, (kind, mode) in enumerate(runs):
                 env = {"SAFELABEL_DEMO": "0", "SAFELABEL_WORK_SURFACE": mode}
                 with streamlit_server(db_path, env) as server:
-                    results[mode] = run(browser, server.url, f"bench{n}", mode, args.n)
+                    results[f"{kind} {mode}"] = run(browser, server.url, f"bench{n}", kind, mode,
+                                                    args.n)
             browser.close()
 
-    print(f"\nLabel page, {args.items:,} items, {args.n} items labeled per mode "
+    modes = list(results)
+    print(f"\n{args.items:,} items per project, {args.n} items done per page and mode "
           f"(database built in {build_s:.0f} s)\n")
-    print(f"{'measure':44} " + " ".join(f"{m:>22}" for m in modes) + "  target")
+    print(f"{'measure':44} " + " ".join(f"{m:>18}" for m in modes) + "  target")
     rows = [
         ("Enter -> next item's text, p50 (ms)", "next", "ms", .5, "<= 50"),
         ("Enter -> next item's text, p95 (ms)", "next", "ms", .95, "<= 100"),
         ("Enter -> next item's text, frames p50/max", "next", "frames", None, ""),
-        ("G -> selection visible, p50 (ms)", "selected", "ms", .5, ""),
-        ("G -> selection visible, p95 (ms)", "selected", "ms", .95, ""),
-        ("G -> selection visible, frames p50/max", "selected", "frames", None, "<= 1 frame"),
+        ("selection key -> visible, p50 (ms)", "selected", "ms", .5, ""),
+        ("selection key -> visible, p95 (ms)", "selected", "ms", .95, ""),
+        ("selection key -> visible, frames p50/max", "selected", "frames", None, "<= 1 frame"),
     ]
     for label, series, field, q, target in rows:
         cells = []
@@ -171,9 +206,9 @@ def main() -> None:
                 cells.append(f"{statistics.median(values):g} / {max(values)}" if values else "-")
             else:
                 cells.append(f"{pct(values, q):.1f}")
-        print(f"{label:44} " + " ".join(f"{c:>22}" for c in cells) + f"  {target}")
+        print(f"{label:44} " + " ".join(f"{c:>18}" for c in cells) + f"  {target}")
     print(f"{'keys that timed out (no next item in 30 s)':44} "
-          + " ".join(f"{results[m]['misses']:>22}" for m in modes))
+          + " ".join(f"{results[m]['misses']:>18}" for m in modes))
 
 
 if __name__ == "__main__":
