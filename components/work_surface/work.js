@@ -591,7 +591,7 @@ function update(st, data) {
     const e = st.outbox.get(r.id);
     if (!e) continue;
     st.outbox.delete(r.id);
-    st.message = `Not saved: ${r.message}`;
+    st.message = e.kind === "undo" ? r.message : `Not saved: ${r.message}`;
     if (ITEM_KINDS.has(e.kind)) { st.currentId = e.item_id; st.fieldsFor = null; }
   }
   persist(st);
