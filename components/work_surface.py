@@ -189,20 +189,24 @@ class WorkSurface:
             st.rerun()
         if checkin_waiting(work.db, work.user, work.policy):
             st.rerun()
-        work.progress_line(status)
-        messages = work.take_messages()
-        if messages.get("notice"):
-            st.success(messages["notice"])
-        for problem in messages.get("problems", []):
-            st.error(markdown_literal(problem))
-        show_gold_feedback(work.state)
-        work.breaks.break_prompt(status)
-        if status.caps_reached:
-            st.info(work.breaks.cap_words(status) + " Only lighter items are served to you for "
-                    "the rest of today.", icon=":material/health_and_safety:")
-        data = self.data()
-        if not data["items"]:
-            qualification_notice(work.db, work.user, work.project)
+        # Everything above the component in one container, whatever it holds this run: the
+        # component keeps its place in the page and is never mounted afresh (which would
+        # lose the choices made in the browser and, for a moment, run two of it).
+        with st.container():
+            work.progress_line(status)
+            messages = work.take_messages()
+            if messages.get("notice"):
+                st.success(messages["notice"])
+            for problem in messages.get("problems", []):
+                st.error(markdown_literal(problem))
+            show_gold_feedback(work.state)
+            work.breaks.break_prompt(status)
+            if status.caps_reached:
+                st.info(work.breaks.cap_words(status) + " Only lighter items are served to you "
+                        "for the rest of today.", icon=":material/health_and_safety:")
+            data = self.data()
+            if not data["items"]:
+                qualification_notice(work.db, work.user, work.project)
         _component(key=self.key, data=data, on_sync_change=self.on_sync)
         shown = self.shown_item()
         if shown is not None:

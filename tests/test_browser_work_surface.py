@@ -392,3 +392,26 @@ def test_twenty_comparisons_by_keyboard_alone_row_by_row(tmp_path, browser):
         judged = [(ext, j["left"], j["harmlessness"], j["helpfulness"], j["overall"])
                   for ext, j in ((ext, json.loads(j)) for ext, j in got)]
         assert judged == expected
+
+
+def test_enter_on_the_check_in_saves_the_check_in_and_nothing_else(tmp_path, page_for):
+    db_path = make_db(tmp_path, plain_rows(3))
+    with streamlit_server(db_path, {"SAFELABEL_DEMO": "0", "SAFELABEL_BCRYPT_ROUNDS": "4"}) as server:
+        page = page_for(server.url)
+        work = page.locator(".work")
+        focus_page(page)
+        shown(page, "Work prompt 0")
+        page.keyboard.press("g")                          # a choice is made, not submitted
+        expect(work.locator("[data-role=safe]")).to_have_class("choice on")
+        page.get_by_role("button", name="Save check-in").focus()
+        page.keyboard.press("Enter")
+        wait_until(lambda: rows(db_path, "SELECT count(*) FROM checkins") == [(1,)])
+        expect(page.get_by_role("button", name="Save check-in")).to_have_count(0)
+        shown(page, "Work prompt 0")
+        expect(work.locator("[data-role=safe]")).to_have_class("choice on")
+        assert rows(db_path, "SELECT count(*) FROM annotations") == [(0,)]
+        focus_page(page)
+        page.keyboard.press("Enter")                       # from the page: submits (control)
+        shown(page, "Work prompt 1")
+        all_saved(page)
+        assert [r[0] for r in rows(db_path, ANSWERS)] == ["k00"]

@@ -7,6 +7,10 @@
 //
 // Item text is data: it only ever reaches the page through textContent / input.value.
 const instances = new WeakMap();
+// The instance Streamlit called last: the one on the page. For a moment during a rerun an
+// element about to be removed can still be connected; only the active one handles keys and
+// sends, so a key never acts twice.
+let active = null;
 const IDLE_CAP_MS = 120000;          // core/active_time.IDLE_CAP
 const RETRY_MS = 2000;
 const ITEM_KINDS = new Set(["submit", "skip", "flag"]);
@@ -128,7 +132,7 @@ function persist(st) {
 }
 
 function send(st) {
-  if (!st.outbox.size || !st.setTriggerValue) return;
+  if (st !== active || !st.outbox.size || !st.setTriggerValue) return;
   st.lastSent = Date.now();
   const now = Date.now();
   const entries = [...st.outbox.values()].map((e) => ({ ...e, age_ms: now - e.at }));
@@ -511,7 +515,7 @@ function keyName(e) {
 }
 
 function onKey(st, e) {
-  if (!st.root.isConnected || e.defaultPrevented || e.isComposing) return;
+  if (st !== active || !st.root.isConnected || e.defaultPrevented || e.isComposing) return;
   const path = e.composedPath();
   const target = path[0];
   const inside = path.includes(st.parentElement);
@@ -636,11 +640,13 @@ export default function (component) {
     window.addEventListener("beforeunload", st.unload);
   }
   st.setTriggerValue = setTriggerValue;     // the newest closure on every call
+  active = st;
   update(st, data || {});
   return () => {                            // Streamlit calls this only on unmount
     window.removeEventListener("keydown", st.keyHandler, true);
     window.removeEventListener("beforeunload", st.unload);
     clearInterval(st.retry);
     instances.delete(parentElement);
+    if (active === st) active = null;
   };
 }
