@@ -254,7 +254,7 @@ function drawItem(st, item, s) {
   notice.hidden = !(item && item.notice);
   notice.textContent = item ? item.notice : "";
   if (!item) {
-    box.append(el("div", "empty", st.outbox.size || st.waiting ? "Loading the next item…"
+    box.append(el("div", "empty", st.outbox.size ? "Loading the next item…"
       : "Nothing left for you in this project. Thank you!"));
     return;
   }
@@ -434,7 +434,6 @@ function timing(s) {
 
 function leave(st, item, entry) {
   enqueue(st, entry);
-  st.lastAction = { kind: entry.kind, at: Date.now() };
   st.fieldsFor = null;
   st.currentId = null;
   st.sendSoon = true;
