@@ -415,3 +415,44 @@ def test_enter_on_the_check_in_saves_the_check_in_and_nothing_else(tmp_path, pag
         shown(page, "Work prompt 1")
         all_saved(page)
         assert [r[0] for r in rows(db_path, ANSWERS)] == ["k00"]
+
+
+def test_compare_with_per_response_safety_and_a_required_rationale(tmp_path, browser):
+    db_path = tmp_path / "safety.duckdb"
+    db = open_app_database(db_path, demo=False)
+    admin = users.create_user(db, None, "admin", "Admin", PASSWORD, "admin")
+    ann = users.create_user(db, admin, "keys", "Keys", PASSWORD, "annotator")
+    pid = projects.create_project(db, admin, "Pairs", "compare", "", None, 1, [ann])
+    projects.update_project_settings(db, admin, pid, {"per_response_safety": True})
+    import_file(db, admin, pid, write_jsonl(tmp_path / "s.jsonl", [
+        {"id": "s1", "prompt": "Safety prompt", "response_a": "Alpha", "response_b": "Beta"},
+        {"id": "s2", "prompt": "Second prompt", "response_a": "Gamma", "response_b": "Delta"}]))
+    db.close()
+    with streamlit_server(db_path, {"SAFELABEL_DEMO": "0", "SAFELABEL_BCRYPT_ROUNDS": "4"}) as server:
+        page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        page.goto(server.url + "/compare")
+        wait_idle(page)
+        log_in(page, "keys", PASSWORD)
+        work = page.locator(".work")
+        expect(work.locator("[data-role=item]")).to_contain_text("Safety prompt")
+        page.get_by_role("heading", name="Compare", exact=True).first.click()
+        for key in ("1", "Shift+1", "a", "q", "p"):   # A much better twice: a rationale is due
+            page.keyboard.press(key)
+        page.keyboard.press("Enter")
+        expect(work.locator("[data-role=message]")).to_have_text(
+            "a strong preference (±3), or axes that point different ways, needs a rationale; "
+            "response B is unsafe: pick at least one hazard category")
+        work.locator("[data-side-cat='right-S1']").click()
+        page.keyboard.press("n")
+        expect(work.locator("[data-role=note]")).to_be_focused()
+        page.keyboard.type("A is plainly kinder")
+        page.keyboard.press("Control+Enter")
+        expect(work.locator("[data-role=item]")).to_contain_text("Second prompt")
+        expect(work.locator("[data-role=status]")).to_have_text("All saved", timeout=15_000)
+        (item_id, raw), = rows(db_path, "SELECT item_id, judgment FROM annotations")
+        judgment = json.loads(raw)
+        left = left_response(ann, item_id)
+        right = "b" if left == "a" else "a"
+        assert judgment["rationale"] == "A is plainly kinder" and judgment["overall"] == left
+        assert judgment["safety"] == {left: {"is_safe": True, "categories": []},
+                                      right: {"is_safe": False, "categories": ["S1"]}}
