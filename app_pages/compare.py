@@ -14,13 +14,19 @@ from components.judgment import Draft
 from components.preference_form import (KEYBOARD_HELP, draft_from_judgment, preference_controls,
                                         to_judgment)
 from components.work_page import WorkSession, pick_project
+from components.work_surface import compare_surface, surface_mode
 from core.preference import DEFAULT_RATIONALE_RULE, judgment_problems, left_response
 from store.work import AnnotationRecord, Item
 
 user = require_role("annotator")
 db = get_db()
 st.title("Compare")
-project = pick_project(db, user, "compare", KEYBOARD_HELP)
+SURFACE_KEYBOARD = KEYBOARD_HELP.replace(
+    "Enter submit (Ctrl+Enter from a text box)\n",
+    "Enter submit (Ctrl+Enter from the rationale)\nN rationale · X reason · Esc leaves a text field\n"
+).replace(" · ← previous · → next", "")
+project = pick_project(db, user, "compare",
+                       SURFACE_KEYBOARD if surface_mode() == "component" else KEYBOARD_HELP)
 work = WorkSession(db, user, project, "compare")
 rationale_rule = project.settings.get("rationale", DEFAULT_RATIONALE_RULE)
 ask_safety = bool(project.settings.get("per_response_safety", False))
@@ -39,8 +45,9 @@ def prefill(draft: Draft, saved: AnnotationRecord) -> None:
         st.session_state.setdefault(f"rationale_{saved.item_id}", saved.judgment.get("rationale") or "")
 
 
-@st.fragment
-def work_area() -> None:
+def classic_work_area() -> None:
+    """The st.widget controls: the whole page in classic mode, and corrections (Previous,
+    My items, an undone submit) in component mode."""
     opened = work.open_item(prefill)
     if opened is None:
         return
@@ -52,6 +59,18 @@ def work_area() -> None:
         item, work.pattern, revealed, draft.choices["left"], dimmed))
     preference_controls(item.id, draft, ask_safety, rationale_rule, project.taxonomy)
     work.action_row(item, lambda: on_submit(item, draft))
+
+
+surface = (compare_surface(work, rationale_rule, ask_safety)
+           if surface_mode() == "component" else None)
+
+
+@st.fragment
+def work_area() -> None:
+    if surface is None or work.correcting:
+        classic_work_area()
+    else:
+        surface.draw()
 
 
 work.run(work_area)

@@ -12,26 +12,33 @@ from components.db import get_db
 from components.item_view import show_item
 from components.judgment import Draft, judgment_controls, label_from
 from components.work_page import WorkSession, pick_project
+from components.work_surface import label_surface, surface_mode
 from core import keys
 from core.labels import label_problems
 from core.limits import MAX_NOTE_CHARS, max_rewrite_chars
 from core.queue import UNDO_WINDOW_SECONDS
 from store.work import AnnotationRecord, Item
 
-KEYBOARD = (f"{keys.SAFE} safe · {keys.UNSAFE} unsafe\n"
-            "1-9, 0, then Q W E T Y I O P H J K L: categories\n"
-            "Shift+0 … Shift+9: severity\n"
-            f"{keys.SUBMIT} submit ({keys.SUBMIT_FROM_TEXT} from a text box)\n"
-            f"{keys.SKIP} skip · {keys.FLAG} flag · {keys.REVEAL} reveal\n"
-            f"{keys.UNDO} undo the last submit or skip"
-            f" (for {UNDO_WINDOW_SECONDS // 60} minutes)\n"
-            "← previous item · → back towards the current one\n"
-            f"{keys.GUIDELINES} guidelines and taxonomy")
+CLASSIC_KEYBOARD = (f"{keys.SAFE} safe · {keys.UNSAFE} unsafe\n"
+                    "1-9, 0, then Q W E T Y I O P H J K L: categories\n"
+                    "Shift+0 … Shift+9: severity\n"
+                    f"{keys.SUBMIT} submit ({keys.SUBMIT_FROM_TEXT} from a text box)\n"
+                    f"{keys.SKIP} skip · {keys.FLAG} flag · {keys.REVEAL} reveal\n"
+                    f"{keys.UNDO} undo the last submit or skip"
+                    f" (for {UNDO_WINDOW_SECONDS // 60} minutes)\n"
+                    "← previous item · → back towards the current one\n"
+                    f"{keys.GUIDELINES} guidelines and taxonomy")
 
 user = require_role("annotator")
 db = get_db()
 st.title("Label")
-project = pick_project(db, user, "label", KEYBOARD)
+SURFACE_KEYBOARD = CLASSIC_KEYBOARD.replace(
+    f"{keys.SUBMIT} submit ({keys.SUBMIT_FROM_TEXT} from a text box)",
+    f"{keys.SUBMIT} submit ({keys.SUBMIT_FROM_TEXT} from the note or the rewrite)\n"
+    "N note · D rewrite · X reason · Esc leaves a text field").replace(
+    "← previous item · → back towards the current one\n", "")
+project = pick_project(db, user, "label",
+                       SURFACE_KEYBOARD if surface_mode() == "component" else CLASSIC_KEYBOARD)
 work = WorkSession(db, user, project, "label")
 
 
@@ -45,8 +52,9 @@ def prefill(draft: Draft, saved: AnnotationRecord) -> None:
         saved.is_safe, list(saved.categories or ()), saved.severity)
 
 
-@st.fragment
-def work_area() -> None:
+def classic_work_area() -> None:
+    """The st.widget controls: the whole page in classic mode, and corrections (Previous,
+    My items, an undone submit) in component mode."""
     opened = work.open_item(prefill)
     if opened is None:
         return
@@ -68,6 +76,17 @@ def work_area() -> None:
                 st.text_area("Edited response", value=item.response, key=f"edit_{item.id}",
                              height=160, max_chars=max_rewrite_chars(item.response))
     work.action_row(item, lambda: on_submit(item, draft))
+
+
+surface = label_surface(work) if surface_mode() == "component" else None
+
+
+@st.fragment
+def work_area() -> None:
+    if surface is None or work.correcting:
+        classic_work_area()
+    else:
+        surface.draw()
 
 
 work.run(work_area)

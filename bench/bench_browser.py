@@ -71,7 +71,9 @@ def main() -> None:
         started = time.perf_counter()
         db_path = build(Path(tmp), args.items, args.annotations)
         build_s = time.perf_counter() - started
-        with streamlit_server(db_path, {"SAFELABEL_DEMO": "0"}) as server, sync_playwright() as p:
+        # The classic st.button page (bench_work_component.py measures the component).
+        with streamlit_server(db_path, {"SAFELABEL_DEMO": "0",
+                                        "SAFELABEL_WORK_SURFACE": "classic"}) as server, sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1100})
             page.goto(server.url)

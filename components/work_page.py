@@ -134,7 +134,11 @@ class WorkSession:
                 self.state["left"] = True
             return
         self.state["left"] = False
-        checkin_prompt(self.db, self.user, self.policy)
+        # One container whether or not a check-in is due: the work area after it keeps its
+        # place in the page, so the work component is not mounted afresh (losing the choices
+        # made in the browser) when the check-in goes.
+        with st.container():
+            checkin_prompt(self.db, self.user, self.policy)
         if self.breaks.on_break():
             self.breaks.break_screen()
         else:

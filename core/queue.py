@@ -16,6 +16,11 @@ DEFAULT_GOLD_RATE = 0.05            # 1 in 20
 DEFAULT_QUALIFICATION_THRESHOLD = 0.8
 # How many items the work pages hold claimed for a person: the one shown and the next one.
 DEFAULT_PREFETCH = 2
+# The work component (components/work_surface.py) holds one more: the browser shows the next
+# item at once and sends answers in the background, so it can be up to two answers ahead of
+# the server's acknowledgements before it runs out (bench/spike_work_component: with 2, 7 of
+# 20 fast submits found nothing to show).
+WORK_SURFACE_PREFETCH = 3
 # A person's last submit or skip can be undone for this long (a submit undone reopens the
 # item for correction; a skip undone gives the item back if nobody else took it).
 UNDO_WINDOW_SECONDS = 120

@@ -371,6 +371,22 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         SELECT name, min(id), min(created_at) FROM users
         WHERE password_hash = '!imported-annotator:no-password' GROUP BY name;
     """),
+    (13, "answers the work component sent, by the browser's answer id (idempotent re-sends)", """
+    -- The work component (components/work_surface.py) keeps answers in the browser until the
+    -- server acknowledges them and sends them again after a dropped connection or a reload.
+    -- A row here is written in the same transaction as the annotation, skip, flag or reveal
+    -- it brought, so a re-sent answer is acknowledged and never makes a second row.
+    CREATE TABLE client_answers (
+        client_id VARCHAR NOT NULL,
+        user_id INTEGER NOT NULL,
+        project_id INTEGER NOT NULL,
+        item_id INTEGER,
+        kind VARCHAR NOT NULL,
+        annotation_id INTEGER,
+        received_at TIMESTAMP NOT NULL,
+        PRIMARY KEY (user_id, client_id)
+    );
+    """),
     (14, "learnt severity hints: trained models with their evaluation; each hint's confidence", """
     -- A hint model trained on a project's labels (store/hint_models.py). Its id is the model
     -- version an item's hint names. `better` says which of model and keyword hint measured

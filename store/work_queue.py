@@ -102,6 +102,51 @@ class UndoResult(ClaimResult):
     annotation: AnnotationRecord | None
 
 
+class AlreadyRecorded(StoreError):
+    """The browser sent an answer (by its client answer id) that is already recorded: a
+    re-send after a dropped connection or a reload. Nothing was written; acknowledge it."""
+
+    def __init__(self, client_id: str, kind: str, annotation_id: int | None) -> None:
+        super().__init__(f"answer {client_id} is already recorded")
+        self.client_id, self.kind, self.annotation_id = client_id, kind, annotation_id
+
+
+def _check_client_id(cur: duckdb.DuckDBPyConnection, user_id: int, client_id: str | None) -> None:
+    """AlreadyRecorded when this person's browser already sent this answer."""
+    if client_id is None:
+        return
+    row = cur.execute("SELECT kind, annotation_id FROM client_answers"
+                      " WHERE user_id = ? AND client_id = ?", [user_id, client_id]).fetchone()
+    if row is not None:
+        raise AlreadyRecorded(client_id, row[0], row[1])
+
+
+def _note_client_id(cur: duckdb.DuckDBPyConnection, user_id: int, project_id: int,
+                    client_id: str | None, item_id: int | None, kind: str,
+                    annotation_id: int | None, now: datetime) -> None:
+    """Remember the browser's answer id in the caller's transaction (the one that wrote the
+    answer), so that a re-send is acknowledged and never written twice."""
+    if client_id is not None:
+        cur.execute("INSERT INTO client_answers VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [client_id, user_id, project_id, item_id, kind, annotation_id, now])
+
+
+def record_reveal(db: Database, user_id: int, project_id: int, item_id: int,
+                  details: dict[str, Any], client_id: str | None = None,
+                  now: datetime | None = None) -> None:
+    """A reveal event (text shown past the warning, unblurred, masked words shown), at most
+    once per browser event id; AlreadyRecorded for a re-send."""
+    now = now or utcnow()
+
+    def work(cur: duckdb.DuckDBPyConnection) -> None:
+        _check_client_id(cur, user_id, client_id)
+        require_worker(db, cur, user_id, project_id)
+        log_event(cur, "reveal", user_id, project_id, item_id, details)
+        _note_client_id(cur, user_id, project_id, client_id, item_id, "reveal", None, now)
+
+    db.write(work)
+
+
 @dataclass(frozen=True)
 class LastAction:
     kind: str
@@ -205,7 +250,8 @@ def _undo_skip(db: Database, cur: duckdb.DuckDBPyConnection, user_id: int, item_
 
 def undo_submit(db: Database, user_id: int, annotation_id: int,
                 within_seconds: float = UNDO_WINDOW_SECONDS, now: datetime | None = None,
-                prefetch: int = DEFAULT_PREFETCH) -> UndoResult:
+                prefetch: int = DEFAULT_PREFETCH,
+                client_id: str | None = None) -> UndoResult:
     """Reopen the person's last answer for correction (it is kept; the next save of the item
     with `correction=True` is version + 1). Only their own last action, within
     `within_seconds`; else StoreError (PermissionDenied for someone else's answer) and
@@ -213,7 +259,9 @@ def undo_submit(db: Database, user_id: int, annotation_id: int,
     now = now or utcnow()
 
     def work(cur: duckdb.DuckDBPyConnection) -> UndoResult:
+        _check_client_id(cur, user_id, client_id)
         item, project_id = _undo_submit(db, cur, user_id, annotation_id, within_seconds, now)
+        _note_client_id(cur, user_id, project_id, client_id, item.id, "undo", None, now)
         items, status = _claim_items(db, cur, user_id, project_id, now, prefetch)
         return UndoResult(items, status, "submit", item, None)
 
@@ -224,7 +272,8 @@ def undo_submit(db: Database, user_id: int, annotation_id: int,
 
 def undo_skip(db: Database, user_id: int, item_id: int,
               within_seconds: float = UNDO_WINDOW_SECONDS, now: datetime | None = None,
-              prefetch: int = DEFAULT_PREFETCH) -> UndoResult:
+              prefetch: int = DEFAULT_PREFETCH,
+              client_id: str | None = None) -> UndoResult:
     """Give the person back the item they just skipped, first in their queue, if the skip
     was their last action, within `within_seconds`, and nobody else has taken its slot
     since; else StoreError and nothing changes. Holding more than `prefetch` claims then,
@@ -232,7 +281,9 @@ def undo_skip(db: Database, user_id: int, item_id: int,
     now = now or utcnow()
 
     def work(cur: duckdb.DuckDBPyConnection) -> UndoResult:
+        _check_client_id(cur, user_id, client_id)
         item, project_id = _undo_skip(db, cur, user_id, item_id, within_seconds, now)
+        _note_client_id(cur, user_id, project_id, client_id, item.id, "undo", None, now)
         items, status = _claim_items(db, cur, user_id, project_id, now, max(1, prefetch))
         return UndoResult(items, status, "skip", item, None)
 
@@ -264,16 +315,21 @@ class WorkQueue:
 
     def submit(self, item_id: int, label: Label | None = None, *,
                judgment: dict[str, Any] | None = None, timing: Timing = Timing(),
-               now: datetime | None = None) -> SubmitResult:
+               now: datetime | None = None, client_id: str | None = None) -> SubmitResult:
         """Save the answer (a label or a compare judgment) and claim what comes next, in one
-        transaction. A bad answer: StoreError, nothing saved and nothing claimed."""
+        transaction. A bad answer: StoreError, nothing saved and nothing claimed.
+        `client_id`: the browser's id for this answer, recorded in the same transaction; an
+        answer with an id already recorded raises AlreadyRecorded and writes nothing."""
         now = now or utcnow()
 
         def work(cur: duckdb.DuckDBPyConnection) -> SubmitResult:
+            _check_client_id(cur, self.user_id, client_id)
             annotation_id, project_id = _save(self.db, cur, self.user_id, item_id,
                                               label or Label(is_safe=None), judgment,
                                               timing.shown_at, timing.active_ms, now)
             self._check_project(project_id)
+            _note_client_id(cur, self.user_id, project_id, client_id, item_id, "submit",
+                            annotation_id, now)
             items, status = _claim_items(self.db, cur, self.user_id, project_id, now,
                                          self.prefetch, answered=True)
             return SubmitResult(items, status, item_id, annotation_id)
@@ -300,13 +356,16 @@ class WorkQueue:
         return self.db.write(work)
 
     def _release(self, item_id: int, kind: str, details: dict[str, Any] | None,
-                 timing: Timing, now: datetime | None) -> ReleaseResult:
+                 timing: Timing, now: datetime | None,
+                 client_id: str | None = None) -> ReleaseResult:
         now = now or utcnow()
 
         def work(cur: duckdb.DuckDBPyConnection) -> ReleaseResult:
+            _check_client_id(cur, self.user_id, client_id)
             project_id = _release(self.db, cur, self.user_id, item_id, kind, details,
                                   (timing.shown_at, timing.active_ms), timing.text_seen)
             self._check_project(project_id)
+            _note_client_id(cur, self.user_id, project_id, client_id, item_id, kind, None, now)
             items, status = _claim_items(self.db, cur, self.user_id, project_id, now,
                                          self.prefetch, answered=True)
             return ReleaseResult(items, status, item_id, kind)
@@ -314,16 +373,18 @@ class WorkQueue:
         return self.db.write(work)
 
     def skip(self, item_id: int, reason: str = "", timing: Timing = Timing(),
-             now: datetime | None = None) -> ReleaseResult:
+             now: datetime | None = None, client_id: str | None = None) -> ReleaseResult:
         """Give the item back to the pool (never to this person again; no penalty) and
-        claim what comes next. The reason is optional."""
+        claim what comes next. The reason is optional. `client_id` as for `submit`."""
         reason = skip_reason(reason)
-        return self._release(item_id, "skip", {"reason": reason} if reason else None, timing, now)
+        return self._release(item_id, "skip", {"reason": reason} if reason else None, timing,
+                             now, client_id)
 
     def flag(self, item_id: int, reason: str, timing: Timing = Timing(),
-             now: datetime | None = None) -> ReleaseResult:
+             now: datetime | None = None, client_id: str | None = None) -> ReleaseResult:
         """Flag the item for a lead (a reason is required) and claim what comes next."""
-        return self._release(item_id, "flag", {"reason": flag_reason(reason)}, timing, now)
+        return self._release(item_id, "flag", {"reason": flag_reason(reason)}, timing, now,
+                             client_id)
 
     def last_action(self, now: datetime | None = None) -> LastAction | None:
         """The person's last action, when it is in this project."""
@@ -331,7 +392,8 @@ class WorkQueue:
         return action if action is not None and action.project_id == self.project_id else None
 
     def undo_last(self, now: datetime | None = None,
-                  within_seconds: float = UNDO_WINDOW_SECONDS) -> UndoResult:
+                  within_seconds: float = UNDO_WINDOW_SECONDS,
+                  client_id: str | None = None) -> UndoResult:
         """Undo the person's last submit or skip in this project (see `undo_submit`,
         `undo_skip`); StoreError when there is none that can be undone."""
         now = now or utcnow()
@@ -340,10 +402,10 @@ class WorkQueue:
             raise StoreError("There is nothing to undo.")
         if action.kind in ("submit", "correct") and action.annotation_id is not None:
             return undo_submit(self.db, self.user_id, int(action.annotation_id), within_seconds,
-                               now, self.prefetch)
+                               now, self.prefetch, client_id)
         if action.kind == "skip":
             return undo_skip(self.db, self.user_id, action.item_id, within_seconds, now,
-                             self.prefetch)
+                             self.prefetch, client_id)
         raise StoreError(f"A {action.kind} cannot be undone.")
 
     def release_prefetched(self) -> int:
@@ -370,3 +432,10 @@ def release_all_prefetched(db: Database, user_id: int) -> int:
             " HAVING count(*) > 1", [user_id]).fetchall()]
     return sum(WorkQueue(db, user_id, project_id).release_prefetched()
                for project_id in project_ids)
+
+
+def client_answer_recorded(db: Database, user_id: int, client_id: str) -> bool:
+    """Whether this person's browser already sent the answer with this id."""
+    with db.read() as cur:
+        return cur.execute("SELECT count(*) FROM client_answers WHERE user_id = ?"
+                           " AND client_id = ?", [user_id, client_id]).fetchone()[0] > 0

@@ -47,11 +47,12 @@ APP_SCRIPT = ROOT / "serve.py"
 
 @contextmanager
 def streamlit_server(db_path: Path, env: dict[str, str] | None = None,
-                     options: list[str] | None = None):
-    """Start the app on a free port; yield its URL and pid; stop it afterwards. Every other
-    setting comes from the repository's .streamlit/config.toml (the server runs in ROOT),
-    unless `options` (extra command-line flags) say otherwise."""
-    port = free_port()
+                     options: list[str] | None = None, port: int | None = None):
+    """Start the app on a free port (or `port`: a restarted server at the same address);
+    yield its URL and pid; stop it afterwards. Every other setting comes from the
+    repository's .streamlit/config.toml (the server runs in ROOT), unless `options` (extra
+    command-line flags) say otherwise."""
+    port = port or free_port()
     log_path = Path(os.environ.get("SAFELABEL_SERVER_LOG") or db_path.parent / f"streamlit-{port}.log")
     log = open(log_path, "w")
     process = subprocess.Popen(

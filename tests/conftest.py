@@ -74,6 +74,10 @@ def app_env(tmp_path, monkeypatch):
     monkeypatch.setenv("SAFELABEL_DB", str(db_path))
     monkeypatch.setenv("SAFELABEL_DEMO", "0")
     monkeypatch.setenv("SAFELABEL_SETUP_TOKEN", SETUP_TOKEN)
+    # AppTest cannot drive the work component (a browser's JavaScript): the page tests run
+    # the Label page's classic st.button controls. tests/test_work_surface_page.py reads the
+    # component's data in the default mode.
+    monkeypatch.setenv("SAFELABEL_WORK_SURFACE", "classic")
     close_all()
     st.cache_resource.clear()
     yield db_path

@@ -86,13 +86,11 @@ def test_setup_import_and_label_three_items(browser, tmp_path):
         expect(page.get_by_role("heading", name="Log in to SafeLabel")).to_have_count(0)
         for n in range(3):
             expect(page.get_by_text(f"Browser prompt {n}", exact=True).first).to_be_visible()
-            # Clicked, not typed: the keys have their own tests (test_browser_label.py), and a
-            # key pressed in the first moments after a page load can be lost (issue 12).
-            page.get_by_role("button", name="Safe Shortcut G").click()   # severity 0 comes with it
-            wait_idle(page)
-            page.get_by_role("button", name="Submit Shortcut Enter").click()
-            wait_idle(page)
-            expect(page.get_by_text(f"Saved item e2e-{n}.").first).to_be_visible()
+            # Clicked, not typed: the keys have their own tests (test_browser_work_surface.py).
+            page.locator(".work [data-role=safe]").click()   # severity 0 comes with it
+            page.locator(".work [data-role=submit]").click()
+        # The work component saves in the background and says when all is saved.
+        expect(page.locator(".work [data-role=status]")).to_have_text("All saved", timeout=15_000)
         page.close()
 
     db = open_database(db_path)

@@ -1,4 +1,5 @@
-"""The labeling page in Chromium: keyboard only, literal text, reload keeps the session."""
+"""The labeling page in Chromium (its work component): keyboard only, literal text, reload
+keeps the session."""
 from __future__ import annotations
 
 import pytest
@@ -49,7 +50,11 @@ def page(server):
 
 
 def item_box(page):
-    return page.locator('[class*="st-key-item_"]')
+    return page.locator(".work [data-role=item]")
+
+
+def all_saved(page):
+    expect(page.locator(".work [data-role=status]")).to_have_text("All saved", timeout=15_000)
 
 
 def test_item_markup_is_shown_literally_and_runs_nothing(page):
@@ -74,9 +79,7 @@ def test_label_ten_items_with_the_keyboard_alone(page, server):
     wait_idle(page)
     page.get_by_role("heading", name="Label", exact=True).click()  # focus the page, not a field
     page.keyboard.press("g")          # the XSS item: safe
-    wait_idle(page)
     page.keyboard.press("Enter")
-    wait_idle(page)
     expected = [("xss", True, [], 0)]
     for n in range(9):
         expect(item_box(page).get_by_text(f"Keyboard prompt {n}", exact=True).first).to_be_visible()
@@ -88,14 +91,12 @@ def test_label_ten_items_with_the_keyboard_alone(page, server):
             presses, label = ["2", "y", "Shift+2"], (False, ["S2", "X1"], 2)
         for key in presses:
             page.keyboard.press(key)
-            wait_idle(page)
         page.keyboard.press("Enter")
-        wait_idle(page)
         expected.append((f"k{n:02d}", *label))
     expect(item_box(page).get_by_text("Keyboard prompt 9", exact=True).first).to_be_visible()
     page.keyboard.press("s")  # skip the tenth by key: counted as handled, not labeled
-    wait_idle(page)
     expect(item_box(page).get_by_text("Keyboard prompt 10", exact=True).first).to_be_visible()
+    all_saved(page)
     assert page.dialogs == []
 
     _, db_path = server
@@ -114,10 +115,9 @@ def read_annotations(db_path):
 def test_ctrl_enter_submits_from_the_note_field_with_the_note(page, server):
     expect(item_box(page).get_by_text("Keyboard prompt 10", exact=True).first).to_be_visible()
     page.keyboard.press("g")
-    wait_idle(page)
-    page.get_by_label("Note (optional)").click()
+    page.locator(".work [data-role=note]").click()
     page.keyboard.type("typed then Ctrl+Enter")
     page.keyboard.press("Control+Enter")
-    wait_idle(page)
     expect(item_box(page).get_by_text("Keyboard prompt 11", exact=True).first).to_be_visible()
+    all_saved(page)
     assert read_annotations(server[1])[-1] == ("k10", "typed then Ctrl+Enter", True)

@@ -19,7 +19,8 @@ from websockets.sync.client import connect
 
 from store import projects, users
 from store.db import open_database
-from tests.browser import log_in, query_copy, session_cookies, streamlit_server, wait_idle
+from tests.browser import (log_in, query_copy, session_cookies, streamlit_server, wait_idle,
+                           wait_until)
 from store.imports import import_file
 from tests.conftest import PASSWORD
 from tests.helpers import label_rows, write_jsonl
@@ -204,13 +205,12 @@ def test_an_open_work_page_stops_working_when_the_login_ends_elsewhere(browser, 
     context, page, _ = open_logged_in(browser, server.url, "ann")
     page.get_by_role("button", name="Not now").click()          # the session-start check-in
     wait_idle(page)
-    safe = page.get_by_role("button", name="Safe Shortcut G")
-    submit = page.get_by_role("button", name="Submit Shortcut Enter")
+    safe = page.locator(".work [data-role=safe]")                # the work component
+    submit = page.locator(".work [data-role=submit]")
     safe.click()
-    wait_idle(page)
     submit.click()                                               # control: work is saved
-    wait_idle(page)
-    expect(page.get_by_text("Saved item item-", exact=False).first).to_be_visible()
+    expect(page.locator(".work [data-role=status]")).to_have_text("All saved", timeout=15_000)
+    wait_until(lambda: query_copy(server.db_path, "SELECT count(*) FROM annotations") == [(1,)])
     other = context.new_page()                                   # a second tab logs out
     other.goto(server.url)
     wait_idle(other)
@@ -220,7 +220,7 @@ def test_an_open_work_page_stops_working_when_the_login_ends_elsewhere(browser, 
     saved = query_copy(server.db_path, "SELECT count(*) FROM annotations")
     page.bring_to_front()
     safe.click()
-    wait_idle(page)
+    submit.click()            # the answer goes to the server, which no longer takes it
     expect(page.get_by_role("heading", name="Log in to SafeLabel")).to_be_visible()
     expect(page.get_by_text("Signed in as", exact=False)).to_have_count(0)
     assert query_copy(server.db_path, "SELECT count(*) FROM annotations") == saved == [(1,)]

@@ -14,7 +14,8 @@ from store.imports import import_file
 from store.db import utcnow
 from store.settings import set_support_info
 from store.wellbeing import record_exposure
-from tests.browser import CHROMIUM_ARGS, chromium_path, log_in, query_copy, streamlit_server, wait_idle
+from tests.browser import (CHROMIUM_ARGS, chromium_path, log_in, query_copy, streamlit_server,
+                           wait_idle, wait_until)
 from tests.conftest import PASSWORD, ROOT
 from tests.helpers import write_jsonl
 
@@ -67,18 +68,17 @@ def test_blur_checkin_and_support(server):
         # Severity hint 2: the literal text is on the page, blurred, until V.
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "label_wellbeing.png"), full_page=True)
-        blurred = page.locator('[class*="st-key-dim_"] [data-testid="stText"]').filter(has_text=DIM_PROMPT)
+        blurred = page.locator(".work [data-role=item].dimmed .body").filter(has_text=DIM_PROMPT)
         expect(blurred).to_have_count(1)
         assert "blur" in blurred.evaluate("e => getComputedStyle(e).filter")
-        assert page.locator('[class*="st-key-dim_"] b').count() == 0
+        assert page.locator(".work [data-role=item] b").count() == 0
         page.get_by_role("heading", name="Label", exact=True).first.click()
         page.keyboard.press("v")
-        wait_idle(page)
-        shown = page.locator('[class*="st-key-item_"] [data-testid="stText"]').filter(has_text=DIM_PROMPT)
+        shown = page.locator(".work [data-role=item]:not(.dimmed) .body").filter(has_text=DIM_PROMPT)
         expect(shown).to_have_count(1)
         assert shown.evaluate("e => getComputedStyle(e).filter") == "none"
-        assert query_copy(db_path, "SELECT count(*) FROM events WHERE kind = 'reveal' "
-                                   "AND details->>'what' = 'dim'") == [(1,)]
+        wait_until(lambda: query_copy(db_path, "SELECT count(*) FROM events WHERE kind = 'reveal' "
+                                               "AND details->>'what' = 'dim'") == [(1,)])
 
         # Support, one click away.
         page.get_by_role("button", name="Support").click()
@@ -120,10 +120,12 @@ def test_time_with_the_tab_hidden_is_not_active_time(server):
         page.evaluate(HIDE, False)
         wait_idle(page)
         page.get_by_role("heading", name="Label", exact=True).first.click()
-        page.keyboard.press("g")
-        wait_idle(page)
+        page.keyboard.press("v")           # the blurred item: unblur, then judge
+        page.keyboard.press("u")
+        page.keyboard.press("1")
+        page.keyboard.press("Shift+2")
         page.keyboard.press("Enter")
-        wait_idle(page)
+        expect(page.locator(".work [data-role=status]")).to_have_text("All saved", timeout=15_000)
         browser.close()
     rows = query_copy(db_path, "SELECT active_ms, date_diff('millisecond', shown_at, submitted_at)"
                                " FROM annotations")
