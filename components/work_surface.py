@@ -159,7 +159,8 @@ class WorkSurface:
             data = item_data(item, work.project.taxonomy, work.pattern,
                              gate_severity=work.gate_severity,
                              dim_at_severity=work.policy.dim_at_severity,
-                             as_rendered=rendered, show_masked=show_masked, left=left)
+                             as_rendered=rendered, show_masked=show_masked, left=left,
+                             hint_threshold=work.project.settings.get("hint_confidence"))
             data["max_rewrite_chars"] = max_rewrite_chars(item.response)
             # The person's display choices: the browser draws the item again when they change.
             data["view"] = f"{int(rendered)}{int(show_masked)}"

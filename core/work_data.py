@@ -14,13 +14,12 @@ from typing import Any
 
 from core.hidden_text import CLOSE, OPEN, HiddenReport, examine, mark_hidden
 from core.masking import count_masked, mask_text
+from core.hint_trust import TrustedHint, trusted_hint
 from core.taxonomy import Taxonomy
+from core.wellness import hint_category_parts
 
 # A marker inserted by core.hidden_text (⟦ZWSP⟧, ⟦U+0007⟧, ⟦TAG:…⟧, ⟦MIXED Latin+Cyrillic⟧).
 _MARKER = re.compile(f"{OPEN}[^{OPEN}{CLOSE}\n]{{1,200}}{CLOSE}")
-HINT_SOURCE_WORDS = {"scorer": "estimated from keywords", "import": "from the imported file"}
-
-
 def segments(text: str, as_rendered: bool = False) -> list[dict[str, str]]:
     """The text as segments: markers apart from text, so the browser can style them. With
     `as_rendered` (the person's choice) the text is one segment, hidden characters kept."""
@@ -78,16 +77,25 @@ def hidden_notice(texts: list[tuple[str, str]], as_rendered: bool) -> str:
     return notice + " ".join(parts)
 
 
-def hint_words(item: Any, taxonomy: Taxonomy) -> str:
+def trusted(item: Any, taxonomy: Taxonomy, threshold: float | None) -> TrustedHint:
+    """The item's severity hint as the page may act on it (core/hint_trust.py: a model hint
+    hides or blurs only when sure enough) and its words."""
+    return trusted_hint(item.hint_severity, item.hint_source,
+                        getattr(item, "hint_confidence", None), threshold,
+                        taxonomy.severity_label)
+
+
+def hint_words(item: Any, taxonomy: Taxonomy, threshold: float | None = None) -> str:
     """The hint line, "" when there is nothing worth saying: a hint of 0 gets no banner
-    (a banner on every item teaches people to ignore banners); the scorer's hint is a
-    keyword count, and says so."""
+    (a banner on every item teaches people to ignore banners); a keyword hint says it is a
+    keyword estimate, a model hint how sure it is; every category the hint names."""
     parts = []
-    if item.hint_category:
-        parts.append("category hint " + taxonomy.category_label(item.hint_category))
-    if item.hint_severity:
-        source = HINT_SOURCE_WORDS.get(item.hint_source or "import", "from the imported file")
-        parts.append(f"severity hint ({source}) {taxonomy.severity_label(item.hint_severity)}")
+    categories = hint_category_parts(item.hint_category)
+    if categories:
+        parts.append("category hint " + ", ".join(taxonomy.category_label(c) for c in categories))
+    words = trusted(item, taxonomy, threshold).words
+    if words:
+        parts.append(words)
     return " · ".join(parts)
 
 
@@ -113,7 +121,8 @@ def pair_sides(item: Any, left: str) -> list[dict[str, Any]]:
 
 def item_data(item: Any, taxonomy: Taxonomy, pattern: re.Pattern[str] | None, *,
               gate_severity: int, dim_at_severity: int, as_rendered: bool,
-              show_masked: bool, left: str | None = None) -> dict[str, Any]:
+              show_masked: bool, left: str | None = None,
+              hint_threshold: float | None = None) -> dict[str, Any]:
     """One item for the component: id, blocks as segments (masked), the unmasked blocks
     when words are masked, hint words, and whether the text starts behind the warning
     (`gated`), blurred (`dimmed`) or masked. With `left` (a pair, the Compare kind) the
@@ -135,7 +144,7 @@ def item_data(item: Any, taxonomy: Taxonomy, pattern: re.Pattern[str] | None, *,
 
     texts = [(b["role"], mask_text(b["text"], pattern)[0] if masked else b["text"])
              for b in every]
-    severity = item.hint_severity
+    severity = trusted(item, taxonomy, hint_threshold).acted_on
     data = {
         "id": int(item.id),
         "external_id": str(item.external_id),
@@ -143,7 +152,7 @@ def item_data(item: Any, taxonomy: Taxonomy, pattern: re.Pattern[str] | None, *,
         "full_blocks": drawn(blocks, True) if masked else [],
         "masked_terms": masked_count if masked else 0,
         "reveal_by_preference": masked_count if (masked_count and show_masked) else 0,
-        "hint": hint_words(item, taxonomy),
+        "hint": hint_words(item, taxonomy, hint_threshold),
         "notice": hidden_notice(texts, as_rendered),
         "gated": severity is not None and severity >= gate_severity,
         "dimmed": severity is not None and severity >= dim_at_severity,

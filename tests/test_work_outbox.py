@@ -129,6 +129,22 @@ def test_item_data_hint_words_gate_blur_and_masking():
     assert shown["masked_terms"] == 0 and shown["reveal_by_preference"] == 1
 
 
+def test_a_model_hint_hides_and_blurs_in_the_component_only_when_sure():
+    sure = FakeItem(hint_severity=4, hint_source="model", hint_confidence=0.87,
+                    hint_category="S12,S4")
+    data = item_data(sure, DEFAULT_TAXONOMY, None, gate_severity=3, dim_at_severity=2,
+                     as_rendered=False, show_masked=False, hint_threshold=0.7)
+    assert data["gated"] and data["dimmed"]
+    assert data["hint"] == ("category hint " + DEFAULT_TAXONOMY.category_label("S12") + ", "
+                            + DEFAULT_TAXONOMY.category_label("S4")
+                            + " · hint: likely 4 severe (model, 87%)")
+    unsure = item_data(FakeItem(hint_severity=4, hint_source="model", hint_confidence=0.55),
+                       DEFAULT_TAXONOMY, None, gate_severity=3, dim_at_severity=2,
+                       as_rendered=False, show_masked=False, hint_threshold=0.7)
+    assert not unsure["gated"] and not unsure["dimmed"]
+    assert "possibly" in unsure["hint"] and "55%" in unsure["hint"]
+
+
 def test_transcript_turns_are_numbered_and_the_reply_is_marked():
     item = FakeItem(prompt=None, response="last",
                     messages=[{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"},
