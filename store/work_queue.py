@@ -37,10 +37,12 @@ import duckdb
 from core import config
 from core.labels import Label
 from core.queue import DEFAULT_PREFETCH, UNDO_WINDOW_SECONDS
+from core.wellness import hint_names_any
 from store.access import require_worker
 from store.db import Database, PermissionDenied, StoreError, utcnow
 from store.events import log_event
 from store.wellbeing import WellbeingStatus, project_policy
+from store.wellness import queue_opt_outs
 from store.work import (_ITEM_COLUMNS, AnnotationRecord, Item, _claim_items, _item,
                         _item_project_and_claim, _limits, _release, _release_claims,
                         _routing_status, _save, _token, flag_reason, latest_annotation,
@@ -229,6 +231,9 @@ def _undo_skip(db: Database, cur: duckdb.DuckDBPyConnection, user_id: int, item_
         if ceiling is not None and (target.hint_severity or 0) > ceiling:
             raise StoreError("You have reached today's limit for items this severe, so this "
                              "one cannot come back to you today.")
+        if hint_names_any(target, queue_opt_outs(db, cur, user_id, project_id)):
+            # Neutral words: the person knows their plan; anyone reading along need not.
+            raise StoreError("This item cannot come back to you; it goes to a colleague.")
         # First in the person's queue: before the claims they hold now.
         first = cur.execute("SELECT min(claimed_at) FROM claims WHERE project_id = ?"
                             " AND user_id = ?", [project_id, user_id]).fetchone()[0]

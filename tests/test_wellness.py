@@ -128,6 +128,24 @@ def test_the_history_a_lead_sees_does_not_tell_who_opted_out(db, accounts, tmp_p
     assert {d for _, d in opted} == {d for _, d in ordinary}
 
 
+def test_undoing_a_skip_does_not_bring_back_an_opted_out_item(db, accounts, tmp_path):
+    pid = project_with(db, accounts, tmp_path, "Undo", [("S4", 1), ("S2", 1), ("S2", 1)])
+    ann = accounts["ann1"]
+    queue = WorkQueue(db, ann, pid, prefetch=1)
+    first = queue.claim().current
+    assert first.hint_category == "S4"
+    second = queue.skip(first.id).current
+    wellness.set_opt_outs(db, ann, pid, ["S4"])
+    before = table_counts(db)
+    with pytest.raises(StoreError, match="cannot come back to you"):
+        queue.undo_last()
+    assert table_counts(db) == before
+    assert first.id not in [i.id for i in queue.claim().items]
+    # Positive control: a skip of an item not opted out is undone.
+    queue.skip(second.id)
+    assert queue.undo_last().current.id == second.id
+
+
 def test_items_left_for_a_person_leave_out_their_opt_outs(db, accounts, tmp_path):
     pid = project_with(db, accounts, tmp_path, "Left", [("S11", 2)] * 3 + [("S1", 2)] * 2)
     wellness.set_opt_outs(db, accounts["ann1"], pid, ["S11"])
