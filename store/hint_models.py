@@ -245,7 +245,10 @@ def train_and_store(db: Database, actor_id: int | None, project_id: int,
         raise StoreError(f"too few labelled items to train a hint model ({len(examples)}; "
                          f"at least {hint_model.CV_FOLDS * 2} are needed)")
     fit = hint_model.fit_in_subprocess if isolated else hint_model.fit_and_evaluate
-    fitted = fit(examples, data.keyword_hints, candidate)
+    try:
+        fitted = fit(examples, data.keyword_hints, candidate)
+    except (ValueError, RuntimeError) as exc:      # e.g. items with no words at all
+        raise StoreError(f"could not train a hint model on these items: {exc}") from None
     evaluation = fitted.evaluation
     seconds = time.perf_counter() - started
 

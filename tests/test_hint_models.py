@@ -322,6 +322,21 @@ def test_the_worker_fits_in_another_process_and_gets_the_same_model(db, tmp_path
     assert stored.evaluation == here.evaluation
 
 
+def test_items_without_words_give_a_clear_message_and_store_nothing(db, accounts, tmp_path):
+    pid = make_project(db, accounts)
+    import_file(db, accounts["lead"], pid, write_jsonl(tmp_path / "e.jsonl", [
+        {"id": f"e{n}", "prompt": "..." if n % 2 else "!!"} for n in range(12)]))
+    with db.read() as cur:
+        ids = [r[0] for r in cur.execute("SELECT id FROM items ORDER BY id").fetchall()]
+    for n, item_id in enumerate(ids):
+        work.save_annotation(db, accounts["ann1"], item_id, Label(n % 3 == 0, () if n % 3 == 0
+                                                                  else ("S1",), n % 3 + 1))
+    before = table_counts(db)["hint_models"]
+    with pytest.raises(StoreError, match="could not train a hint model"):
+        hint_models.train_and_store(db, None, pid)
+    assert table_counts(db)["hint_models"] == before == 0
+
+
 def test_cli_train_hints_prints_both_hints_figures(tmp_path, capsys):
     import cli
     db = open_database(tmp_path / "cli.duckdb")
