@@ -197,8 +197,11 @@ class WorkSession:
             self.nothing_left(status)
             return None
         if status.caps_reached:
-            st.info(self.breaks.cap_words(status) + " Only lighter items are served to you for the "
-                    "rest of today.", icon=":material/health_and_safety:")
+            # A weekly budget frees up as its oldest days leave the 7-day window, not tomorrow.
+            until = ("for the rest of today" if status.daily_caps_reached
+                     else "until older days drop out of the 7-day window")
+            st.info(self.breaks.cap_words(status) + f" Only lighter items are served to you "
+                    f"{until}.", icon=":material/health_and_safety:")
         return item, get_draft(item.id), messages
 
     def _open_correction(self, prefill: Callable[[Draft, AnnotationRecord], None]

@@ -22,7 +22,7 @@ HOSTILE = ('<img src=x onerror="window.__pwned=1"> **bold** <script>alert(2)</sc
            '[link](javascript:alert(3)) :red[x]')
 TRICK = "zero\u200bwidth and \u202eABCDEF reversed"
 HOST = '[data-testid="stBidiComponentIsolated"]'
-OUTBOX_KEYS = "() => Object.keys(localStorage).filter(k => k.startsWith('safelabel.outbox')).length"
+OUTBOX_KEYS = "() => Object.keys(sessionStorage).filter(k => k.startsWith('safelabel.outbox')).length"
 DROP_SENDS = """() => {
     window.__send = WebSocket.prototype.send;
     WebSocket.prototype.send = function (data) { window.__dropped = (window.__dropped || 0) + 1; };
@@ -211,7 +211,7 @@ def test_a_reload_resends_an_unacknowledged_answer_exactly_once(tmp_path, page_f
         page.keyboard.press("Enter")
         shown(page, "Work prompt 1")
         expect(page.locator(".work [data-role=status]")).to_have_text("Saving 1 answer…")
-        outbox = page.evaluate("() => Object.entries(localStorage)"
+        outbox = page.evaluate("() => Object.entries(sessionStorage)"
                                ".filter(([k]) => k.startsWith('safelabel.outbox'))")
         assert len(outbox) == 1 and len(json.loads(outbox[0][1])) == 1
         assert rows(db_path, "SELECT count(*) FROM annotations") == [(0,)]
@@ -224,7 +224,7 @@ def test_a_reload_resends_an_unacknowledged_answer_exactly_once(tmp_path, page_f
         assert page.evaluate(OUTBOX_KEYS) == 0        # acknowledged: nothing kept
         # The same answer sent once more (as a browser that missed the acknowledgement would):
         # acknowledged again, never written twice.
-        page.evaluate("([k, v]) => localStorage.setItem(k, v)", outbox[0])
+        page.evaluate("([k, v]) => sessionStorage.setItem(k, v)", outbox[0])
         page.reload()
         wait_idle(page)
         page.wait_for_function(f"() => ({OUTBOX_KEYS})() === 0")

@@ -235,7 +235,9 @@ def test_export_page_csv_download_is_neutralised_and_jsonl_is_not(app_db, team, 
 
 HOSTILE_PROJECT = '=HYPERLINK("http://evil.example","Pilot")'
 HOSTILE_CATEGORY = "@SUM(1+1)"
-HOSTILE_HINT = "-2+3+cmd|' /C calc'!A0"
+# No "," ";" or "|": those separate the categories of one hint (core/wellness.py), and the
+# dashboard counts each part; the whole string must reach the table to be checked there.
+HOSTILE_HINT = "-2+3+cmd' /C calc'!A0"
 HOSTILE_TAXONOMY = json.dumps({
     "categories": [{"code": HOSTILE_CATEGORY, "name": "Evil", "description": "a formula code"}],
     "severity": [{"level": n, "name": f"level {n}", "description": ""} for n in range(5)]})

@@ -76,6 +76,8 @@ def test_past_the_weekly_budget_only_lighter_items_and_my_day_says_this_week(app
     assert "This week (last 7 days): severity 4 160 of 120 min" in body
     assert "You have used this week's budget (120 minutes at severity 4" in body
     assert "today's limit" not in body
+    assert "until older days drop out of the 7-day window" in body
+    assert "for the rest of today" not in body
     assert [s for _, s in claims_of(app_db, team["ann"])] == [1, 1]
     # Positive control: under budget, the severe items come first.
     other = as_user(app_db, "ann2").run()

@@ -126,8 +126,8 @@ function current(st) {
 // ---- outbox ---------------------------------------------------------------------------
 function persist(st) {
   try {
-    if (st.outbox.size) localStorage.setItem(st.storageKey, JSON.stringify([...st.outbox.values()]));
-    else localStorage.removeItem(st.storageKey);
+    if (st.outbox.size) sessionStorage.setItem(st.storageKey, JSON.stringify([...st.outbox.values()]));
+    else sessionStorage.removeItem(st.storageKey);
   } catch (e) { /* storage full or blocked: the in-memory outbox still retries */ }
 }
 
@@ -579,7 +579,7 @@ function update(st, data) {
   if (storageKey !== st.storageKey) {
     st.storageKey = storageKey;
     try {
-      for (const e of JSON.parse(localStorage.getItem(storageKey) || "[]")) if (e && e.id) st.outbox.set(e.id, e);
+      for (const e of JSON.parse(sessionStorage.getItem(storageKey) || "[]")) if (e && e.id) st.outbox.set(e.id, e);
     } catch (err) { /* unreadable: start empty */ }
     if (st.outbox.size) st.sendSoon = true;       // a reload: send what was never acknowledged
   }
