@@ -12,7 +12,8 @@ comes next (`WorkQueue.submit`). Each level runs with fresh accounts on the same
 `--submits`, whichever comes first.
 
 Printed per level: submits, submits/s in all, claim+save p50/p95/max, p95 against one
-annotator (the first level), errors by kind, and what the database holds at the end, checked
+annotator (the first level), how long a write transaction holds the store's one write lock
+(p50: the service time everyone else queues behind), errors by kind, and what the database holds at the end, checked
 in SQL over every annotation: items answered by more distinct people than their overlap,
 and items answered twice (version 1) by one person. Target from issue 14: no error, nothing
 over-served, p95 within 2x of one annotator at 20 people.
@@ -22,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import sys
 import tempfile
 import threading
@@ -55,6 +55,23 @@ def write_items(path: Path, count: int) -> None:
                 "prompt": f"Question {n}: how do I answer a rude message from a coworker?",
                 "response": f"Answer {n}: stay calm, describe the behaviour and ask to talk."})
                 + "\n")
+
+
+class TimedLock:
+    """Stands in for the store's write lock (`Database._write_lock`) to record how long each
+    write transaction holds it: the service time every other writer queues behind."""
+
+    def __init__(self, lock: threading.Lock) -> None:
+        self._lock, self.held_ms, self._since = lock, [], 0.0
+
+    def __enter__(self) -> "TimedLock":
+        self._lock.acquire()
+        self._since = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.held_ms.append((time.perf_counter() - self._since) * 1000)
+        self._lock.release()
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -164,7 +181,9 @@ def main() -> None:
 
         rows = []
         baseline_p95 = None
+        lock = db._write_lock = TimedLock(db._write_lock)
         for level in levels:
+            lock.held_ms = []
             barrier = threading.Barrier(level + 1)
             workers = [Annotator(db, uid, pid, barrier, args.seconds, args.submits,
                                  args.prefetch) for uid in people[level]]
@@ -188,7 +207,8 @@ def main() -> None:
             rows.append((level, len(latencies), len(latencies) / wall, p50, p95,
                          max(latencies, default=0.0), p95 / baseline_p95,
                          sum(errors.values()), len(acknowledged) - found, state,
-                         sum(w.ran_out for w in workers), os.getloadavg()[0]))
+                         sum(w.ran_out for w in workers), os.getloadavg()[0],
+                         percentile(lock.held_ms, .5)))
             for kind, count in errors.most_common(5):
                 print(f"  level {level}: {count} x {kind}")
             print(f"level {level} done in {wall:.1f} s", flush=True)
@@ -196,12 +216,13 @@ def main() -> None:
 
     print()
     header = ("people", "submits", "per s", "p50 ms", "p95 ms", "max ms", "p95 / 1",
-              "errors", "ack missing", "over-served", "twice", "bookkeeping", "load")
+              "lock p50 ms", "errors", "ack missing", "over-served", "twice", "bookkeeping",
+              "load")
     print("  ".join(f"{h:>11}" for h in header))
     for (level, n, rate, p50, p95, top, ratio, errors, missing, state, ran_out,
-         load) in rows:
+         load, held) in rows:
         cells = (level, n, f"{rate:.1f}", f"{p50:.1f}", f"{p95:.1f}", f"{top:.0f}",
-                 f"{ratio:.1f}x", errors, missing, state["over_served"], state["twice"],
+                 f"{ratio:.1f}x", f"{held:.1f}", errors, missing, state["over_served"], state["twice"],
                  state["bookkeeping"], f"{load:.1f}")
         print("  ".join(f"{c:>11}" for c in cells) + (f"  ({ran_out} ran out of items)"
                                                      if ran_out else ""))

@@ -28,7 +28,7 @@ def test_every_acknowledged_answer_survives_kill_9_exactly_once(crashed):
     assert not rep.finished_before_kill          # the kill landed while sessions were submitting
     assert len(rep.acks) >= 25
     assert {a.kind for a in rep.acks} == {"submit", "skip"}
-    assert {a.user_id for a in rep.acks} == set(people)   # all 5 sessions were at work
+    assert len({a.user_id for a in rep.acks}) >= 2   # sessions were at work side by side
     figures, problems = check(db_path, project_id, rep.acks)
     assert problems == []
     assert figures["acked_submits"] > 0
