@@ -5,12 +5,12 @@ rendered. Either way a notice above the item says what the text contains."""
 from __future__ import annotations
 
 import re
-from collections import Counter
 
 import streamlit as st
 
 from components.auth import session_is_live
-from core.hidden_text import HiddenReport, examine, mark_hidden
+from core.hidden_text import HiddenReport, mark_hidden
+from core.hidden_text import hidden_notice as describe_hidden
 from core.masking import count_masked, mask_text
 from core.text import markdown_literal
 from store.db import Database
@@ -66,22 +66,10 @@ def displayed(text: str) -> str:
 def hidden_notice(texts: list[tuple[str, str]]) -> HiddenReport:
     """A notice naming what the (label, text) blocks hide, per block; nothing when they are
     clean. Returns the whole item's report."""
-    total, parts = HiddenReport(), []
-    labels = Counter(label for label, _ in texts)
-    for n, (label, text) in enumerate(texts):
-        report = examine(text)
-        if report:
-            total += report
-            where = f"{label}, block {n + 1}" if labels[label] > 1 else label
-            parts.append(f"{where}: {report.describe()}.")
-    if total:
-        how = ("shown as rendered, not marked" if text_as_rendered()
-               else "each shown as a marker such as ⟦ZWSP⟧ or ⟦RLO⟧")
-        notice = f"This item's text holds hidden characters or look-alike letters ({how}). "
-        if text_as_rendered() and total.reorders:
-            notice += "A direction control may show part of it out of order. "
+    total, notice = describe_hidden(texts, text_as_rendered())
+    if notice:
         # Our own words and counts only (no item text); escaped all the same.
-        st.warning(markdown_literal(notice + " ".join(parts)), icon=":material/visibility:")
+        st.warning(markdown_literal(notice), icon=":material/visibility:")
     return total
 
 

@@ -340,6 +340,28 @@ def examine(text: str | None) -> HiddenReport:
     return inspect(text).report
 
 
+def hidden_notice(texts: list[tuple[str, str]], as_rendered: bool) -> tuple[HiddenReport, str]:
+    """What the (label, text) blocks of one item hide, in words for the person ("" when
+    they are clean), and the whole item's report. `as_rendered`: the person chose to see
+    the text as rendered, so markers are not shown."""
+    total, parts = HiddenReport(), []
+    labels = Counter(label for label, _ in texts)
+    for n, (label, text) in enumerate(texts):
+        report = examine(text)
+        if report:
+            total += report
+            where = f"{label}, block {n + 1}" if labels[label] > 1 else label
+            parts.append(f"{where}: {report.describe()}.")
+    if not total:
+        return total, ""
+    how = ("shown as rendered, not marked" if as_rendered
+           else "each shown as a marker such as ⟦ZWSP⟧ or ⟦RLO⟧")
+    notice = f"This item's text holds hidden characters or look-alike letters ({how}). "
+    if as_rendered and total.reorders:
+        notice += "A direction control may show part of it out of order. "
+    return total, notice + " ".join(parts)
+
+
 def mark_hidden(text: str | None) -> str:
     """The text with every hidden character replaced by a visible marker."""
     return inspect(text).display

@@ -9,10 +9,10 @@ reveal key (each reveal is recorded as an event when the person uses it).
 from __future__ import annotations
 
 import re
-from collections import Counter
 from typing import Any
 
-from core.hidden_text import CLOSE, OPEN, HiddenReport, examine, mark_hidden
+from core.hidden_text import CLOSE, OPEN, mark_hidden
+from core.hidden_text import hidden_notice as describe_hidden
 from core.masking import count_masked, mask_text
 from core.hint_trust import TrustedHint, trusted_hint
 from core.taxonomy import Taxonomy
@@ -59,22 +59,7 @@ def item_blocks(item: Any) -> list[dict[str, Any]]:
 
 def hidden_notice(texts: list[tuple[str, str]], as_rendered: bool) -> str:
     """The notice naming what the blocks hide (core/hidden_text words), or ""."""
-    total, parts = HiddenReport(), []
-    labels = Counter(label for label, _ in texts)
-    for n, (label, text) in enumerate(texts):
-        report = examine(text)
-        if report:
-            total += report
-            where = f"{label}, block {n + 1}" if labels[label] > 1 else label
-            parts.append(f"{where}: {report.describe()}.")
-    if not total:
-        return ""
-    how = ("shown as rendered, not marked" if as_rendered
-           else "each shown as a marker such as ⟦ZWSP⟧ or ⟦RLO⟧")
-    notice = f"This item's text holds hidden characters or look-alike letters ({how}). "
-    if as_rendered and total.reorders:
-        notice += "A direction control may show part of it out of order. "
-    return notice + " ".join(parts)
+    return describe_hidden(texts, as_rendered)[1]
 
 
 def trusted(item: Any, taxonomy: Taxonomy, threshold: float | None) -> TrustedHint:
