@@ -443,6 +443,29 @@ def _item_project_and_claim(cur: duckdb.DuckDBPyConnection, user_id: int, item_i
     return _Target(int(row[0]), row[1], bool(row[2]), row[3], row[4], bool(row[5]))
 
 
+def _require_lapsed_claim(cur: duckdb.DuckDBPyConnection, user_id: int, item_id: int,
+                          target: _Target, answered: bool) -> None:
+    """An answer, skip or flag for an item the person no longer holds is accepted only as
+    the end of their own lapsed claim: the queue gave it to them and they have not answered,
+    skipped or flagged it since. Anything else (an item never served to them, someone
+    else's, a crafted message, a second tab after the first answered) is refused: it would
+    over-serve the item, bypass qualification and caps, or make a second first answer."""
+    # The person's latest claim or release of the item: a claim not given back since. (Not
+    # `touched_by`: a takeover of a lapsed claim takes their token off the item.)
+    last = cur.execute("SELECT kind FROM events WHERE user_id = ? AND item_id = ?"
+                       " AND kind IN ('claim', 'claim_released') ORDER BY id DESC LIMIT 1",
+                       [user_id, item_id]).fetchone()
+    if last is None or last[0] != "claim":
+        raise StoreError("This item was not given to you, so nothing was saved.")
+    if answered:
+        raise StoreError("You have already answered this item; open it from My items to "
+                         "correct it.")
+    ended = cur.execute("SELECT count(*) FROM exposures WHERE user_id = ? AND item_id = ?"
+                        " AND outcome IN ('skip', 'flag')", [user_id, item_id]).fetchone()[0]
+    if ended:
+        raise StoreError("You skipped or flagged this item, so it is no longer yours.")
+
+
 def _edit_distance(original: str | None, edited: str | None) -> int | None:
     if edited is None:
         return None
@@ -452,9 +475,12 @@ def _edit_distance(original: str | None, edited: str | None) -> int | None:
 
 def _save(db: Database, cur: duckdb.DuckDBPyConnection, user_id: int, item_id: int,
           label: Label, judgment: dict[str, Any] | None, shown_at: datetime | None,
-          active_ms: int | None, now: datetime, correction: bool = False) -> tuple[int, int]:
+          active_ms: int | None, now: datetime, correction: bool = False,
+          strict: bool = False) -> tuple[int, int]:
     """Append the annotation inside the caller's transaction: (annotation id, project id).
-    A `correction` must follow an annotation of the item by this person."""
+    A `correction` must follow an annotation of the item by this person. `strict` (the work
+    pages' queue): an item the person does not hold is accepted only as their own lapsed
+    claim (`_require_lapsed_claim`)."""
     target = _item_project_and_claim(cur, user_id, item_id)
     project_id, original, has_claim = target.project_id, target.response, target.has_claim
     require_worker(db, cur, user_id, project_id)
@@ -474,6 +500,10 @@ def _save(db: Database, cur: duckdb.DuckDBPyConnection, user_id: int, item_id: i
         # A correction names any item id (My items opens it outside the queue): without
         # this it would become a first annotation of an item the queue never gave them.
         raise StoreError("you have not annotated this item, so there is nothing to correct")
+    if strict and not correction and not has_claim and not target.gold:
+        # A lapsed claim someone else took over is still saved (work is never dropped;
+        # the module docstring): the item is then over-served, and reported so.
+        _require_lapsed_claim(cur, user_id, item_id, target, previous is not None)
     edited = label.edited_response
     if edited is not None and edited == (original or ""):
         edited = None
@@ -593,11 +623,16 @@ def flag_item(db: Database, user_id: int, item_id: int, reason: str,
 def _release(db: Database, cur: duckdb.DuckDBPyConnection, user_id: int, item_id: int,
              kind: str, details: dict[str, Any] | None,
              timing: tuple[datetime | None, int | None] = (None, None),
-             text_seen: bool = True) -> int:
-    """Skip or flag the item inside the caller's transaction; returns its project id."""
+             text_seen: bool = True, strict: bool = False) -> int:
+    """Skip or flag the item inside the caller's transaction; returns its project id.
+    `strict` as for `_save`."""
     target = _item_project_and_claim(cur, user_id, item_id)
     project_id, has_claim = target.project_id, target.has_claim
     require_worker(db, cur, user_id, project_id)
+    if strict and not has_claim:
+        answered = cur.execute("SELECT count(*) FROM annotations WHERE item_id = ? AND"
+                               " user_id = ?", [item_id, user_id]).fetchone()[0] > 0
+        _require_lapsed_claim(cur, user_id, item_id, target, answered)
     now = utcnow()
     record_exposure(cur, user_id, project_id, item_id,
                     target.hint_severity if text_seen else None, target.hint_category, kind,

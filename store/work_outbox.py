@@ -13,6 +13,8 @@ Streamlit-free: the page's component glue (components/work_surface.py) calls
 """
 from __future__ import annotations
 
+import logging
+
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Callable
@@ -54,17 +56,23 @@ class OutboxResult:
     undone: UndoResult | None = None
 
 
+MAX_DURATION_MS = 24 * 3600 * 1000
+
+
 def _timing(entry: dict[str, Any], now, text_seen: bool = True) -> Timing:
     def ms(name: str) -> int | None:
         value = entry.get(name)
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
             return None
-        return max(0, int(value))
+        # A duration from the browser is at most a day: larger ones are nonsense (and
+        # 1e300 overflowed the timestamp arithmetic).
+        return max(0, min(int(min(value, MAX_DURATION_MS)), MAX_DURATION_MS))
 
     shown, active, age = ms("shown_ms"), ms("active_ms"), ms("age_ms") or 0
     shown_at = now - timedelta(milliseconds=age + shown) if shown is not None else None
-    if active is not None and shown is not None:
-        active = min(active, shown)       # never more than the time it was on screen
+    # Active time is never more than the time the item was on screen; without a time on
+    # screen the browser's active time is not taken at all.
+    active = None if shown is None else (shown if active is None else min(active, shown))
     return Timing(shown_at, active, text_seen)
 
 
@@ -97,6 +105,12 @@ def process_outbox(queue: WorkQueue, entries: Any, kind: AnswerKind,
         except (StoreError, AnswerError) as exc:
             result.rejected.append({"id": cid, "item_id": item_id, "kind": entry.get("kind"),
                                     "message": str(exc)})
+        except Exception:  # noqa: BLE001 - a malformed entry must not block those behind it
+            # (it would stay in the browser and be re-sent every 2 s, forever).
+            logging.getLogger(__name__).exception("work outbox entry refused")
+            result.rejected.append({"id": cid, "item_id": item_id, "kind": entry.get("kind"),
+                                    "message": "This answer could not be read, so it was not "
+                                               "saved."})
     return result
 
 

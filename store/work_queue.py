@@ -143,6 +143,9 @@ def record_reveal(db: Database, user_id: int, project_id: int, item_id: int,
     def work(cur: duckdb.DuckDBPyConnection) -> None:
         _check_client_id(cur, user_id, client_id)
         require_worker(db, cur, user_id, project_id)
+        row = cur.execute("SELECT project_id FROM items WHERE id = ?", [item_id]).fetchone()
+        if row is None or int(row[0]) != int(project_id):
+            raise StoreError("That item is not in this project.")
         log_event(cur, "reveal", user_id, project_id, item_id, details)
         _note_client_id(cur, user_id, project_id, client_id, item_id, "reveal", None, now)
 
@@ -331,7 +334,8 @@ class WorkQueue:
             _check_client_id(cur, self.user_id, client_id)
             annotation_id, project_id = _save(self.db, cur, self.user_id, item_id,
                                               label or Label(is_safe=None), judgment,
-                                              timing.shown_at, timing.active_ms, now)
+                                              timing.shown_at, timing.active_ms, now,
+                                              strict=True)
             self._check_project(project_id)
             _note_client_id(cur, self.user_id, project_id, client_id, item_id, "submit",
                             annotation_id, now)
@@ -368,7 +372,8 @@ class WorkQueue:
         def work(cur: duckdb.DuckDBPyConnection) -> ReleaseResult:
             _check_client_id(cur, self.user_id, client_id)
             project_id = _release(self.db, cur, self.user_id, item_id, kind, details,
-                                  (timing.shown_at, timing.active_ms), timing.text_seen)
+                                  (timing.shown_at, timing.active_ms), timing.text_seen,
+                                  strict=True)
             self._check_project(project_id)
             _note_client_id(cur, self.user_id, project_id, client_id, item_id, kind, None, now)
             items, status = _claim_items(self.db, cur, self.user_id, project_id, now,

@@ -170,6 +170,16 @@ def test_enter_on_a_focused_skip_skips_and_typing_in_the_note_fires_nothing(tmp_
                              " ON i.id = m.item_id") == [("k02", "is this okg")]
         expect(page.locator(".work [data-role=safe]")).not_to_have_class("choice on")
         shown(page, "Work prompt 2")
+        # A held S repeats its keydown: only the press acts (holding S skipped every
+        # prefetched item). Repeats alone do nothing; a press skips once (positive control).
+        focus_page(page)
+        page.evaluate("""() => { for (let n = 0; n < 4; n++) document.body.dispatchEvent(
+            new KeyboardEvent("keydown", {key: "s", code: "KeyS", repeat: true,
+                                          bubbles: true, composed: true})); }""")
+        page.keyboard.press("s")
+        shown(page, "Work prompt 3")
+        all_saved(page)
+        assert rows(db_path, "SELECT count(*) FROM events WHERE kind = 'skip'") == [(2,)]
 
 
 def test_undo_a_skip_then_a_submit(tmp_path, page_for):
@@ -296,6 +306,10 @@ def test_gated_text_stays_off_the_page_until_v_and_masked_words_until_v_again(tm
         expect(work.locator("[data-role=gate]")).to_be_visible()
         expect(work.locator("[data-role=item-id]")).to_have_text("Item gated")
         assert "graphic" not in work.locator("[data-role=item]").text_content()
+        # The rewrite editor holds the full text: locked while the text is behind the gate.
+        expect(work.locator("[data-role=rewrite]")).to_be_hidden()
+        expect(work.locator("[data-role=rewrite-locked]")).to_have_text(
+            "Show the text first (V): the editor holds the full text.")
         focus_page(page)
         page.keyboard.press("v")                       # show the text (it starts blurred: 3 >= 2)
         shown(page, "a very graphic prompt")

@@ -302,3 +302,46 @@ def test_a_compare_answer_through_the_outbox_once(db, accounts, tmp_path):
     bad = process_outbox(queue, [compare_answer(queue.claim().current.id, "p-2", overall=None)], kind)
     assert bad.rejected[0]["message"] == "choose the better response overall: A, B or T for a tie"
     assert table_counts(db) == before
+
+
+def test_a_malformed_entry_is_refused_and_the_ones_behind_it_are_saved(db, accounts, queue):
+    items = queue.claim().items
+    sent = [{"id": "bad-1", "kind": "skip", "item_id": items[0].id, "shown_ms": 1e300},
+            answer(items[1].id, "ok-1", shown_ms=10 ** 12, active_ms=10 ** 12)]
+    result = process_outbox(queue, sent, LABEL)
+    assert result.acked == ["bad-1", "ok-1"] and result.rejected == []
+    with db.read() as cur:
+        # Durations from the browser are bounded (a day at most), never taken whole.
+        active = cur.execute("SELECT max(active_ms) FROM exposures").fetchone()[0]
+    assert active == 24 * 3600 * 1000
+
+
+def test_an_entry_that_breaks_the_kind_is_a_rejection_not_an_error(db, accounts, tmp_path):
+    pid = make_project(db, accounts, kind="compare", name="Odd pairs")
+    import_file(db, accounts["lead"], pid, write_jsonl(tmp_path / "p.jsonl", [
+        {"id": f"p{i}", "prompt": f"q{i}", "response_a": "x", "response_b": "y"} for i in range(2)]))
+    queue = WorkQueue(db, accounts["ann1"], pid, prefetch=2)
+    first = queue.claim().current
+    kind = CompareKind(DEFAULT_TAXONOMY, "never", True, accounts["ann1"])
+    sent = [compare_answer(first.id, "odd-1", safety={"left": "x"}),
+            compare_answer(first.id, "ok-2", safety={"left": {"is_safe": True},
+                                                     "right": {"is_safe": True}})]
+    result = process_outbox(queue, sent, kind)
+    assert [r["id"] for r in result.rejected] == ["odd-1"]
+    assert "ok-2" in result.acked
+
+
+def test_a_reveal_names_an_item_of_this_project(db, accounts, queue, tmp_path):
+    other = make_project(db, accounts, name="Elsewhere")
+    import_file(db, accounts["lead"], other, write_jsonl(tmp_path / "o.jsonl", label_rows(1)))
+    with db.read() as cur:
+        foreign = cur.execute("SELECT id FROM items WHERE project_id = ?", [other]).fetchone()[0]
+    mine = queue.claim().current
+    result = process_outbox(queue, [
+        {"id": "r-1", "kind": "reveal", "item_id": foreign, "what": "dim"},
+        {"id": "r-2", "kind": "reveal", "item_id": 987654321, "what": "dim"},
+        {"id": "r-3", "kind": "reveal", "item_id": mine.id, "what": "dim"}], LABEL)
+    assert [r["id"] for r in result.rejected] == ["r-1", "r-2"] and result.acked == ["r-3"]
+    with db.read() as cur:
+        assert cur.execute("SELECT item_id FROM events WHERE kind = 'reveal'").fetchall() == [
+            (mine.id,)]

@@ -441,3 +441,61 @@ def test_eight_threads_with_prefetch_two_never_share_a_claim(db, accounts, tmp_p
             if a < b:
                 shared = given[a] & given[b]
                 assert all(skipped_by.get(i, set()) & {a, b} for i in shared), shared
+
+
+# -- what the work pages' queue accepts for items the person does not hold ---------------------
+
+SAFE = Label(True, (), 0)
+
+
+def test_the_queue_refuses_answers_skips_and_flags_for_items_not_given_to_the_person(
+        db, accounts, tmp_path):
+    """A crafted message (or a stale second tab) names an item: the queue accepts it only
+    as the person's own lapsed claim."""
+    pid = make_project(db, accounts, name="Trust")
+    import_file(db, accounts["lead"], pid, write_jsonl(tmp_path / "t.jsonl", label_rows(6)))
+    ann1, ann2 = WorkQueue(db, accounts["ann1"], pid, prefetch=1), WorkQueue(
+        db, accounts["ann2"], pid, prefetch=1)
+    mine = ann1.claim().current
+    theirs = ann2.claim().current
+    with db.read() as cur:
+        never = cur.execute("SELECT id FROM items WHERE project_id = ? AND id NOT IN (?, ?)"
+                            " ORDER BY id LIMIT 1", [pid, mine.id, theirs.id]).fetchone()[0]
+    before = table_counts(db)
+    for item_id in (theirs.id, never):
+        with pytest.raises(StoreError, match="not given to you"):
+            ann1.submit(item_id, SAFE, client_id=f"forged-{item_id}")
+        with pytest.raises(StoreError, match="not given to you"):
+            ann1.skip(item_id)
+        with pytest.raises(StoreError, match="not given to you"):
+            ann1.flag(item_id, "crafted")
+    assert table_counts(db) == before
+    # Positive control: the item the person holds is saved.
+    ann1.submit(mine.id, SAFE, client_id="real")
+    # Answered once: a second first answer (another tab) and a skip of it are refused.
+    before = table_counts(db)
+    with pytest.raises(StoreError, match="already answered"):
+        ann1.submit(mine.id, Label(False, ("S1",), 2), client_id="second-tab")
+    with pytest.raises(StoreError, match="already answered"):
+        ann1.skip(mine.id)
+    assert table_counts(db) == before
+
+
+def test_a_skipped_item_cannot_be_answered_later_but_a_lapsed_claim_can(db, accounts, tmp_path):
+    pid = make_project(db, accounts, name="Lapsed")
+    import_file(db, accounts["lead"], pid, write_jsonl(tmp_path / "l.jsonl", label_rows(2)))
+    start = utcnow()
+    queue = WorkQueue(db, accounts["ann1"], pid, prefetch=1)
+    skipped = queue.claim(now=start).current
+    held = queue.skip(skipped.id, now=start).current
+    with pytest.raises(StoreError, match="skipped or flagged"):
+        queue.submit(skipped.id, SAFE)
+    # ann1's hold on `held` lapses and ann2, with nothing fresh left, takes it over; ann1's
+    # late answer is still kept (work is never dropped; the item is reported over-served).
+    later = start + timedelta(hours=2)
+    other = WorkQueue(db, accounts["ann2"], pid, prefetch=1)
+    fresh = other.claim(now=later).current
+    assert fresh.id == skipped.id
+    assert other.submit(fresh.id, SAFE, now=later).current.id == held.id
+    queue.submit(held.id, SAFE, now=later)
+    assert work.latest_annotation(db, held.id, accounts["ann1"]) is not None

@@ -339,7 +339,8 @@ function render(st) {
     reveal.replaceChildren(next.what === "dim" ? "Unblur the text " :
       `Reveal ${item.masked_terms} masked word${item.masked_terms > 1 ? "s" : ""} `, el("kbd", "", st.keys.reveal));
   }
-  const lockedWhy = item && ((item.dimmed && !s.unblurred && !s.gateOpen) ? "Unblur the text first (V): the editor holds the full text."
+  const lockedWhy = item && ((item.gated && !s.gateOpen) ? "Show the text first (V): the editor holds the full text."
+    : (item.dimmed && !s.unblurred && !s.gateOpen) ? "Unblur the text first (V): the editor holds the full text."
     : (item.masked_terms && !s.revealed) ? "Reveal the masked words first: the editor holds the full text." : "");
   q(st, "rewrite-box").hidden = !(item && item.has_response);
   q(st, "rewrite").hidden = !!lockedWhy;
@@ -529,6 +530,8 @@ function onKey(st, e) {
     }
     return;                                         // typing: no shortcut fires
   }
+  // A held key repeats: one press is one action (holding S skipped every prefetched item).
+  if (e.repeat) return;
   if (e.ctrlKey || e.metaKey || e.altKey) return;
   // The page body: anything but a control, the sidebar or a dialog (Streamlit focuses its
   // <main> when the page is clicked). A control elsewhere (a check-in or break button, the
