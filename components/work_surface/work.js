@@ -51,6 +51,13 @@ function activeMs(moments, hiddenMs) {        // core/active_time.visible_active
 }
 
 // ---- per-item state -------------------------------------------------------------------
+function untouched(s) {
+  return s.verdict === null && !s.cats.size && s.severity === null && !s.note && s.rewrite === null
+    && !s.reason && !s.gateOpen && !s.unblurred && !s.revealed && s.harm === null
+    && s.help === null && s.overall === null && s.safe.left === null && s.safe.right === null
+    && !s.sideCats.left.size && !s.sideCats.right.size;
+}
+
 function itemState(st, item) {
   let s = st.states.get(item.id);
   if (!s) {
@@ -602,6 +609,14 @@ function update(st, data) {
   }
   persist(st);
   st.items = data.items || [];
+  // The server routes (after a run of severe items a light one comes first; a cap drops
+  // severe ones): when its first item is not the one on screen and nothing has been done on
+  // that one yet, follow the server.
+  const first = available(st)[0];
+  const onScreen = st.currentId === null ? null : st.states.get(st.currentId);
+  if (first && onScreen && first.id !== st.currentId && untouched(onScreen)) {
+    st.currentId = first.id; st.fieldsFor = null;
+  }
   if (data.show_first && data.seq !== st.seq) { st.currentId = data.show_first; st.fieldsFor = null; }
   st.seq = data.seq;
   const known = new Set(st.items.map((it) => it.id));
