@@ -20,10 +20,11 @@ from components.wellness import informed_start
 from components.judgment import Draft, drop_draft, get_draft
 from components.thread import ask_a_lead
 from core import keys
-from core.hint_trust import TrustedHint, trusted_hint
+from core.hint_trust import TrustedHint
 from core.limits import MAX_REASON_CHARS
 from core.masking import project_mask_pattern
-from core.wellness import hint_category_parts
+from core.work_data import hint_words
+from core.work_data import trusted as trusted_hint_of
 from core.queue import DEFAULT_PREFETCH, UNDO_WINDOW_SECONDS
 from core.text import markdown_literal
 from core.wellbeing import policy_from_settings
@@ -402,28 +403,22 @@ class WorkSession:
         self.undo_button()
 
     def trusted(self, item: Item) -> TrustedHint:
-        return trusted_hint(item.hint_severity, item.hint_source, item.hint_confidence,
-                            self.project.settings.get("hint_confidence"),
-                            lambda level: markdown_literal(
-                                self.project.taxonomy.severity_label(level)))
+        return trusted_hint_of(item, self.project.taxonomy,
+                               self.project.settings.get("hint_confidence"))
 
     def hint_gate(self, item: Item, draft: Draft) -> bool:
         """Show any hint above the text; True when the text may be shown now."""
-        parts = []
-        taxonomy = self.project.taxonomy
-        # Category and severity names are the lead's text, a hint category not in the
-        # taxonomy is the file's: all shown literally in the (Markdown) banner.
-        if item.hint_category:
-            parts.append("category hint " + markdown_literal(", ".join(
-                taxonomy.category_label(c) for c in hint_category_parts(item.hint_category))))
-        # Wording and whether to act: core/hint_trust.py (a model hint acts only when sure).
-        hint = self.trusted(item)
-        if hint.words:
-            parts.append(hint.words)
-        gated = (not self.correcting and not draft.text_shown and hint.acted_on is not None
-                 and hint.acted_on >= self.gate_severity)
-        if parts:
-            st.warning(f"Heads-up: {' · '.join(parts)}."
+        # The same hint line as the work component (core/work_data.hint_words: every category
+        # named, the wording and whether to act from core/hint_trust.py); category and
+        # severity names are the lead's or the file's text, shown literally in the (Markdown)
+        # banner.
+        words = hint_words(item, self.project.taxonomy, self.project.settings.get("hint_confidence"),
+                           markdown_literal)
+        acted_on = self.trusted(item).acted_on
+        gated = (not self.correcting and not draft.text_shown and acted_on is not None
+                 and acted_on >= self.gate_severity)
+        if words:
+            st.warning(f"Heads-up: {words}."
                        + (" The text is hidden until you choose to see it; skipping is always fine."
                           if gated else ""), icon=":material/warning:")
         if gated:

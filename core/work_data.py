@@ -9,6 +9,7 @@ reveal key (each reveal is recorded as an event when the person uses it).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from core.hidden_text import CLOSE, OPEN, mark_hidden
@@ -62,23 +63,28 @@ def hidden_notice(texts: list[tuple[str, str]], as_rendered: bool) -> str:
     return describe_hidden(texts, as_rendered)[1]
 
 
-def trusted(item: Any, taxonomy: Taxonomy, threshold: float | None) -> TrustedHint:
+def trusted(item: Any, taxonomy: Taxonomy, threshold: float | None,
+            literal: Callable[[str], str] = str) -> TrustedHint:
     """The item's severity hint as the page may act on it (core/hint_trust.py: a model hint
-    hides or blurs only when sure enough) and its words."""
+    hides or blurs only when sure enough) and its words; `literal` makes the taxonomy's
+    names safe for where they are shown (Markdown on the classic page)."""
     return trusted_hint(item.hint_severity, item.hint_source,
                         getattr(item, "hint_confidence", None), threshold,
-                        taxonomy.severity_label)
+                        lambda level: literal(taxonomy.severity_label(level)))
 
 
-def hint_words(item: Any, taxonomy: Taxonomy, threshold: float | None = None) -> str:
+def hint_words(item: Any, taxonomy: Taxonomy, threshold: float | None = None,
+               literal: Callable[[str], str] = str) -> str:
     """The hint line, "" when there is nothing worth saying: a hint of 0 gets no banner
     (a banner on every item teaches people to ignore banners); a keyword hint says it is a
-    keyword estimate, a model hint how sure it is; every category the hint names."""
+    keyword estimate, a model hint how sure it is; every category the hint names. The
+    category and severity names (the lead's or the file's text) pass through `literal`."""
     parts = []
     categories = hint_category_parts(item.hint_category)
     if categories:
-        parts.append("category hint " + ", ".join(taxonomy.category_label(c) for c in categories))
-    words = trusted(item, taxonomy, threshold).words
+        parts.append("category hint "
+                     + literal(", ".join(taxonomy.category_label(c) for c in categories)))
+    words = trusted(item, taxonomy, threshold, literal).words
     if words:
         parts.append(words)
     return " · ".join(parts)
