@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test bench bench-browser chromium nginx clean
+.PHONY: run test bench bench-browser chromium nginx postgresql clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,13 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
 		echo "Installing Debian's chromium for the browser tests"; \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+# The tests run every store test on PostgreSQL too: Debian's server binaries, started by the
+# tests themselves as a throwaway cluster in a temporary folder (deploy/local_postgres.py).
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+		echo "Installing Debian's postgresql for the tests on the second store"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq postgresql >/dev/null; }
 
 # Where `make run` listens: this machine only, unless told otherwise, e.g.
 # `make run ADDRESS=0.0.0.0` for a team network (put deploy/nginx.conf in front of it).
@@ -48,7 +55,7 @@ run: $(VENV)/.installed
 	$(PY) cli.py init
 	$(VENV)/bin/streamlit run serve.py --server.address $(ADDRESS) --server.port $(PORT)
 
-test: $(VENV)/.installed-dev chromium $(NGINX)
+test: $(VENV)/.installed-dev chromium postgresql $(NGINX)
 	$(PY) -m pytest
 
 bench: $(VENV)/.installed-dev

@@ -7,9 +7,13 @@ from pathlib import Path
 DEFAULT_DB_PATH = "data/safelabel.duckdb"
 
 
-def db_path() -> Path:
-    """Where the DuckDB file lives (`SAFELABEL_DB`, default `data/safelabel.duckdb`)."""
-    return Path(os.environ.get("SAFELABEL_DB", DEFAULT_DB_PATH))
+def db_path() -> Path | str:
+    """Where the store lives (`SAFELABEL_DB`): a DuckDB file (default
+    `data/safelabel.duckdb`) or a `postgresql://` URL, kept as text."""
+    target = os.environ.get("SAFELABEL_DB", str(DEFAULT_DB_PATH))
+    if target.startswith(("postgresql://", "postgres://")):
+        return target
+    return Path(target)
 
 
 def demo_enabled() -> bool:

@@ -42,6 +42,8 @@ def utcnow() -> datetime:
 class Database:
     """A DuckDB file opened read-write by this process."""
 
+    backend = "duckdb"
+
     def __init__(self, path: str | Path, connection: duckdb.DuckDBPyConnection) -> None:
         self.path = str(path)
         self._root = connection
@@ -97,6 +99,9 @@ class Database:
             attempt += 1
             time.sleep(0.005 * attempt)
 
+    def migration_lock(self, cursor: duckdb.DuckDBPyConnection) -> None:
+        """Nothing to do: this process is the file's only writer."""
+
     def close(self) -> None:
         self._root.close()
         if self.path != ":memory:":
@@ -123,8 +128,13 @@ def _prepare_spill_directory(spill: Path) -> None:
 
 
 def open_database(path: str | Path) -> Database:
-    """Open (creating if needed) the DuckDB file at `path` and bring its schema up to date."""
+    """Open the store `path` names and bring its schema up to date: a `postgresql://` URL
+    (store/postgres.py), or else a DuckDB file, created if needed."""
+    from store.postgres import is_postgres_url, open_postgres
     from store.schema import migrate
+
+    if is_postgres_url(path):
+        return open_postgres(str(path))  # type: ignore[return-value]
 
     path = Path(path)
     in_memory = str(path) == ":memory:"

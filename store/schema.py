@@ -450,6 +450,7 @@ def migrate(db: Database) -> list[int]:
     for version, description, sql in MIGRATIONS:
         def apply(cursor: duckdb.DuckDBPyConnection, version=version, description=description,
                   sql=sql) -> bool:
+            db.migration_lock(cursor)
             _ensure_version_table(cursor)
             done = cursor.execute(
                 "SELECT count(*) FROM schema_version WHERE version = ?", [version]

@@ -31,9 +31,52 @@ def informed_start_on_when_marked(request, monkeypatch):
         monkeypatch.setenv("SAFELABEL_INFORMED_START", "1")
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> Database:
-    database = open_database(tmp_path / "safelabel.duckdb")
+def _stores() -> list[str]:
+    """The stores every `db` test runs on: DuckDB always, PostgreSQL when it is installed
+    (`make test` installs it). SAFELABEL_TEST_STORES=duckdb narrows a local run."""
+    from deploy import local_postgres
+
+    wanted = os.environ.get("SAFELABEL_TEST_STORES", "duckdb,postgresql").split(",")
+    if "postgresql" in wanted and not local_postgres.available():
+        wanted.remove("postgresql")
+    return [s for s in ("duckdb", "postgresql") if s in wanted]
+
+
+STORES = _stores()
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> str:
+    """A throwaway PostgreSQL cluster for the whole run; returns its database URL. Its folder
+    is outside pytest's (that one is private to root; the server runs as `postgres`)."""
+    import shutil
+    import tempfile
+
+    from deploy import local_postgres
+    from tests.pg import free_port
+
+    folder = tempfile.mkdtemp(prefix="safelabel-pg-")
+    url = local_postgres.start(folder, free_port(), fast=True)
+    yield url
+    local_postgres.stop(folder)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def store_target(request, tmp_path: Path, name: str) -> str:
+    """Where a test's store lives: a DuckDB file in its temp dir, or a fresh schema of the
+    run's PostgreSQL database (dropped when the test ends)."""
+    if request.param == "duckdb":
+        return str(tmp_path / name)
+    from tests.pg import fresh_schema_url
+    pg_url = request.getfixturevalue("pg_server")
+    target, drop = fresh_schema_url(pg_url)
+    request.addfinalizer(drop)
+    return target
+
+
+@pytest.fixture(params=STORES)
+def db(request, tmp_path: Path) -> Database:
+    database = open_database(store_target(request, tmp_path, "safelabel.duckdb"))
     yield database
     database.close()
 
@@ -53,7 +96,7 @@ def table_counts(db: Database) -> dict[str, int]:
     """Row count of every table: equal before and after means nothing was written."""
     with db.read() as cur:
         tables = [r[0] for r in cur.execute(
-            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() "
             "AND table_type = 'BASE TABLE'").fetchall()]
         return {t: cur.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
 
@@ -66,11 +109,11 @@ def make_project(db: Database, accounts: dict[str, int], kind: str = "label", ov
 
 # AppTest runs the app in this process: point it at a fresh file and close the handles the
 # app opened (they live in components.db's registry, which clearing Streamlit's caches keeps).
-@pytest.fixture
-def app_env(tmp_path, monkeypatch):
+@pytest.fixture(params=STORES)
+def app_env(request, tmp_path, monkeypatch):
     from components.db import close_all
 
-    db_path = tmp_path / "app.duckdb"
+    db_path = store_target(request, tmp_path, "app.duckdb")
     monkeypatch.setenv("SAFELABEL_DB", str(db_path))
     monkeypatch.setenv("SAFELABEL_DEMO", "0")
     monkeypatch.setenv("SAFELABEL_SETUP_TOKEN", SETUP_TOKEN)

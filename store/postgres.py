@@ -1,0 +1,243 @@
+"""PostgreSQL as the store: the same `Database` interface as the DuckDB file, for several app
+processes on one server.
+
+Every store function stays the same: it gets a cursor whose `execute` takes the store's
+DuckDB-dialect SQL and runs its PostgreSQL translation (store/pg_dialect.py). Writes run at
+SERIALIZABLE isolation and are retried on a serialization failure, so every write function
+keeps the meaning it has on DuckDB, where one lock serialises them: concurrent writers
+(threads, or app processes on other machines) never see a state a serial order could not
+produce. The claim queries use `FOR UPDATE SKIP LOCKED` (see store/work.py), so people racing
+for the next item mostly take different rows instead of failing and retrying.
+"""
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from decimal import Decimal
+from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg import errors
+from psycopg._oids import INVALID_OID, TEXT_ARRAY_OID
+from psycopg.adapt import Loader, PyFormat
+from psycopg.types.array import ListDumper
+from psycopg_pool import ConnectionPool
+
+from store.db import DatabaseLockedError, StoreError
+from store.pg_dialect import COMPAT_FUNCTIONS, bind, translate
+
+T = TypeVar("T")
+
+# A serialization failure is the normal price of SERIALIZABLE under contention: try again,
+# with a growing random pause so racing writers spread out.
+MAX_ATTEMPTS = 60
+POOL_SIZE = 16
+
+
+def is_postgres_url(target: object) -> bool:
+    return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
+
+
+def redacted(url: str) -> str:
+    """The URL without its password, fit for logs and the page."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+class _TextJson(Loader):
+    """JSON columns come back as text, as DuckDB returns them (the store parses them)."""
+
+    def load(self, data: Any) -> str:
+        return bytes(data).decode()
+
+
+class _Number(Loader):
+    """NUMERIC (PostgreSQL's sum of BIGINT, avg of anything) -> int when whole, else float,
+    as DuckDB returns them; a Decimal would leak into JSON and arithmetic."""
+
+    def load(self, data: Any) -> int | float:
+        value = Decimal(bytes(data).decode())
+        return int(value) if value == value.to_integral_value() else float(value)
+
+
+class _TextListDumper(ListDumper):
+    """A list of str is a TEXT[] (psycopg leaves it untyped, and `unnest(?)` of an untyped
+    array is ambiguous in PostgreSQL; DuckDB knows it as VARCHAR[])."""
+
+    def upgrade(self, obj: list[Any], format: PyFormat) -> ListDumper:
+        dumper = super().upgrade(obj, format)
+        if dumper.oid == INVALID_OID and any(isinstance(x, str) for x in obj):
+            dumper.oid = TEXT_ARRAY_OID
+        return dumper
+
+
+def _configure(conn: psycopg.Connection) -> None:
+    conn.autocommit = True
+    conn.adapters.register_dumper(list, _TextListDumper)
+    for name in ("json", "jsonb"):
+        conn.adapters.register_loader(name, _TextJson)
+    conn.adapters.register_loader("numeric", _Number)
+    conn.execute("SET TIME ZONE 'UTC'")
+
+
+class PgCursor:
+    """A psycopg cursor that speaks the store's (DuckDB) SQL."""
+
+    def __init__(self, conn: psycopg.Connection) -> None:
+        self.connection = conn
+        self._cur = conn.cursor()
+        self._temp_tables = False
+
+    def execute(self, sql: str, params: Sequence[Any] | dict | None = None) -> PgCursor:
+        bound = bind(params) or {}
+        for statement in translate(sql):
+            if statement.startswith("CREATE TEMPORARY"):
+                self._temp_tables = True
+            self._cur.execute(statement, bound)
+        return self
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> PgCursor:
+        (statement,) = translate(sql)
+        self._cur.executemany(statement, [bind(row) for row in rows])
+        return self
+
+    def _changed_rows(self) -> list[tuple]:
+        """DuckDB answers INSERT/UPDATE/DELETE with one row: the number of rows changed."""
+        return [(max(self._cur.rowcount, 0),)]
+
+    def fetchone(self) -> tuple | None:
+        if self._cur.description is None:
+            return self._changed_rows()[0]
+        return self._cur.fetchone()
+
+    def fetchall(self) -> list[tuple]:
+        if self._cur.description is None:
+            return self._changed_rows()
+        return self._cur.fetchall()
+
+    def fetchmany(self, size: int = 1) -> list[tuple]:
+        return self._cur.fetchmany(size)
+
+    @property
+    def description(self) -> list[tuple] | None:
+        if self._cur.description is None:
+            return None
+        return [(c.name, c.type_code) for c in self._cur.description]
+
+    def df(self):
+        import pandas as pd
+
+        rows = self._cur.fetchall()
+        return pd.DataFrame(rows, columns=[c.name for c in self._cur.description or []])
+
+    def close(self) -> None:
+        self._cur.close()
+        if self._temp_tables:
+            # A DuckDB cursor's temp tables end with it; a pooled connection's would not.
+            self.connection.execute("DISCARD TEMP")
+
+
+class _NoCache(dict):
+    """Another process may change accounts or settings at any time: nothing is cached."""
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        pass
+
+
+class PostgresDatabase:
+    """A PostgreSQL database shared by any number of app processes."""
+
+    backend = "postgresql"
+
+    def __init__(self, url: str, pool: ConnectionPool) -> None:
+        self.url = url
+        self.path = redacted(url)
+        self._pool = pool
+        self.access_generation = 0
+        self.access_cache: dict = _NoCache()
+        self._local = threading.local()
+
+    def access_changed(self) -> None:
+        self.access_generation += 1
+
+    @contextmanager
+    def read(self) -> Iterator[PgCursor]:
+        with self._pool.connection() as conn:
+            cursor = PgCursor(conn)
+            try:
+                yield cursor
+            finally:
+                cursor.close()
+
+    @contextmanager
+    def session(self) -> Iterator[PgCursor]:
+        """One connection held for a while (temp tables live on it)."""
+        with self.read() as cursor:
+            yield cursor
+
+    def write(self, work: Callable[[PgCursor], T], retries: int = MAX_ATTEMPTS,
+              cursor: PgCursor | None = None) -> T:
+        """Run `work(cursor)` in one SERIALIZABLE transaction, retried on conflict."""
+        attempt = 0
+        while True:
+            try:
+                if cursor is not None:
+                    return self._attempt(work, cursor)
+                with self.read() as own:
+                    return self._attempt(work, own)
+            except (errors.SerializationFailure, errors.DeadlockDetected):
+                attempt += 1
+                if attempt >= max(retries, MAX_ATTEMPTS):
+                    raise
+            time.sleep(random.uniform(0, 0.004 * min(attempt, 25)))
+
+    @staticmethod
+    def _attempt(work: Callable[[PgCursor], T], cursor: PgCursor) -> T:
+        raw = cursor.connection
+        raw.execute("BEGIN ISOLATION LEVEL SERIALIZABLE")
+        try:
+            result = work(cursor)
+        except BaseException:
+            raw.execute("ROLLBACK")
+            raise
+        raw.execute("COMMIT")
+        return result
+
+    def migration_lock(self, cursor: PgCursor) -> None:
+        """Processes starting together migrate one after another."""
+        cursor.connection.execute("SELECT pg_advisory_xact_lock(72110514)")
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+def open_postgres(url: str, pool_size: int = POOL_SIZE) -> PostgresDatabase:
+    """Connect to the PostgreSQL database at `url` and bring its schema up to date."""
+    from store.schema import migrate
+
+    try:
+        probe = psycopg.connect(url, connect_timeout=10)
+    except psycopg.OperationalError as exc:
+        raise DatabaseLockedError(
+            f"cannot reach PostgreSQL at {redacted(url)}: {str(exc).strip().splitlines()[0]}"
+        ) from None
+    probe.close()
+    pool = ConnectionPool(url, min_size=1, max_size=pool_size, configure=_configure,
+                          open=True, timeout=60, name="safelabel")
+    db = PostgresDatabase(url, pool)
+    with db.read() as cursor:
+        conn = cursor.connection
+        conn.execute("SELECT pg_advisory_lock(72110514)")
+        try:
+            conn.execute(COMPAT_FUNCTIONS)
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(72110514)")
+    migrate(db)
+    return db
