@@ -25,6 +25,14 @@ CREATE OR REPLACE FUNCTION array_distinct(xs anyarray) RETURNS anyarray
     LANGUAGE SQL IMMUTABLE AS $$
     SELECT coalesce((SELECT array_agg(DISTINCT x) FROM unnest(xs) AS t(x)
                      WHERE x IS NOT NULL), xs[1:0]) $$;
+CREATE OR REPLACE FUNCTION length(xs anyarray) RETURNS INTEGER
+    LANGUAGE SQL IMMUTABLE AS $$ SELECT cardinality(xs) $$;
+CREATE OR REPLACE FUNCTION regexp_split(s TEXT, pattern TEXT) RETURNS TEXT[]
+    LANGUAGE SQL IMMUTABLE AS $$ SELECT regexp_split_to_array(s, pattern) $$;
+CREATE OR REPLACE FUNCTION regexp_extract(s TEXT, pattern TEXT, grp INTEGER) RETURNS TEXT
+    LANGUAGE SQL IMMUTABLE AS $$
+    SELECT CASE WHEN s IS NULL THEN NULL
+                ELSE coalesce((regexp_match(s, '(' || pattern || ')'))[grp + 1], '') END $$;
 CREATE OR REPLACE FUNCTION array_sort(xs anyarray) RETURNS anyarray
     LANGUAGE SQL IMMUTABLE AS $$
     SELECT coalesce((SELECT array_agg(x ORDER BY x) FROM unnest(xs) AS t(x)), xs[1:0]) $$;
@@ -97,18 +105,18 @@ def _arg_extreme(node: exp.Expression) -> exp.Expression:
 
 
 def _lambdas(node: exp.Expression) -> exp.Expression:
-    """`list_transform(xs, lambda x: f(x))` -> `ARRAY(SELECT f(x) FROM unnest(xs) ...)` in
-    the list's order; `list_filter` likewise with a WHERE."""
-    if isinstance(node, exp.Transform):
-        lam = node.expression
-        var = lam.expressions[0].name
-        source = exp.Unnest(expressions=[node.this.copy()], alias=exp.TableAlias(
-            this=exp.to_identifier("_l"), columns=[exp.to_identifier(var),
-                                                  exp.to_identifier("_ord")]))
-        source.set("offset", None)
-        select = exp.select(lam.this.copy()).from_(source).order_by("_ord")
-        return exp.Array(expressions=[select])
-    return node
+    """`list_transform(xs, lambda x: f(x))` -> `ARRAY(SELECT f(x) FROM unnest(xs) WITH
+    ORDINALITY ... ORDER BY ordinality)`: PostgreSQL has no lambdas; the list's order is kept.
+    (sqlglot already turns `list_filter` into such a subquery.)"""
+    if not isinstance(node, exp.Transform):
+        return node
+    lam = node.expression
+    var = lam.expressions[0].name
+    body = lam.this.sql(dialect="postgres")
+    source = node.this.sql(dialect="postgres")
+    return sqlglot.parse_one(
+        f"ARRAY(SELECT {body} FROM unnest({source}) WITH ORDINALITY AS _l({var}, _o)"
+        " ORDER BY _o)", read="postgres")
 
 
 _NAMED = re.compile(r"%\((\d+)\)s")
@@ -132,7 +140,7 @@ def translate(sql: str) -> tuple[str, ...]:
     for tree in trees:
         if tree is None:
             continue
-        tree = tree.transform(_group_by_all).transform(_arg_extreme)
+        tree = tree.transform(_group_by_all).transform(_arg_extreme).transform(_lambdas)
         if isinstance(tree, exp.Create) and tree.args.get("replace") and tree.kind == "TABLE":
             # PostgreSQL has no CREATE OR REPLACE TABLE: drop, then create.
             tree.set("replace", False)
