@@ -33,6 +33,11 @@ CREATE OR REPLACE FUNCTION regexp_extract(s TEXT, pattern TEXT, grp INTEGER) RET
     LANGUAGE SQL IMMUTABLE AS $$
     SELECT CASE WHEN s IS NULL THEN NULL
                 ELSE coalesce((regexp_match(s, '(' || pattern || ')'))[grp + 1], '') END $$;
+CREATE OR REPLACE FUNCTION sl_regexp_extract_all(s TEXT, pattern TEXT, flags TEXT)
+    RETURNS TEXT[] LANGUAGE SQL IMMUTABLE AS $$
+    SELECT CASE WHEN s IS NULL THEN NULL ELSE coalesce(
+        (SELECT array_agg(m[1]) FROM regexp_matches(s, '(' || pattern || ')', flags) AS m),
+        '{}'::TEXT[]) END $$;
 CREATE OR REPLACE FUNCTION array_sort(xs anyarray) RETURNS anyarray
     LANGUAGE SQL IMMUTABLE AS $$
     SELECT coalesce((SELECT array_agg(x ORDER BY x) FROM unnest(xs) AS t(x)), xs[1:0]) $$;
@@ -119,6 +124,28 @@ def _lambdas(node: exp.Expression) -> exp.Expression:
         " ORDER BY _o)", read="postgres")
 
 
+def _re2_pattern(pattern: str) -> tuple[str, str]:
+    """A DuckDB (RE2) pattern -> a PostgreSQL (ARE) one and its flags: `(?i)` becomes the
+    `i` flag and the word boundary `\\b` becomes ARE's `\\y`; the rest of what the store's
+    patterns use (classes, `(?:...)`, escapes in brackets) means the same in both."""
+    flags = "g"
+    if pattern.startswith("(?i)"):
+        pattern, flags = pattern[4:], "gi"
+    return re.sub(r"(?<!\\)((?:\\\\)*)\\b", r"\1\\y", pattern), flags
+
+
+def _regexp_extract_all(node: exp.Expression) -> exp.Expression:
+    """`regexp_extract_all(s, 'literal pattern')` -> every match, as DuckDB gives them."""
+    if not isinstance(node, exp.RegexpExtractAll):
+        return node
+    pattern = node.expression
+    if not isinstance(pattern, exp.Literal) or not pattern.is_string:
+        return node
+    converted, flags = _re2_pattern(pattern.this)
+    return exp.Anonymous(this="sl_regexp_extract_all", expressions=[
+        node.this.copy(), exp.Literal.string(converted), exp.Literal.string(flags)])
+
+
 _NAMED = re.compile(r"%\((\d+)\)s")
 
 
@@ -141,6 +168,7 @@ def translate(sql: str) -> tuple[str, ...]:
         if tree is None:
             continue
         tree = tree.transform(_group_by_all).transform(_arg_extreme).transform(_lambdas)
+        tree = tree.transform(_regexp_extract_all)
         if isinstance(tree, exp.Create) and tree.args.get("replace") and tree.kind == "TABLE":
             # PostgreSQL has no CREATE OR REPLACE TABLE: drop, then create.
             tree.set("replace", False)
