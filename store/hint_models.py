@@ -104,9 +104,8 @@ def _training_rows(cur: duckdb.DuckDBPyConnection, project_id: int,
                    flatten(list(coalesce(categories, []))) AS named, count(*) AS people
             FROM latest WHERE newest = 1 AND severity IS NOT NULL GROUP BY item_id),
         adjudicated AS (
-            SELECT item_id, arg_max(severity, id) AS severity,
-                   arg_max(categories, id) AS categories
-            FROM adjudications WHERE project_id = ? GROUP BY item_id),
+            SELECT item_id, severity, categories FROM adjudications WHERE project_id = ?
+            QUALIFY row_number() OVER (PARTITION BY item_id ORDER BY id DESC) = 1),
         gold AS (   -- each gold item's current expected answer (a removal ends it)
             SELECT item_id, severity, categories FROM (
                 SELECT item_id, severity, categories, removed_at FROM gold_answers
