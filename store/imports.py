@@ -39,9 +39,10 @@ from core.gold import GOLD_COLUMNS
 from core.severity_hint import hint_from_score_sql, project_score_sql
 from store.db import Database, StoreError, utcnow
 from store.events import log_event
-from store.gold_import import add_gold, check_gold, stage_gold
+from store.gold_import import GOLD_ROWS, add_gold, check_gold, stage_gold
 from store.projects import Project
 from store.projects import _get as _get_project
+from store.staging import staging_cursor, write_staged
 from store.users import require_role
 
 Progress = Callable[[float, str], None]
@@ -240,7 +241,8 @@ def read_preview(db: Database, path: str | Path, fmt: str | None = None, limit: 
     try:
         fmt = fmt or detect_format(file_name)
         _check_file(path, fmt)
-        with db.read() as cur, tempfile.TemporaryDirectory(prefix="safelabel-preview-") as scratch:
+        with tempfile.TemporaryDirectory(prefix="safelabel-preview-") as scratch, \
+                staging_cursor(db, scratch) as cur:
             _check_parquet(cur, path, fmt, first_rows=limit)
             _check_json(cur, path, fmt)
 
@@ -646,6 +648,9 @@ def _import(db: Database, actor_id: int | None, project_id: int, path: str, fmt:
 
     with db.read() as cur:
         project = import_target(cur, actor_id, project_id)
+    # The file is read and checked in DuckDB: the store's own, or a scratch one beside a
+    # PostgreSQL store (store/staging.py); only the write below runs on the store.
+    with staging_cursor(db, scratch) as cur:
         _check_parquet(cur, path, fmt)
         _check_json(cur, path, fmt)
 
@@ -698,6 +703,7 @@ def _import(db: Database, actor_id: int | None, project_id: int, path: str, fmt:
             _write_rejects(cur, target, raw_columns)
             written = str(target)
         report(0.6, "adding new items")
+        _prepare_new_rows(cur, project.settings)
 
         def insert(wcur: duckdb.DuckDBPyConnection) -> ImportResult:
             import_row = wcur.execute(
@@ -709,19 +715,13 @@ def _import(db: Database, actor_id: int | None, project_id: int, path: str, fmt:
             import_id = int(import_row[0])
             overlap = wcur.execute("SELECT overlap FROM projects WHERE id = ?",
                                    [project_id]).fetchone()[0]
-            # The offline severity hint, for rows whose file gave none.
-            score = project_score_sql(project.settings)
             added = wcur.execute(
                 "INSERT INTO items (project_id, external_id, prompt, response, response_a,"
                 " response_b, messages, metadata, hint_category, hint_severity, hint_source,"
                 " import_id, open_slots) "
                 "SELECT ?, s.external_id, s.prompt, s.response, s.response_a, s.response_b,"
-                " s.messages, s.metadata, s.hint_category,"
-                f" coalesce(s.hint_severity, {hint_from_score_sql('s._score')}),"
-                " CASE WHEN s.hint_severity IS NULL THEN 'scorer' ELSE 'import' END, ?, ? "
-                f"FROM (SELECT *, CASE WHEN hint_severity IS NULL THEN {score} END AS _score"
-                "      FROM staged WHERE _row NOT IN (SELECT _row FROM problems)"
-                "      QUALIFY row_number() OVER (PARTITION BY external_id ORDER BY _row) = 1) s "
+                " s.messages, s.metadata, s.hint_category, s.hint_severity, s.hint_source, ?, ? "
+                "FROM new_rows s "
                 "WHERE NOT EXISTS (SELECT 1 FROM items i WHERE i.project_id = ?"
                 "                  AND i.external_id = s.external_id) "
                 "ORDER BY s._row",
@@ -738,7 +738,8 @@ def _import(db: Database, actor_id: int | None, project_id: int, path: str, fmt:
                                 listed, int(total), written)
 
         try:
-            result = db.write(insert, cursor=cur)
+            result = write_staged(db, cur, insert,
+                                  ["new_rows", *([GOLD_ROWS] if has_gold else [])])
         except BaseException as exc:
             if written:
                 Path(written).unlink(missing_ok=True)  # nothing imported: no rows set aside
@@ -749,6 +750,20 @@ def _import(db: Database, actor_id: int | None, project_id: int, path: str, fmt:
             db.access_changed()      # the queue caches each project's gold items
     report(1.0, f"added {result.items_added} items")
     return result
+
+
+def _prepare_new_rows(cur: duckdb.DuckDBPyConnection, settings: dict) -> None:
+    """The view `new_rows`: the rows to add (no problems, the first of each external id in
+    the file), each with its severity hint: the file's, or else the offline score's."""
+    score = project_score_sql(settings)
+    cur.execute(
+        "CREATE TEMP VIEW new_rows AS SELECT _row, external_id, prompt, response, response_a,"
+        " response_b, messages, metadata, hint_category,"
+        f" coalesce(hint_severity, {hint_from_score_sql('_score')}) AS hint_severity,"
+        " CASE WHEN hint_severity IS NULL THEN 'scorer' ELSE 'import' END AS hint_source "
+        f"FROM (SELECT *, CASE WHEN hint_severity IS NULL THEN {score} END AS _score"
+        "      FROM staged WHERE _row NOT IN (SELECT _row FROM problems)"
+        "      QUALIFY row_number() OVER (PARTITION BY external_id ORDER BY _row) = 1)")
 
 
 def _count(n: int, what: str) -> str:

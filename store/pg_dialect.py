@@ -14,7 +14,7 @@ import re
 from functools import lru_cache
 
 import sqlglot
-from sqlglot import exp
+from sqlglot import exp, transforms
 
 # DuckDB functions the store uses that PostgreSQL lacks, as plain SQL functions. Each keeps
 # DuckDB's meaning (NULL handling, 1-based lists), so a query means the same on both stores.
@@ -28,6 +28,10 @@ CREATE OR REPLACE FUNCTION array_distinct(xs anyarray) RETURNS anyarray
 CREATE OR REPLACE FUNCTION array_sort(xs anyarray) RETURNS anyarray
     LANGUAGE SQL IMMUTABLE AS $$
     SELECT coalesce((SELECT array_agg(x ORDER BY x) FROM unnest(xs) AS t(x)), xs[1:0]) $$;
+-- DuckDB's any_value: the first non-NULL value (PostgreSQL has one from version 16 only).
+CREATE OR REPLACE FUNCTION any_value_step(kept anyelement, value anyelement) RETURNS anyelement
+    LANGUAGE SQL IMMUTABLE AS $$ SELECT coalesce(kept, value) $$;
+CREATE OR REPLACE AGGREGATE any_value(anyelement) (SFUNC = any_value_step, STYPE = anyelement);
 """
 
 
@@ -111,7 +115,38 @@ def _lambdas(node: exp.Expression) -> exp.Expression:
     return node
 
 
-_NAMED = re.compile(r"%\((\d+)\)s")
+def _qualify(node: exp.Expression) -> exp.Expression:
+    """`QUALIFY` -> a filtered subquery (sqlglot's rewrite), whose outer select list is just
+    `*` when the query selects `*` or `t.*` (sqlglot would name the other columns again,
+    which PostgreSQL finds ambiguous)."""
+    if not (isinstance(node, exp.Select) and node.args.get("qualify")):
+        return node
+    star = node.is_star
+    node = transforms.eliminate_qualify(node)
+    if star:
+        node.set("expressions", [exp.Star()])
+    return node
+
+
+def _typed_null_check(node: exp.Expression) -> exp.Expression:
+    """`? IS NULL` -> `CAST(? AS TEXT) IS NULL`: PostgreSQL cannot type a parameter used only
+    there (a None, or a string); any value's text form is NULL exactly when the value is."""
+    if (isinstance(node, exp.Is) and isinstance(node.this, exp.Placeholder)
+            and isinstance(node.expression, exp.Null)):
+        node.set("this", exp.cast(node.this.copy(), "text"))
+    return node
+
+
+def _alias_derived_tables(tree: exp.Expression) -> exp.Expression:
+    """A subquery in FROM or JOIN without an alias (DuckDB allows it; PostgreSQL before 16
+    does not) gets one of its own."""
+    for number, subquery in enumerate(list(tree.find_all(exp.Subquery))):
+        if not subquery.alias and isinstance(subquery.parent, (exp.From, exp.Join)):
+            subquery.set("alias", exp.TableAlias(this=exp.to_identifier(f"_d{number}")))
+    return tree
+
+
+_NAMED = re.compile(r"%\((\w+)\)s")
 
 
 def _psycopg_form(sql: str) -> str:
@@ -133,6 +168,7 @@ def translate(sql: str) -> tuple[str, ...]:
         if tree is None:
             continue
         tree = tree.transform(_group_by_all).transform(_arg_extreme)
+        tree = _alias_derived_tables(tree.transform(_qualify).transform(_typed_null_check))
         if isinstance(tree, exp.Create) and tree.args.get("replace") and tree.kind == "TABLE":
             # PostgreSQL has no CREATE OR REPLACE TABLE: drop, then create.
             tree.set("replace", False)
