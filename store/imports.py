@@ -36,13 +36,14 @@ from core.formats import (FIELDS, MAX_ROW_BYTES, MAX_TEXT_BYTES, TEXT_FIELDS, Fo
                           check_utf8, csv_header, detect_format, first_long_line, hh_text,
                           is_hh_layout, json_array_problem, jsonl_records, size_text, source_preferred_side, split_hh)
 from core.gold import GOLD_COLUMNS
-from core.severity_hint import hint_from_score_sql, project_score_sql
+from core.severity_hint import hint_from_score_sql, item_text_sql, project_score_sql
 from store.db import Database, StoreError, utcnow
 from store.events import log_event
 from store.gold_import import GOLD_ROWS, add_gold, check_gold, stage_gold
 from store.projects import Project
 from store.projects import _get as _get_project
-from store.staging import staging_cursor, write_staged
+from store.staging import (UnstorableValue, refuses_nul, staging_cursor, through_duckdb,
+                           write_staged)
 from store.users import require_role
 
 Progress = Callable[[float, str], None]
@@ -681,7 +682,7 @@ def _import(db: Database, actor_id: int | None, project_id: int, path: str, fmt:
                 cur.execute("CREATE TEMP VIEW input_rows AS SELECT * FROM raw_rows")
             fields = _resolve_mapping(mapping, column_types, project.kind, controls)
             _stage(cur, fields, column_types, hh)
-            _validate(cur, fields, project.kind, hh)
+            _validate(cur, fields, project.kind, hh, refuses_nul(db))
             has_gold = stage_gold(cur, column_types)
             if has_gold:
                 check_gold(cur, project.kind, project.taxonomy)
@@ -745,6 +746,8 @@ def _import(db: Database, actor_id: int | None, project_id: int, path: str, fmt:
                 Path(written).unlink(missing_ok=True)  # nothing imported: no rows set aside
             if isinstance(exc, duckdb.OutOfMemoryException):
                 raise _memory_problem(fmt) from None
+            if isinstance(exc, UnstorableValue):
+                raise ImportProblem(f"{exc}. Nothing was imported.") from None
             raise
         if has_gold:
             db.access_changed()      # the queue caches each project's gold items
@@ -949,9 +952,10 @@ def _stage(cur: duckdb.DuckDBPyConnection, fields: dict[str, str],
 
 
 def _validate(cur: duckdb.DuckDBPyConnection, fields: dict[str, str], kind: str,
-              hh: bool = False) -> None:
+              hh: bool = False, refuse_nul: bool = False) -> None:
     """Add every problem of every staged row to `problems` (rows there already, unreadable
-    or unsplittable, are not checked again)."""
+    or unsplittable, are not checked again). `refuse_nul`: the store cannot hold the NUL
+    character in text (PostgreSQL, see store/staging.refuses_nul)."""
     cur.execute("CREATE TEMP TABLE checked_out AS SELECT DISTINCT _row FROM problems")
 
     def add(field_name: str | None, problem: str, condition: str) -> None:
@@ -984,6 +988,12 @@ def _validate(cur: duckdb.DuckDBPyConnection, fields: dict[str, str], kind: str,
         if field_name in fields:
             add(field_name, too_long, f"strlen({field_name}) > {MAX_TEXT_BYTES}")
     add("messages", too_long, f"strlen(CAST(messages AS VARCHAR)) > {MAX_TEXT_BYTES}")
+    if refuse_nul:
+        # Inside JSON (messages, metadata) the character is written escaped: stored as is.
+        for field_name in ("id", *TEXT_FIELDS):
+            if field_name in fields:
+                add(field_name, "holds the NUL character (\\u0000), which the PostgreSQL store "
+                    "cannot keep in text", f"contains({field_name}, chr(0))")
     # Columns kept as metadata are stored with the item too: the same cap, over them together.
     add(None, f"the columns kept as metadata hold more than {MAX_TEXT_BYTES // (1024 * 1024)} "
               "MB together", f"strlen(CAST(metadata AS VARCHAR)) > {MAX_TEXT_BYTES}")
@@ -1004,16 +1014,21 @@ def _validate(cur: duckdb.DuckDBPyConnection, fields: dict[str, str], kind: str,
             " ORDER BY s._row", [fields["id"]])
 
 
-def _rescore(cur: duckdb.DuckDBPyConnection, project_id: int, settings: dict,
+def _rescore(db: Database, cur: duckdb.DuckDBPyConnection, project_id: int, settings: dict,
              only_unscored: bool) -> int:
-    score = project_score_sql(settings)
     which = ("hint_source IS NULL" if only_unscored
              else "coalesce(hint_source, 'scorer') = 'scorer'")
-    return int(cur.execute(
-        f"UPDATE items SET hint_severity = {hint_from_score_sql('s._score')},"
-        " hint_source = 'scorer' "
-        f"FROM (SELECT id, {score} AS _score FROM items WHERE project_id = ? AND {which}) s"
-        " WHERE items.id = s.id", [project_id]).fetchone()[0])
+    # The score is DuckDB SQL (RE2): on PostgreSQL it runs in a scratch DuckDB.
+    through_duckdb(db, cur, f"SELECT id, {item_text_sql()} AS text FROM items"
+                   f" WHERE project_id = ? AND {which}", [project_id],
+                   {"id": "BIGINT", "text": "VARCHAR"},
+                   f"SELECT id, {hint_from_score_sql(project_score_sql(settings, 'text'))}"
+                   " AS hint FROM source", "rescored")
+    changed = int(cur.execute(
+        "UPDATE items SET hint_severity = s.hint, hint_source = 'scorer' FROM rescored s"
+        " WHERE items.id = s.id").fetchone()[0])
+    cur.execute("DROP TABLE rescored")
+    return changed
 
 
 def refresh_severity_hints(db: Database, actor_id: int | None, project_id: int) -> int:
@@ -1026,7 +1041,7 @@ def refresh_severity_hints(db: Database, actor_id: int | None, project_id: int) 
         project = _get_project(cur, project_id)
         if project is None:
             raise StoreError("no such project")
-        changed = _rescore(cur, project_id, project.settings, False)
+        changed = _rescore(db, cur, project_id, project.settings, False)
         log_event(cur, "hints_refreshed", actor_id, project_id, details={"items": changed})
         return changed
 
@@ -1043,7 +1058,7 @@ def score_unscored_items(db: Database) -> int:
     for project_id in pending:
         def work(cur: duckdb.DuckDBPyConnection, project_id=project_id) -> int:
             project = _get_project(cur, project_id)
-            changed = _rescore(cur, project_id, project.settings if project else {}, True)
+            changed = _rescore(db, cur, project_id, project.settings if project else {}, True)
             log_event(cur, "hints_refreshed", None, project_id,
                       details={"items": changed, "why": "scored at start-up"})
             return changed

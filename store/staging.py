@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import duckdb
+import psycopg
 
-from store.db import Database, connect_duckdb
+from store.db import Database, StoreError, connect_duckdb
 
 T = TypeVar("T")
 
@@ -57,6 +58,16 @@ def staging_cursor(db: Database, scratch: str | Path | None = None
         yield cursor
 
 
+class UnstorableValue(StoreError):
+    """A prepared value the store cannot hold (PostgreSQL's text has no NUL character)."""
+
+
+def refuses_nul(db: Database) -> bool:
+    """Whether the store refuses the NUL character in text: PostgreSQL does, DuckDB not (an
+    import checks its text columns for it there, and names the rows)."""
+    return db.backend == "postgresql"
+
+
 def write_staged(db: Database, staging: duckdb.DuckDBPyConnection, work: Callable[[Any], T],
                  tables: Sequence[str]) -> T:
     """`db.write(work)`, where `work` can read the staging cursor's `tables` (tables or
@@ -88,12 +99,16 @@ def copy_to_postgres(staging: duckdb.DuckDBPyConnection, connection: Any, table:
     count = 0
     # Text COPY: each value goes in its Python type's text form (a JSON column's text
     # is parsed by PostgreSQL as it is, lists become array literals).
-    with connection.cursor() as cursor, \
-            cursor.copy(f"COPY {_quote(table)} ({names}) FROM STDIN") as copy:
-        while batch := result.fetchmany(COPY_BATCH_ROWS):
-            for row in batch:
-                copy.write_row(row)
-            count += len(batch)
+    try:
+        with connection.cursor() as cursor, \
+                cursor.copy(f"COPY {_quote(table)} ({names}) FROM STDIN") as copy:
+            while batch := result.fetchmany(COPY_BATCH_ROWS):
+                for row in batch:
+                    copy.write_row(row)
+                count += len(batch)
+    except psycopg.DataError as exc:
+        raise UnstorableValue(f"a value cannot be stored in PostgreSQL: "
+                              f"{str(exc).strip().splitlines()[0]}") from None
     return count
 
 
@@ -135,3 +150,32 @@ def temp_rows(db: Database, cur: Any, table: str, columns: dict[str, str],
             cursor.copy(f"COPY {_quote(table)} ({quoted}) FROM STDIN") as copy:
         for row in zip(*(values[n] for n in names)):
             copy.write_row(row)
+
+
+def through_duckdb(db: Database, cur: Any, source_sql: str, params: Sequence[Any],
+                   columns: dict[str, str], duckdb_sql: str, table: str) -> None:
+    """Make the temp table `table` on the write cursor `cur` (inside `db.write`): the rows of
+    `duckdb_sql`, DuckDB SQL (an RE2 regex, say) over a table `source` that holds the rows of
+    `source_sql` (the store's SQL, with `params`; `columns` names and types them, DuckDB's
+    types). On DuckDB one statement; on PostgreSQL the rows stream, a batch at a time, into
+    a scratch DuckDB and the result back by COPY. The caller drops the table."""
+    if db.backend == "duckdb":
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE {_quote(table)} AS "
+                    f"WITH source AS ({source_sql}) {duckdb_sql}", list(params))
+        return
+    from store.pg_dialect import bind, translate
+
+    (statement,) = translate(source_sql)
+    names = list(columns)
+    with staging_cursor(db) as duck:
+        duck.execute("CREATE TABLE source ("
+                     + ", ".join(f"{_quote(n)} {columns[n]}" for n in names) + ")")
+        insert = ("INSERT INTO source SELECT "
+                  + ", ".join(f"unnest(?::{columns[n]}[])" for n in names))
+        # A server-side cursor: the rows come a batch at a time, not all at once.
+        with cur.connection.cursor(name="safelabel_staging_source") as source:
+            source.execute(statement, bind(params))
+            while batch := source.fetchmany(COPY_BATCH_ROWS):
+                duck.execute(insert, [list(column) for column in zip(*batch)])
+        duck.execute(f"CREATE VIEW {_quote(table)} AS {duckdb_sql}")
+        copy_to_postgres(duck, cur.connection, table)

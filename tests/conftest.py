@@ -45,6 +45,22 @@ def _stores() -> list[str]:
 STORES = _stores()
 
 
+def pytest_collection_modifyitems(config, items):
+    """A test marked `duckdb_only` runs on DuckDB only: its postgresql variant is deselected
+    (not skipped: there is nothing to run there)."""
+    keep, dropped = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        on_postgres = "postgresql" in (params.get("db"), params.get("app_env"))
+        if on_postgres and item.get_closest_marker("duckdb_only") is not None:
+            dropped.append(item)
+        else:
+            keep.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+
 @pytest.fixture(scope="session")
 def pg_server() -> str:
     """A throwaway PostgreSQL cluster for the whole run; returns its database URL. Its folder
