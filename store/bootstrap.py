@@ -4,8 +4,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from store.postgres import is_postgres_url
 from store.db import Database, open_database
+from store.postgres import is_postgres_url
 from store.projects import insert_project, list_projects
 from store.settings import get_setting, set_setting
 from core.taxonomy import DEFAULT_TAXONOMY
@@ -54,8 +54,8 @@ def open_app_database(path: str | Path, demo: bool) -> Database:
     # Everything this process writes (the database, its WAL, uploads, exports) holds harmful
     # text and login data: owner-only, whatever the shell's umask says.
     os.umask(0o077)
-    if is_postgres_url(path):
-        db = open_database(str(path))
+    if is_postgres_url(str(path)):
+        db = open_database(str(path))   # a server's database: no file of ours to guard
     else:
         path = Path(path)
         if str(path) != ":memory:" and not path.parent.exists():

@@ -127,6 +127,29 @@ def _prepare_spill_directory(spill: Path) -> None:
             leftover.unlink(missing_ok=True)
 
 
+def connect_duckdb(target: str, spill: Path | None) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection (a file, or ":memory:") inside the memory budget, spilling to
+    `spill` (None: nowhere, it refuses instead). The store's file and an import's scratch
+    database on PostgreSQL (store/staging.py) are both opened so."""
+    # A bounded budget: past it DuckDB spills to the folder below (or refuses) instead of
+    # growing until the kernel kills the server (a 1 KB Parquet file can decode to GBs).
+    settings: dict[str, str | int] = {"memory_limit": config.memory_limit(),
+                                      "threads": config.duckdb_threads()}
+    if spill is not None:
+        settings["temp_directory"] = str(spill)
+    try:
+        connection = duckdb.connect(target, config=settings)
+    except (duckdb.ParserException, duckdb.InvalidInputException) as exc:
+        if "memory" not in str(exc).lower():
+            raise
+        raise StoreError(f"SAFELABEL_MEMORY_LIMIT={settings['memory_limit']!r} is not a "
+                         f"memory size such as 384MB or 1GB ({exc})") from None
+    # Parquet prefetching reads whole row groups ahead; without it DuckDB reads a file in
+    # less memory (a 200 MB file written by DuckDB itself failed at 256MB with it on).
+    connection.execute("SET GLOBAL disable_parquet_prefetching = true")
+    return connection
+
+
 def open_database(path: str | Path) -> Database:
     """Open the store `path` names and bring its schema up to date: a `postgresql://` URL
     (store/postgres.py), or else a DuckDB file, created if needed."""
@@ -140,15 +163,9 @@ def open_database(path: str | Path) -> Database:
     in_memory = str(path) == ":memory:"
     if not in_memory:
         path.parent.mkdir(parents=True, exist_ok=True)
-    # A bounded budget: past it DuckDB spills to the folder below (or refuses) instead of
-    # growing until the kernel kills the server (a 1 KB Parquet file can decode to GBs).
-    settings: dict[str, str | int] = {"memory_limit": config.memory_limit(),
-                                      "threads": config.duckdb_threads()}
     spill = None if in_memory else spill_directory(path)
-    if spill is not None:
-        settings["temp_directory"] = str(spill)
     try:
-        connection = duckdb.connect(str(path), config=settings)
+        connection = connect_duckdb(str(path), spill)
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             raise DatabaseLockedError(
@@ -156,14 +173,6 @@ def open_database(path: str | Path) -> Database:
                 "Stop it, or do this from the app."
             ) from None
         raise
-    except (duckdb.ParserException, duckdb.InvalidInputException) as exc:
-        if "memory" not in str(exc).lower():
-            raise
-        raise StoreError(f"SAFELABEL_MEMORY_LIMIT={settings['memory_limit']!r} is not a "
-                         f"memory size such as 384MB or 1GB ({exc})") from None
-    # Parquet prefetching reads whole row groups ahead; without it DuckDB reads a file in
-    # less memory (a 200 MB file written by DuckDB itself failed at 256MB with it on).
-    connection.execute("SET GLOBAL disable_parquet_prefetching = true")
     if spill is not None:
         # Only now, holding the file's lock, is every file in the folder a stale one of ours.
         _prepare_spill_directory(spill)

@@ -15,7 +15,7 @@ import re
 from functools import lru_cache
 
 import sqlglot
-from sqlglot import exp
+from sqlglot import exp, transforms
 
 # DuckDB functions the store uses that PostgreSQL lacks, as plain SQL functions. Each keeps
 # DuckDB's meaning (NULL handling, 1-based lists), so a query means the same on both stores.
@@ -122,6 +122,19 @@ def _arg_extreme(node: exp.Expression) -> exp.Expression:
     return sqlglot.parse_one(
         f"(array_agg({value} ORDER BY {key} {order}) FILTER (WHERE {key} IS NOT NULL))[1]",
         read="postgres")
+
+
+def _qualify(node: exp.Expression) -> exp.Expression:
+    """`QUALIFY` -> a filtered subquery (sqlglot's rewrite), whose outer select list is just
+    `*` when the query selects `*` or `t.*` (sqlglot would name the other columns again,
+    which PostgreSQL finds ambiguous)."""
+    if not (isinstance(node, exp.Select) and node.args.get("qualify")):
+        return node
+    star = node.is_star
+    node = transforms.eliminate_qualify(node)
+    if star:
+        node.set("expressions", [exp.Star()])
+    return node
 
 
 _names = itertools.count(1)
@@ -255,7 +268,8 @@ def translate(sql: str) -> tuple[str, ...]:
     for tree in trees:
         if tree is None:
             continue
-        tree = tree.transform(_group_by_all).transform(_arg_extreme).transform(_lambdas)
+        tree = tree.transform(_qualify).transform(_group_by_all).transform(_arg_extreme)
+        tree = tree.transform(_lambdas)
         tree = tree.transform(_regexp_extract_all).transform(_subquery_aliases)
         tree = tree.transform(_order_by_all).transform(_format_braces)
         tree = tree.transform(_typed_null_checks).transform(_flatten_list)
