@@ -148,3 +148,14 @@ def bind(params) -> dict[str, object] | None:
     if isinstance(params, dict):
         return params
     return {str(k): v for k, v in enumerate(params, start=1)}
+
+
+def numbered(statement: str) -> str:
+    """A `translate`d statement in libpq's own parameter form (`$1`, `$2`, ...), as ADBC's
+    PostgreSQL driver takes it, with psycopg's `%%` escapes undone."""
+    parts = _NAMED.split(statement)
+    for k in range(0, len(parts), 2):
+        parts[k] = parts[k].replace("%%", "%")
+    for k in range(1, len(parts), 2):
+        parts[k] = f"${parts[k]}"
+    return "".join(parts)
