@@ -289,3 +289,17 @@ def bind(params) -> dict[str, object] | None:
     if isinstance(params, dict):
         return params
     return {str(k): v for k, v in enumerate(params, start=1)}
+
+
+_NUMBERED = re.compile(r"%\((\d+)\)s")
+
+
+def numbered(statement: str) -> str:
+    """A `translate`d statement in libpq's own parameter form (`$1`, `$2`, ...), as ADBC's
+    PostgreSQL driver takes it, with psycopg's `%%` escapes undone."""
+    parts = _NUMBERED.split(statement)
+    for k in range(0, len(parts), 2):
+        parts[k] = parts[k].replace("%%", "%")
+    for k in range(1, len(parts), 2):
+        parts[k] = f"${parts[k]}"
+    return "".join(parts)

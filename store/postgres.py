@@ -218,8 +218,10 @@ class PostgresDatabase:
         self._pool.close()
 
 
-def open_postgres(url: str, pool_size: int = POOL_SIZE) -> PostgresDatabase:
-    """Connect to the PostgreSQL database at `url` and bring its schema up to date."""
+def open_postgres(url: str, pool_size: int = POOL_SIZE,
+                  up_to: int | None = None) -> PostgresDatabase:
+    """Connect to the PostgreSQL database at `url` and bring its schema up to date (or up to
+    version `up_to`: an older release's schema, for the upgrade tests)."""
     from store.schema import migrate
 
     try:
@@ -239,5 +241,5 @@ def open_postgres(url: str, pool_size: int = POOL_SIZE) -> PostgresDatabase:
             conn.execute(COMPAT_FUNCTIONS)
         finally:
             conn.execute("SELECT pg_advisory_unlock(72110514)")
-    migrate(db)
+    migrate(db, up_to=up_to)
     return db
