@@ -155,6 +155,10 @@ class PostgresDatabase:
     """A PostgreSQL database shared by any number of app processes."""
 
     backend = "postgresql"
+    # Appended to the claim queries' SELECT (store/work.py): the row a claim takes is locked
+    # until its transaction ends, and a concurrent claim skips it and takes the next one, so
+    # people racing for work take different rows instead of conflicting and retrying.
+    claim_lock = " FOR UPDATE SKIP LOCKED"
 
     def __init__(self, url: str, pool: ConnectionPool) -> None:
         self.url = url
@@ -213,6 +217,22 @@ class PostgresDatabase:
     def migration_lock(self, cursor: PgCursor) -> None:
         """Processes starting together migrate one after another."""
         cursor.connection.execute("SELECT pg_advisory_xact_lock(72110514)")
+
+    @contextmanager
+    def exclusive(self, key: int) -> Iterator[bool]:
+        """Whether this process may run the background job `key` now (until the block ends),
+        while no other app process on this database does: a PostgreSQL advisory lock, tried
+        without waiting, per schema. A process that dies drops its connection, and with it
+        the lock, so another process takes the next turn."""
+        with self._pool.connection() as conn:
+            locked = conn.execute("SELECT pg_try_advisory_lock(%s, hashtext(current_schema()))",
+                                  [key]).fetchone()[0]
+            try:
+                yield bool(locked)
+            finally:
+                if locked:
+                    conn.execute("SELECT pg_advisory_unlock(%s, hashtext(current_schema()))",
+                                 [key])
 
     def close(self) -> None:
         self._pool.close()
