@@ -111,6 +111,15 @@ def _lambdas(node: exp.Expression) -> exp.Expression:
     return node
 
 
+def _subquery_aliases(tree: exp.Expression) -> exp.Expression:
+    """`FROM (SELECT ...)` without an alias (DuckDB, PostgreSQL 16+) gets one: PostgreSQL 15
+    (Debian 12's) requires it."""
+    for n, sub in enumerate(tree.find_all(exp.Subquery)):
+        if not sub.alias and isinstance(sub.parent, (exp.From, exp.Join)):
+            sub.set("alias", exp.TableAlias(this=exp.to_identifier(f"_sub{n}")))
+    return tree
+
+
 _NAMED = re.compile(r"%\((\d+)\)s")
 
 
@@ -132,7 +141,7 @@ def translate(sql: str) -> tuple[str, ...]:
     for tree in trees:
         if tree is None:
             continue
-        tree = tree.transform(_group_by_all).transform(_arg_extreme)
+        tree = _subquery_aliases(tree.transform(_group_by_all).transform(_arg_extreme))
         if isinstance(tree, exp.Create) and tree.args.get("replace") and tree.kind == "TABLE":
             # PostgreSQL has no CREATE OR REPLACE TABLE: drop, then create.
             tree.set("replace", False)

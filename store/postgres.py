@@ -38,6 +38,39 @@ MAX_ATTEMPTS = 60
 POOL_SIZE = 16
 
 
+# Indexes for PostgreSQL only (DuckDB scans columns fast, and an index there slows every
+# write): the queue's per-person and per-item lookups that every claim and submit runs.
+# Besides speed they keep SERIALIZABLE retries rare: a query answered by an index scan
+# predicate-locks the index range it read, a sequential scan the whole table, so with
+# sequential scans any two people's claims conflict (each reads the claims, events and
+# exposures tables the other writes to). Created on every open (after the migrations), so
+# a table a migration rebuilds gets them back.
+PG_INDEXES = """
+CREATE INDEX IF NOT EXISTS pg_items_open ON items (project_id, open_slots, done_count DESC, id)
+    WHERE open_slots > 0;
+CREATE INDEX IF NOT EXISTS pg_items_gold ON items (project_id) WHERE gold;
+CREATE INDEX IF NOT EXISTS pg_claims_user ON claims (user_id, project_id, item_id);
+CREATE INDEX IF NOT EXISTS pg_claims_item ON claims (item_id);
+CREATE INDEX IF NOT EXISTS pg_claims_expiry ON claims (project_id, expires_at);
+CREATE INDEX IF NOT EXISTS pg_events_user ON events (user_id, happened_at);
+CREATE INDEX IF NOT EXISTS pg_exposures_user ON exposures (user_id, ended_at);
+CREATE INDEX IF NOT EXISTS pg_exposures_person ON exposures (project_id, user_id);
+CREATE INDEX IF NOT EXISTS pg_annotations_item ON annotations (item_id, user_id);
+CREATE INDEX IF NOT EXISTS pg_opt_outs_user ON opt_outs (user_id, project_id);
+"""
+
+
+def ensure_indexes(db: PostgresDatabase) -> None:
+    """Create `PG_INDEXES` (once per database; processes starting together take turns)."""
+    with db.read() as cursor:
+        conn = cursor.connection
+        conn.execute("SELECT pg_advisory_lock(72110514)")
+        try:
+            conn.execute(PG_INDEXES)
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(72110514)")
+
+
 def is_postgres_url(target: object) -> bool:
     return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
 
@@ -206,6 +239,9 @@ class PostgresDatabase:
     def _attempt(work: Callable[[PgCursor], T], cursor: PgCursor) -> T:
         raw = cursor.connection
         raw.execute("BEGIN ISOLATION LEVEL SERIALIZABLE")
+        # Writes look rows up by key: an index scan where there is one, even on a small
+        # table, since a sequential scan predicate-locks the whole table (see PG_INDEXES).
+        raw.execute("SET LOCAL enable_seqscan = off")
         try:
             result = work(cursor)
         except BaseException:
@@ -260,4 +296,5 @@ def open_postgres(url: str, pool_size: int = POOL_SIZE) -> PostgresDatabase:
         finally:
             conn.execute("SELECT pg_advisory_unlock(72110514)")
     migrate(db)
+    ensure_indexes(db)
     return db
