@@ -115,12 +115,14 @@ def nginx_config(folder: Path, address: str, port: int, app_ports: list[int]) ->
 @contextmanager
 def cluster(folder: Path, processes: int = 3, address: str = "127.0.0.1", port: int = 8501,
             app_port: int = 8511, pg_port: int = 5433, database: str | None = None,
-            env: dict[str, str] | None = None, init: bool = True) -> Iterator[Cluster]:
+            env: dict[str, str] | None = None, init: bool = True,
+            app_ports: list[int] | None = None) -> Iterator[Cluster]:
     """Start the cluster (PostgreSQL unless `database` names one already running, `cli.py
-    init`, the app processes, nginx); yield it; stop everything on the way out."""
+    init` when `init`, the app processes at `app_ports` or `app_port` and up, nginx); yield
+    it; stop everything on the way out."""
     folder = Path(folder).resolve()
     folder.mkdir(parents=True, exist_ok=True)
-    app_ports = [app_port + n for n in range(processes)]
+    app_ports = app_ports or [app_port + n for n in range(processes)]
     with ExitStack() as stack:
         if database is None:
             database = local_postgres.start(folder / "postgres", pg_port)     # fsync on

@@ -120,7 +120,7 @@ def _subquery_aliases(tree: exp.Expression) -> exp.Expression:
     return tree
 
 
-_NAMED = re.compile(r"%\((\d+)\)s")
+_NAMED = re.compile(r"%\((\w+)\)s")   # numbered (ours) or named (`$viewer` in DuckDB)
 
 
 def _psycopg_form(sql: str) -> str:
