@@ -77,11 +77,11 @@ def count_retries() -> dict[str, int]:
 
 
 def app_process(url: str, project_id: int, user_ids: list[int], seconds: float, submits: int,
-                prefetch: int, ready, go, results) -> None:
+                prefetch: int, think_ms: float, ready, go, results) -> None:
     """One app process: its own database handle, one thread per annotator."""
     counts = count_retries()
     db = open_database(url)
-    workers = [Annotator(db, uid, project_id, go, seconds, submits, prefetch)
+    workers = [Annotator(db, uid, project_id, go, seconds, submits, prefetch, think_ms)
                for uid in user_ids]
     for worker in workers:
         worker.start()
@@ -96,12 +96,13 @@ def app_process(url: str, project_id: int, user_ids: list[int], seconds: float, 
 
 
 def run_level(url: str, project_id: int, people: list[int], processes: int, seconds: float,
-              submits: int, prefetch: int) -> tuple[float, list[dict]]:
+              submits: int, prefetch: int, think_ms: float = 0.0) -> tuple[float, list[dict]]:
     context = multiprocessing.get_context("spawn")
     ready, results, go = context.Queue(), context.Queue(), context.Event()
     groups = [people[n::processes] for n in range(processes)]
     children = [context.Process(target=app_process, args=(url, project_id, group, seconds,
-                                                          submits, prefetch, ready, go, results))
+                                                          submits, prefetch, think_ms, ready, go,
+                                                          results))
                 for group in groups if group]
     for child in children:
         child.start()
@@ -126,6 +127,9 @@ def main() -> None:
     parser.add_argument("--submits", type=int, default=2000,
                         help="at most this many submits per annotator and level")
     parser.add_argument("--prefetch", type=int, default=2, help="claims held (the page: 2)")
+    parser.add_argument("--think-ms", type=float, default=0.0,
+                        help="each annotator's pause after a submit, random in 0.5x-1.5x"
+                             " (0: back to back, the stress case)")
     args = parser.parse_args()
     levels = [int(n) for n in args.levels.split(",")]
     process_counts = [int(n) for n in args.processes.split(",")]
@@ -140,11 +144,12 @@ def main() -> None:
     try:
         db = open_database(url)
         with db.read() as cur:
-            version = cur.execute("SHOW server_version").fetchone()[0]
+            version = cur.execute("SELECT current_setting('server_version')").fetchone()[0]
         admin = users.create_user(db, None, "admin", "Admin", "bench-password-1", "admin")
         print(f"SafeLabel load benchmark on PostgreSQL {version} (fsync on, local cluster):"
               f" {args.items:,} items per process count, overlap {args.overlap}; each level at"
               f" most {args.seconds:g} s or {args.submits:,} submits per annotator;"
+              f" think time {args.think_ms:g} ms;"
               f" {os.cpu_count()} cores, load average before {os.getloadavg()[0]:.1f}\n",
               flush=True)
         for processes in process_counts:
@@ -162,7 +167,7 @@ def main() -> None:
             baseline_p95 = None
             for level in levels:
                 wall, reports = run_level(url, pid, people[level], processes, args.seconds,
-                                          args.submits, args.prefetch)
+                                          args.submits, args.prefetch, args.think_ms)
                 latencies = [ms for r in reports for ms in r["latencies"]]
                 errors: Counter[str] = sum((Counter(r["errors"]) for r in reports), Counter())
                 acknowledged = [a for r in reports for a in r["acknowledged"]]
