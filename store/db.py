@@ -102,6 +102,12 @@ class Database:
             attempt += 1
             time.sleep(0.005 * attempt)
 
+    def queue_write(self, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """A write of the work queue (claims, answers, skips: store/work.py, work_queue.py).
+        Here like any write: every write already takes the file's one lock. On PostgreSQL
+        these take turns across every app process (PostgresDatabase.queue_write)."""
+        return self.write(work)
+
     def migration_lock(self, cursor: duckdb.DuckDBPyConnection) -> None:
         """Nothing to do: this process is the file's only writer."""
 

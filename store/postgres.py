@@ -36,6 +36,8 @@ T = TypeVar("T")
 # with a growing random pause so racing writers spread out.
 MAX_ATTEMPTS = 60
 POOL_SIZE = 16
+# The advisory lock key of the work queue's turns (`PostgresDatabase.queue_write`).
+QUEUE_LOCK = 72110530
 
 
 # Indexes for PostgreSQL only (DuckDB scans columns fast, and an index there slows every
@@ -249,6 +251,25 @@ class PostgresDatabase:
             raise
         raw.execute("COMMIT")
         return result
+
+    def queue_write(self, work: Callable[[PgCursor], T]) -> T:
+        """A write of the work queue (claims, answers, skips), one at a time across every app
+        process on this database (and schema): `write` after taking an advisory lock, on
+        the same connection, before the transaction starts (so its snapshot comes after the
+        previous turn's commit). Concurrent claims and submits all read and write the same
+        few rows (the next open items, the claims and events tables), so under SERIALIZABLE
+        they conflict and retry in storms (bench/results_proof_postgres.txt: 5 to 8 retries
+        per committed submit at 20 people, and errors after 60); in turns they do not
+        conflict, PostgreSQL grants the lock first come first served, and a turn lasts a
+        few milliseconds. A process that dies mid-turn drops the lock with its connection."""
+        with self.read() as cursor:
+            conn = cursor.connection
+            conn.execute("SELECT pg_advisory_lock(%s, hashtext(current_schema()))", [QUEUE_LOCK])
+            try:
+                return self.write(work, cursor=cursor)
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s, hashtext(current_schema()))",
+                             [QUEUE_LOCK])
 
     def migration_lock(self, cursor: PgCursor) -> None:
         """Processes starting together migrate one after another."""

@@ -421,7 +421,7 @@ def claim_next_item(db: Database, user_id: int, project_id: int,
     """The item this person should work on next in the project, claimed for them; None when
     nothing is left for them. A claim they already hold (a reload) is returned again."""
     now = now or utcnow()
-    return db.write(lambda cur: _claim(db, cur, user_id, project_id, now))
+    return db.queue_write(lambda cur: _claim(db, cur, user_id, project_id, now))
 
 
 def get_item(db: Database, item_id: int) -> Item | None:
@@ -564,7 +564,7 @@ def save_annotation(db: Database, user_id: int, item_id: int, label: Label | Non
     now = now or utcnow()
     label = label or Label(is_safe=None)
 
-    return db.write(lambda cur: _save(db, cur, user_id, item_id, label, judgment, shown_at,
+    return db.queue_write(lambda cur: _save(db, cur, user_id, item_id, label, judgment, shown_at,
                                       active_ms, now, correction)[0])
 
 
@@ -584,7 +584,7 @@ def save_and_claim_next(db: Database, user_id: int, item_id: int, label: Label |
                                           active_ms, now)
         return annotation_id, _claim(db, cur, user_id, project_id, now, seen, answered=True)
 
-    return db.write(work)
+    return db.queue_write(work)
 
 
 def skip_reason(reason: str | None) -> str:
@@ -614,7 +614,7 @@ def skip_item(db: Database, user_id: int, item_id: int, reason: str = "",
     The time spent with it still counts as exposure, at the item's hint when its text was
     seen (`text_seen=False`: skipped from behind the warning or the blur, severity unknown)."""
     reason = skip_reason(reason)
-    db.write(lambda cur: _release(db, cur, user_id, item_id, "skip",
+    db.queue_write(lambda cur: _release(db, cur, user_id, item_id, "skip",
                                   {"reason": reason} if reason else None,
                                   timing=(shown_at, active_ms), text_seen=text_seen))
 
@@ -624,7 +624,7 @@ def flag_item(db: Database, user_id: int, item_id: int, reason: str,
               text_seen: bool = True) -> None:
     """Flag the item for a lead and move on; the slot returns to the pool."""
     reason = flag_reason(reason)
-    db.write(lambda cur: _release(db, cur, user_id, item_id, "flag", {"reason": reason},
+    db.queue_write(lambda cur: _release(db, cur, user_id, item_id, "flag", {"reason": reason},
                                   timing=(shown_at, active_ms), text_seen=text_seen))
 
 

@@ -81,3 +81,32 @@ def test_on_duckdb_the_one_process_always_has_the_round(db):
         pytest.skip("the DuckDB half")
     with db.exclusive(hint_models.HINT_ROUND_LOCK) as ours:
         assert ours
+
+
+def test_queue_writes_take_turns_across_processes(pg_db, accounts):
+    """While another process is in its turn of the work queue (holds the queue lock), a
+    claim waits for it instead of running alongside (and retrying on conflicts); it goes
+    ahead as soon as the turn ends."""
+    from store.postgres import QUEUE_LOCK
+
+    db = pg_db
+    pid = make_project(db, accounts, overlap=1)
+    add_items(db, accounts["lead"], pid, 3)
+    # Control: with nobody in a turn a claim goes straight through.
+    assert work.claim_next_item(db, accounts["ann1"], pid) is not None
+    other = psycopg.connect(db.url, autocommit=True)
+    try:
+        other.execute("SELECT pg_advisory_lock(%s, hashtext(current_schema()))", [QUEUE_LOCK])
+        served: list = []
+        claimer = threading.Thread(
+            target=lambda: served.append(work.claim_next_item(db, accounts["ann2"], pid)),
+            daemon=True)
+        claimer.start()
+        claimer.join(timeout=3)       # bounded: it must still be waiting after this
+        waited = claimer.is_alive()
+        other.execute("SELECT pg_advisory_unlock(%s, hashtext(current_schema()))", [QUEUE_LOCK])
+        claimer.join(timeout=60)
+    finally:
+        other.close()
+    assert waited, "the claim ran while another process held the queue's turn"
+    assert not claimer.is_alive() and served and served[0] is not None
