@@ -104,6 +104,10 @@ class Annotator(threading.Thread):
         except Exception as exc:  # noqa: BLE001 - every failure is counted, none hidden
             self.errors[f"claim: {type(exc).__name__}: {str(exc)[:80]}"] += 1
             return
+        if self.think_s:
+            # People do not all press Enter at the same instant: each reads their first item
+            # for a while too (else the first submits of a level all queue at once).
+            time.sleep(random.uniform(0.5, 1.5) * self.think_s)
         count = 0
         while count < self.submits and time.perf_counter() < deadline:
             if shown.current is None:
