@@ -50,8 +50,9 @@ QUEUE_LOCK = 72110530
 PG_INDEXES = """
 CREATE INDEX IF NOT EXISTS pg_items_open ON items (project_id, open_slots, done_count DESC, id)
     WHERE open_slots > 0;
-CREATE INDEX IF NOT EXISTS pg_items_fresh ON items (project_id, open_slots DESC, id)
-    WHERE open_slots > 0;
+CREATE INDEX IF NOT EXISTS pg_items_fresh ON items (project_id, id)
+    WHERE open_slots > 0 AND touched_by = ',';
+CREATE INDEX IF NOT EXISTS pg_items_any_open ON items (project_id, id) WHERE open_slots > 0;
 CREATE INDEX IF NOT EXISTS pg_items_gold ON items (project_id) WHERE gold;
 CREATE INDEX IF NOT EXISTS pg_claims_user ON claims (user_id, project_id, item_id);
 CREATE INDEX IF NOT EXISTS pg_claims_item ON claims (item_id);

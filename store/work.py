@@ -305,11 +305,17 @@ def _candidate(cur: duckdb.DuckDBPyConnection, project_id: int, token: str,
         if started is not None:
             return started
     # Breadth first: the first open row the scan finds. In DuckDB that is the earliest row
-    # not rewritten since (a claim rewrites its row to the end), so fresh items come first
-    # without a sort of every open item. PostgreSQL's heap has no such order, so there
-    # (`lock` is its mark) it is said: the most open slots (fresh items), then the oldest.
-    order = " ORDER BY open_slots DESC, id" if lock else ""
-    return cur.execute(sql + order + " LIMIT 1" + lock, params).fetchone()
+    # not rewritten since (a claim or a skip rewrites its row to the end), so items nobody
+    # touched come first, without a sort of every open item. PostgreSQL's heap has no such
+    # order, so there (`lock` is its mark) the same is asked for: the oldest item nobody
+    # touched, else the oldest open one (both by index, see store/postgres.PG_INDEXES).
+    if lock:
+        fresh = cur.execute(sql + " AND touched_by = ',' ORDER BY id LIMIT 1" + lock,
+                            params).fetchone()
+        if fresh is not None:
+            return fresh
+        return cur.execute(sql + " ORDER BY id LIMIT 1" + lock, params).fetchone()
+    return cur.execute(sql + " LIMIT 1", params).fetchone()
 
 
 def _queue_setup(db: Database, cur: duckdb.DuckDBPyConnection, project_id: int
