@@ -155,3 +155,28 @@ def test_refreshing_hints_scores_in_duckdb_on_either_store(db, accounts, tmp_pat
     with db.read() as cur:
         hints = dict(cur.execute("SELECT external_id, hint_severity FROM items").fetchall())
     assert hints == {"a": 4, "b": 0, "c": 2}
+
+
+def test_a_project_archived_while_the_file_is_read_refuses_the_write(db, accounts, tmp_path,
+                                                                    monkeypatch):
+    """The checks run again inside the write (another app process may act meanwhile)."""
+    from store import imports, projects
+
+    pid = make_project(db, accounts)
+    real = imports._prepare_new_rows
+
+    def archive_meanwhile(cur, settings):
+        projects.set_archived(db, accounts["lead"], pid, True)
+        real(cur, settings)
+
+    monkeypatch.setattr(imports, "_prepare_new_rows", archive_meanwhile)
+    with pytest.raises(ImportProblem, match="archived"):
+        import_file(db, accounts["lead"], pid, write_jsonl(tmp_path / "a.jsonl", [
+            {"id": "a", "prompt": "p"}]))
+    with db.read() as cur:
+        assert cur.execute("SELECT count(*) FROM items").fetchone()[0] == 0
+        assert cur.execute("SELECT count(*) FROM imports").fetchone()[0] == 0
+    # Positive control: unarchived, the same file goes in.
+    projects.set_archived(db, accounts["lead"], pid, False)
+    monkeypatch.setattr(imports, "_prepare_new_rows", real)
+    assert import_file(db, accounts["lead"], pid, tmp_path / "a.jsonl").items_added == 1
