@@ -9,6 +9,13 @@ reading and checking runs in a scratch in-process DuckDB (in memory, inside the 
 budget, spilling to the import's private scratch folder); only the all-or-nothing write runs
 on PostgreSQL, which first receives the prepared rows (already filtered and scored) by COPY
 into temp tables of the same names, gone at the end of the transaction.
+
+- `staging_cursor(db, scratch)`: the DuckDB cursor to read and check on.
+- `write_staged(db, staging, work, tables)`: `db.write(work)` with the staged tables in reach.
+- `temp_rows(db, cur, table, columns, values)`: rows made in Python (votes), as a temp table
+  of the write.
+- `through_duckdb(db, cur, source_sql, ...)`: rows of the store through DuckDB SQL (the hint
+  refresh's RE2 score) and back, as a temp table of the write.
 """
 from __future__ import annotations
 
