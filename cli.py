@@ -211,6 +211,29 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_migrate_to(args: argparse.Namespace) -> int:
+    from store.migrate_to import move_to_postgres
+    from store.postgres import redacted
+
+    source = str(args.db or config.db_path())
+    report = move_to_postgres(source, args.url)
+    header = ("table", "rows (DuckDB)", "rows (PostgreSQL)", "checksum", "")
+    rows = [(c.table, str(c.source_rows), str(c.target_rows),
+             "same" if c.source_checksum == c.target_checksum else "DIFFERS",
+             "ok" if c.equal else "DIFFERENT") for c in report.checks]
+    widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
+    for row in (header, *rows):
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+    if not report.equal:
+        print(f"error: {sum(not c.equal for c in report.checks)} table(s) differ after the "
+              f"copy; nothing was kept in {redacted(args.url)}", file=sys.stderr)
+        return 1
+    print(f"Moved {len(report.checks)} tables ({sum(c.source_rows for c in report.checks)} rows) "
+          f"from {source} to {redacted(args.url)}; every table matches. Point SAFELABEL_DB at "
+          "the URL to use it.")
+    return 0
+
+
 def _number(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
 
@@ -357,6 +380,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples (default 1000)")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     p.set_defaults(func=cmd_agreement)
+
+    p = sub.add_parser("migrate-to", help="move this DuckDB installation (--db or $SAFELABEL_DB) "
+                       "into an empty PostgreSQL database, checking every table after the copy")
+    p.add_argument("url", help="postgresql://user[:password]@host[:port]/database")
+    p.set_defaults(func=cmd_migrate_to)
     return parser
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import sys
 import tempfile
 import threading
@@ -83,8 +84,11 @@ class Annotator(threading.Thread):
     """One person at the work page: claim, then submit answers until time or count runs out."""
 
     def __init__(self, db: Database, user_id: int, project_id: int, start: threading.Barrier,
-                 seconds: float, submits: int, prefetch: int) -> None:
+                 seconds: float, submits: int, prefetch: int, think_ms: float = 0.0) -> None:
         super().__init__(daemon=True)
+        # A person reads the item before answering: a pause after each submit, random around
+        # `think_ms` (0: none, every annotator submits back to back, the stress case).
+        self.think_s = think_ms / 1000
         self.queue = WorkQueue(db, user_id, project_id, prefetch=prefetch)
         self.start_barrier, self.seconds, self.submits = start, seconds, submits
         self.latencies_ms: list[float] = []
@@ -124,6 +128,8 @@ class Annotator(threading.Thread):
             self.latencies_ms.append((time.perf_counter() - started) * 1000)
             self.acknowledged.append((item_id, shown.annotation_id))
             count += 1
+            if self.think_s:
+                time.sleep(random.uniform(0.5, 1.5) * self.think_s)
 
 
 def check_database(db: Database, project_id: int) -> dict[str, int]:

@@ -43,6 +43,9 @@ class Database:
     """A DuckDB file opened read-write by this process."""
 
     backend = "duckdb"
+    # Appended to the claim queries' SELECT (store/work.py): nothing here, where one write
+    # lock already serialises every claim.
+    claim_lock = ""
 
     def __init__(self, path: str | Path, connection: duckdb.DuckDBPyConnection) -> None:
         self.path = str(path)
@@ -99,8 +102,20 @@ class Database:
             attempt += 1
             time.sleep(0.005 * attempt)
 
+    def queue_write(self, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """A write of the work queue (claims, answers, skips: store/work.py, work_queue.py).
+        Here like any write: every write already takes the file's one lock. On PostgreSQL
+        these take turns across every app process (PostgresDatabase.queue_write)."""
+        return self.write(work)
+
     def migration_lock(self, cursor: duckdb.DuckDBPyConnection) -> None:
         """Nothing to do: this process is the file's only writer."""
+
+    @contextmanager
+    def exclusive(self, key: int) -> Iterator[bool]:
+        """Whether this process may run the background job `key` now, while no other process
+        does (see PostgresDatabase.exclusive): always, as the file's only process."""
+        yield True
 
     def close(self) -> None:
         self._root.close()

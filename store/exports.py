@@ -38,8 +38,9 @@ No export touches wellbeing data (check-ins, exposure, reveals, breaks): they ar
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -69,7 +70,7 @@ _VOTES = """
     WHERE a.project_id = $project
       AND ($since IS NULL OR a.submitted_at >= $since)
       AND ($until IS NULL OR a.submitted_at < $until)
-      AND (len($annotators) = 0 OR list_contains($annotators, a.user_id))
+      AND ($everyone OR list_contains($annotators, a.user_id))
 """
 
 # Per item of the project: how many people annotated it (each person's first version is
@@ -83,22 +84,35 @@ _SERVED = """
     GROUP BY item_id
 """
 
-# The project's items with `turns`, the conversation before the answer as {role, content}
-# messages: the transcript (without a last assistant turn that is the response under review,
-# as the labeling page shows it), then the prompt as a user turn when there is one. Gold
+# What the training kinds read of an item, beside the vote (`i` is the items table). Gold
 # items (checks with a lead's expected answer, store/gold.py) are no training data.
-_ITEMS = """
+_ITEM_COLUMNS = ("i.id, i.external_id, i.prompt, i.response, i.response_a, i.response_b,"
+                 " i.messages, i.metadata")
+_TRAINING_ITEMS = "i.project_id = $project AND NOT coalesce(i.gold, false)"
+
+# Where a shape reads its export's rows: the rows' SELECT as a subquery on DuckDB, the Arrow
+# stream from PostgreSQL on PostgreSQL (see `_write`).
+ROWS = "__export_rows__"
+
+
+def _with_turns(source: str) -> str:
+    """Rows of `source` (each with an item's prompt, response and messages) with `turns`, the
+    conversation before the answer as {role, content} messages: the transcript (without a
+    last assistant turn that is the response under review, as the labeling page shows it),
+    then the prompt as a user turn when there is one."""
+    return f"""
     SELECT i.*,
            CASE WHEN i.m IS NULL THEN []
                 WHEN i.m[-1].role = 'assistant' AND i.m[-1].content IS NOT DISTINCT FROM i.response
                 THEN i.m[:-2] ELSE i.m END
-           || CASE WHEN i.prompt IS NULL THEN [] ELSE [{'role': 'user', 'content': i.prompt}] END
+           || CASE WHEN i.prompt IS NULL THEN [] ELSE [{{'role': 'user', 'content': i.prompt}}] END
              AS turns
-    FROM (SELECT *, from_json(messages, '[{"role": "VARCHAR", "content": "VARCHAR"}]') AS m
-          FROM items WHERE project_id = $project AND NOT coalesce(gold, false)) i
+    FROM (SELECT *, from_json(messages, '[{{"role": "VARCHAR", "content": "VARCHAR"}}]') AS m
+          FROM {source}) i
 """
 
-# `turns` (of an _ITEMS row `t`) as HH text: "\n\nHuman: ...\n\nAssistant: ..." (other
+
+# `turns` (of a `_with_turns` row `t`) as HH text: "\n\nHuman: ...\n\nAssistant: ..." (other
 # roles by their own name: "\n\nSystem: ...").
 _DIALOGUE = """array_to_string(list_transform(t.turns, lambda x: chr(10) || chr(10)
     || CASE coalesce(x.role, 'user') WHEN 'user' THEN 'Human' WHEN 'assistant' THEN 'Assistant'
@@ -107,6 +121,21 @@ _DIALOGUE = """array_to_string(list_transform(t.turns, lambda x: chr(10) || chr(
 
 # The standard-format prompt: the dialogue, then the marker of the assistant's answer.
 _PROMPT_TEXT = f"({_DIALOGUE} || chr(10) || chr(10) || 'Assistant:')"
+
+
+@dataclass(frozen=True)
+class ExportQuery:
+    """An export as two steps. `rows` is plain relational SQL (the store's dialect: it runs
+    in DuckDB, or translated in PostgreSQL) that selects and joins what the file holds;
+    `shape` (DuckDB only, or None to write the rows as they are) turns those rows, read from
+    `ROWS`, into the file's columns: JSON nesting, message lists, dialogue text. It reads
+    `ROWS` once, so a stream can feed it."""
+    rows: str
+    shape: str | None = None
+
+    def duckdb_sql(self) -> str:
+        """The whole export as one DuckDB query."""
+        return self.rows if self.shape is None else self.shape.replace(ROWS, f"({self.rows})")
 
 
 def _answer_text(expr: str) -> str:
@@ -161,9 +190,9 @@ def _items_sql(kind: str) -> str:
                 WHEN p.safe_votes > p.unsafe_votes THEN true
                 WHEN p.unsafe_votes > p.safe_votes THEN false END AS agreed_is_safe,
            p.safe_votes = p.unsafe_votes AS tie,
-           CASE WHEN j.id IS NOT NULL THEN coalesce(j.categories, [])
+           CASE WHEN j.id IS NOT NULL THEN coalesce(j.categories, CAST([] AS VARCHAR[]))
                 ELSE coalesce((SELECT list(cat ORDER BY cat) FROM category_votes cv
-                               WHERE cv.item_id = i.id AND cv.n * 2 > p.votes), []) END
+                               WHERE cv.item_id = i.id AND cv.n * 2 > p.votes), CAST([] AS VARCHAR[])) END
              AS agreed_categories,
            p.median_severity,
            CASE WHEN j.id IS NOT NULL THEN j.severity ELSE p.median_severity END
@@ -206,6 +235,8 @@ def _items_sql(kind: str) -> str:
     ORDER BY i.id"""
 
 
+
+
 def _feedback_sql() -> str:
     # Skips live in the audit log (their reason, when given, in the event's details), flags
     # in their own table. Only these two are read: no wellbeing table or event.
@@ -222,7 +253,7 @@ def _feedback_sql() -> str:
     FROM feedback f JOIN items i ON i.id = f.item_id JOIN users u ON u.id = f.user_id
     WHERE ($since IS NULL OR f.at >= $since)
       AND ($until IS NULL OR f.at < $until)
-      AND (len($annotators) = 0 OR list_contains($annotators, f.user_id))
+      AND ($everyone OR list_contains($annotators, f.user_id))
     ORDER BY f.at, f.kind, f.source_id"""
 
 
@@ -234,6 +265,7 @@ def _response_messages(side: str) -> str:
             f" {_answer_messages('t.response_' + side)})")
 
 
+
 def _pair_columns(conversational: bool, chosen: str, rejected: str,
                   chosen_messages: str | None = None, rejected_messages: str | None = None) -> str:
     if conversational:
@@ -243,7 +275,7 @@ def _pair_columns(conversational: bool, chosen: str, rejected: str,
             f" {_answer_text(rejected)} AS rejected")
 
 
-def _preference_sql(conversational: bool, axis: str, margin: bool) -> str:
+def _preference_sql(conversational: bool, axis: str, margin: bool) -> ExportQuery:
     if axis == "overall":
         winner = "v.judgment->>'overall'"
         strength = ("greatest(abs(CAST(v.judgment->>'harmlessness' AS INTEGER)),"
@@ -252,57 +284,69 @@ def _preference_sql(conversational: bool, axis: str, margin: bool) -> str:
         score = f"CAST(v.judgment->>'{axis}' AS INTEGER)"
         winner = f"CASE WHEN {score} > 0 THEN 'a' WHEN {score} < 0 THEN 'b' ELSE 'tie' END"
         strength = f"abs({score})"
-    chosen = "CASE WHEN d.winner = 'a' THEN t.response_a ELSE t.response_b END"
-    rejected = "CASE WHEN d.winner = 'a' THEN t.response_b ELSE t.response_a END"
-    a_messages, b_messages = _response_messages("a"), _response_messages("b")
-    messages = (f"CASE WHEN d.winner = 'a' THEN {a_messages} ELSE {b_messages} END",
-                f"CASE WHEN d.winner = 'a' THEN {b_messages} ELSE {a_messages} END")
-    return f"""
+    rows = f"""
     WITH votes AS ({_VOTES}),
     decided AS (
         SELECT v.id, v.item_id, {winner} AS winner, {strength} AS strength
         FROM votes v WHERE v.is_current AND v.judgment IS NOT NULL)
-    SELECT {_pair_columns(conversational, chosen, rejected, *messages)}{', d.strength AS margin' if margin else ''},
+    SELECT d.id AS vote_id, d.winner, d.strength, {_ITEM_COLUMNS}
+    FROM decided d JOIN items i ON i.id = d.item_id
+    WHERE {_TRAINING_ITEMS} AND d.winner IN ('a', 'b') AND d.strength >= $min_strength"""
+    chosen = "CASE WHEN t.winner = 'a' THEN t.response_a ELSE t.response_b END"
+    rejected = "CASE WHEN t.winner = 'a' THEN t.response_b ELSE t.response_a END"
+    a_messages, b_messages = _response_messages("a"), _response_messages("b")
+    messages = (f"CASE WHEN t.winner = 'a' THEN {a_messages} ELSE {b_messages} END",
+                f"CASE WHEN t.winner = 'a' THEN {b_messages} ELSE {a_messages} END")
+    shape = f"""
+    SELECT {_pair_columns(conversational, chosen, rejected, *messages)}{', t.strength AS margin' if margin else ''},
            t.external_id
-    FROM decided d JOIN ({_ITEMS}) t ON t.id = d.item_id
-    WHERE d.winner IN ('a', 'b') AND d.strength >= $min_strength
-    ORDER BY d.id"""
+    FROM ({_with_turns(ROWS)}) t
+    ORDER BY t.vote_id"""
+    return ExportQuery(rows, shape)
 
 
-def _rewrites_sql(conversational: bool, pairs: bool) -> str:
+def _rewrites_sql(conversational: bool, pairs: bool) -> ExportQuery:
     """Current annotations whose rewrite differs from the response: SFT prompt/completion
     rows, or (`pairs`) rewrite-chosen-over-original pairs where the original was labeled
     unsafe."""
     if pairs:
-        columns = _pair_columns(conversational, "v.edited_response", "t.response")
+        columns = _pair_columns(conversational, "t.edited_response", "t.response")
         unsafe = "AND v.is_safe = false"
     elif conversational:
-        columns = f"t.turns AS prompt, {_answer_messages('v.edited_response')} AS completion"
+        columns = f"t.turns AS prompt, {_answer_messages('t.edited_response')} AS completion"
         unsafe = ""
     else:
-        columns = (f"{_PROMPT_TEXT} AS prompt, {_answer_text('v.edited_response')}"
+        columns = (f"{_PROMPT_TEXT} AS prompt, {_answer_text('t.edited_response')}"
                    " AS completion")
         unsafe = ""
-    return f"""
+    rows = f"""
     WITH votes AS ({_VOTES})
-    SELECT {columns}, t.external_id, v.annotator
-    FROM votes v JOIN ({_ITEMS}) t ON t.id = v.item_id
-    WHERE v.is_current AND v.edited_response IS NOT NULL
-      AND v.edited_response IS DISTINCT FROM t.response {unsafe}
-    ORDER BY v.id"""
+    SELECT v.id AS vote_id, v.edited_response, v.annotator, {_ITEM_COLUMNS}
+    FROM votes v JOIN items i ON i.id = v.item_id
+    WHERE {_TRAINING_ITEMS} AND v.is_current AND v.edited_response IS NOT NULL
+      AND v.edited_response IS DISTINCT FROM i.response {unsafe}"""
+    shape = f"""
+    SELECT {columns}, t.external_id, t.annotator
+    FROM ({_with_turns(ROWS)}) t
+    ORDER BY t.vote_id"""
+    return ExportQuery(rows, shape)
 
 
-def _unpaired_sql() -> str:
-    return f"""
+def _unpaired_sql() -> ExportQuery:
+    rows = f"""
     WITH votes AS ({_VOTES})
+    SELECT v.id AS vote_id, v.is_safe, {_ITEM_COLUMNS}
+    FROM votes v JOIN items i ON i.id = v.item_id
+    WHERE {_TRAINING_ITEMS} AND v.is_current AND v.is_safe IS NOT NULL"""
+    shape = f"""
     SELECT {_PROMPT_TEXT} AS prompt, {_answer_text('t.response')} AS completion,
-           v.is_safe AS label, t.external_id
-    FROM votes v JOIN ({_ITEMS}) t ON t.id = v.item_id
-    WHERE v.is_current AND v.is_safe IS NOT NULL
-    ORDER BY v.id"""
+           t.is_safe AS label, t.external_id
+    FROM ({_with_turns(ROWS)}) t
+    ORDER BY t.vote_id"""
+    return ExportQuery(rows, shape)
 
 
-def _label_studio_sql(kind: str) -> str:
+def _label_studio_sql(kind: str) -> ExportQuery:
     # A plain prompt is shown as it is; a transcript as its turns ("Human: ...").
     prompt = f"CASE WHEN t.messages IS NULL THEN t.prompt ELSE ltrim({_DIALOGUE}, chr(10)) END"
     # Each result is a JSON object (their `value`s differ in shape); an answer that was not
@@ -340,28 +384,38 @@ def _label_studio_sql(kind: str) -> str:
                               "json_object('text', [v.judgment->>'rationale'])",
                               "coalesce(v.judgment->>'rationale', '') <> ''"))
     result_list = f"list_filter([{', '.join(results)}], lambda r: r IS NOT NULL)"
-    # Annotations are gathered per item id first: grouping by the item's text (a struct of
-    # long strings) cost more than the rest of the export together. They are put in order by
-    # sorting each list on its first field, the annotation id (an ordered aggregate took half
-    # as long again: 15 s instead of 10 s for 1,000,000).
-    return f"""
-    WITH votes AS ({_VOTES}),
-    per_item AS (
-        SELECT v.item_id,
-               list_sort(list({{'id': v.id, 'completed_by': v.user_id,
+    rows = f"""
+    WITH votes AS ({_VOTES})
+    SELECT v.id AS vote_id, v.user_id AS annotator_id, v.annotator, v.submitted_at, v.active_ms,
+           v.is_safe, v.categories, v.severity, v.note, v.judgment, {_ITEM_COLUMNS}
+    FROM votes v JOIN items i ON i.id = v.item_id
+    WHERE {_TRAINING_ITEMS} AND v.is_current"""
+    # Annotations are gathered per item id, the item's text taken once per group (grouping
+    # by the item's text, a struct of long strings, cost more than the rest of the export
+    # together). They are put in order by sorting each list on its first field, the
+    # annotation id (an ordered aggregate took half as long again: 15 s instead of 10 s for
+    # 1,000,000).
+    shape = f"""
+    WITH per_item AS (
+        SELECT v.id, any_value(v.external_id) AS external_id, any_value(v.prompt) AS prompt,
+               any_value(v.response) AS response, any_value(v.response_a) AS response_a,
+               any_value(v.response_b) AS response_b, any_value(v.messages) AS messages,
+               list_sort(list({{'id': v.vote_id, 'completed_by': v.annotator_id,
                       'created_username': v.annotator,
                       'created_at': strftime(v.submitted_at, '%Y-%m-%dT%H:%M:%S.%fZ'),
                       'lead_time': v.active_ms / 1000.0,
                       'result': {result_list}}})) AS annotations
-        FROM votes v WHERE v.is_current GROUP BY v.item_id)
-    SELECT t.id AS id, {data} AS data, p.annotations
-    FROM per_item p JOIN ({_ITEMS}) t ON t.id = p.item_id
+        FROM {ROWS} v GROUP BY v.id)
+    SELECT t.id AS id, {data} AS data, t.annotations
+    FROM ({_with_turns('per_item')}) t
     ORDER BY t.id"""
+    return ExportQuery(rows, shape)
 
 
-def export_sql(kind: str, project_kind: str, axis: str = "overall", margin: bool = False) -> str:
-    """The SELECT behind an export (parameters: project, since, until, annotators,
-    min_strength)."""
+def export_query(kind: str, project_kind: str, axis: str = "overall",
+                 margin: bool = False) -> ExportQuery:
+    """The SQL behind an export (parameters: project, since, until, everyone, annotators,
+    min_strength; see `with_literals`)."""
     try:
         check_kind(kind, project_kind)
     except ValueError as exc:
@@ -370,11 +424,11 @@ def export_sql(kind: str, project_kind: str, axis: str = "overall", margin: bool
         raise StoreError(f"unknown axis {axis!r}: use {', '.join(AXES)}")
     conversational = kind.endswith("_conversational")
     if kind == "annotations":
-        return _annotations_sql()
+        return ExportQuery(_annotations_sql())
     if kind == "items":
-        return _items_sql(project_kind)
+        return ExportQuery(_items_sql(project_kind))
     if kind == "feedback":
-        return _feedback_sql()
+        return ExportQuery(_feedback_sql())
     if kind.startswith("trl_preference"):
         return _preference_sql(conversational, axis, margin)
     if kind.startswith("trl_rewrite_preference"):
@@ -386,11 +440,44 @@ def export_sql(kind: str, project_kind: str, axis: str = "overall", margin: bool
     return _label_studio_sql(project_kind)
 
 
-def _csv_safe(cur: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> str:
+def export_sql(kind: str, project_kind: str, axis: str = "overall", margin: bool = False) -> str:
+    """The SELECT behind an export, as one DuckDB query."""
+    return export_query(kind, project_kind, axis, margin).duckdb_sql()
+
+
+_PARAMETER = re.compile(r"\$(project|since|until|everyone|annotators|min_strength)\b")
+
+
+def _literal(value: Any) -> str:
+    """A parameter as SQL both stores read the same: whole numbers, timestamps and lists of
+    whole numbers only, each built from its parsed value (never from text a person typed)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(int(value))
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        return f"CAST('{value.strftime('%Y-%m-%d %H:%M:%S.%f')}' AS TIMESTAMP)"
+    if value is None:
+        return "CAST(NULL AS TIMESTAMP)"
+    if isinstance(value, (list, tuple)):
+        return f"CAST([{', '.join(str(int(v)) for v in value)}] AS INTEGER[])"
+    raise TypeError(f"no SQL literal for {type(value).__name__}")
+
+
+def with_literals(sql: str, params: dict[str, Any]) -> str:
+    """`sql` with its parameters written in as literals: the same text then runs in DuckDB
+    and, translated, in PostgreSQL (where an untyped NULL or list parameter has no type)."""
+    return _PARAMETER.sub(lambda m: _literal(params[m.group(1)]), sql)
+
+
+def _csv_safe(cur: Any, sql: str) -> str:
     """`sql` with every text column neutralised against spreadsheet formulas
     (core/csv_safety.py). Only VARCHAR columns: numbers stay numbers, and lists, structs and
-    JSON are written starting with `[` or `{`, which no spreadsheet evaluates."""
-    columns = cur.execute(f"SELECT * FROM ({sql}) LIMIT 0", params).description
+    JSON are written starting with `[` or `{`, which no spreadsheet evaluates. `cur` is the
+    DuckDB connection that runs `sql` (binding it reads no rows)."""
+    columns = cur.execute(f"SELECT * FROM ({sql}) LIMIT 0").description
     select = []
     for name, column_type, *_ in columns:
         quoted = '"' + name.replace('"', '""') + '"'
@@ -398,6 +485,31 @@ def _csv_safe(cur: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) 
                       else quoted)
     # A projection keeps the inner query's row order.
     return f"SELECT {', '.join(select)} FROM ({sql})"
+
+
+def _copy(duck: duckdb.DuckDBPyConnection, sql: str, out_path: Path, options: str,
+          csv: bool) -> int:
+    """DuckDB writes the result of `sql` to `out_path`; returns the number of rows."""
+    if csv:
+        sql = _csv_safe(duck, sql)
+    path_literal = "'" + str(out_path).replace("'", "''") + "'"
+    return int(duck.execute(f"COPY ({sql}) TO {path_literal} ({options})").fetchone()[0])
+
+
+def _write(db: Database, cur: Any, query: ExportQuery, out_path: Path, options: str,
+           csv: bool) -> int:
+    """Write the export's file; the one place where the two stores differ. On DuckDB the whole
+    query runs in the store. On PostgreSQL the rows' SELECT runs there and comes back as a
+    stream of Arrow record batches, which an in-process DuckDB shapes and writes: no row
+    passes through a Python loop."""
+    if db.backend != "postgresql":
+        return _copy(cur, query.duckdb_sql(), out_path, options, csv)
+    from store.pg_arrow import record_batches, scratch_duckdb
+
+    with record_batches(db, query.rows) as reader, scratch_duckdb() as duck:
+        duck.register("export_rows", reader)
+        shape = query.shape or f"SELECT * FROM {ROWS}"
+        return _copy(duck, shape.replace(ROWS, "export_rows"), out_path, options, csv)
 
 
 def default_format(kind: str) -> str:
@@ -426,21 +538,20 @@ def export(db: Database, actor_id: int | None, project_id: int, kind: str, out_p
     out_path.parent.mkdir(parents=True, exist_ok=True)
     options = {"jsonl": "FORMAT json", "json": "FORMAT json, ARRAY true", "csv": "FORMAT csv, HEADER",
                "parquet": "FORMAT parquet, COMPRESSION zstd"}[fmt]
-    params: dict[str, Any] = {"project": project_id, "since": filters.since, "until": filters.until,
-                              "annotators": list(filters.annotator_ids)}
+    params: dict[str, Any] = {"project": int(project_id), "since": filters.since,
+                              "until": filters.until, "everyone": not filters.annotator_ids,
+                              "annotators": list(filters.annotator_ids),
+                              "min_strength": int(min_strength)}
     with db.read() as cur:
         if actor_id is not None:
             require_role(cur, actor_id, "lead")
         project = _get_project(cur, project_id)
         if project is None:
             raise StoreError("no such project")
-        sql = export_sql(kind, project.kind, axis, margin)
-        if "$min_strength" in sql:
-            params["min_strength"] = int(min_strength)
-        if fmt == "csv":
-            sql = _csv_safe(cur, sql, params)
-        path_literal = "'" + str(out_path).replace("'", "''") + "'"
-        rows = cur.execute(f"COPY ({sql}) TO {path_literal} ({options})", params).fetchone()[0]
+        query = export_query(kind, project.kind, axis, margin)
+        query = ExportQuery(with_literals(query.rows, params),
+                            query.shape and with_literals(query.shape, params))
+        rows = _write(db, cur, query, out_path, options, fmt == "csv")
     db.write(lambda wcur: log_event(wcur, "export", actor_id, project_id, details={
         "kind": kind, "format": fmt, "rows": int(rows), "axis": axis,
         "min_strength": min_strength, "since": str(filters.since) if filters.since else None,

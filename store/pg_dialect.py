@@ -10,6 +10,7 @@ database before the migrations run.
 """
 from __future__ import annotations
 
+import itertools
 import re
 from functools import lru_cache
 
@@ -25,13 +26,36 @@ CREATE OR REPLACE FUNCTION array_distinct(xs anyarray) RETURNS anyarray
     LANGUAGE SQL IMMUTABLE AS $$
     SELECT coalesce((SELECT array_agg(DISTINCT x) FROM unnest(xs) AS t(x)
                      WHERE x IS NOT NULL), xs[1:0]) $$;
+CREATE OR REPLACE FUNCTION length(xs anyarray) RETURNS INTEGER
+    LANGUAGE SQL IMMUTABLE AS $$ SELECT cardinality(xs) $$;
+CREATE OR REPLACE FUNCTION regexp_split(s TEXT, pattern TEXT) RETURNS TEXT[]
+    LANGUAGE SQL IMMUTABLE AS $$ SELECT regexp_split_to_array(s, pattern) $$;
+CREATE OR REPLACE FUNCTION regexp_extract(s TEXT, pattern TEXT, grp INTEGER) RETURNS TEXT
+    LANGUAGE SQL IMMUTABLE AS $$
+    SELECT CASE WHEN s IS NULL THEN NULL
+                ELSE coalesce((regexp_match(s, '(' || pattern || ')'))[grp + 1], '') END $$;
+CREATE OR REPLACE FUNCTION sl_regexp_extract_all(s TEXT, pattern TEXT, flags TEXT)
+    RETURNS TEXT[] LANGUAGE SQL IMMUTABLE AS $$
+    SELECT CASE WHEN s IS NULL THEN NULL ELSE coalesce(
+        (SELECT array_agg(m[1]) FROM regexp_matches(s, '(' || pattern || ')', flags) AS m),
+        '{}'::TEXT[]) END $$;
+CREATE OR REPLACE FUNCTION round(x DOUBLE PRECISION, digits INTEGER) RETURNS DOUBLE PRECISION
+    LANGUAGE SQL IMMUTABLE AS $$ SELECT round(x::NUMERIC, digits)::DOUBLE PRECISION $$;
+CREATE OR REPLACE FUNCTION sl_first_non_null(a anyelement, b anyelement) RETURNS anyelement
+    LANGUAGE SQL IMMUTABLE AS $$ SELECT coalesce(a, b) $$;
+CREATE OR REPLACE AGGREGATE any_value(anyelement) (SFUNC = sl_first_non_null, STYPE = anyelement);
+CREATE OR REPLACE AGGREGATE array_concat_agg(anycompatiblearray) (
+    SFUNC = array_cat, STYPE = anycompatiblearray);
+CREATE OR REPLACE FUNCTION list_position(xs anycompatiblearray, x anycompatible)
+    RETURNS INTEGER LANGUAGE SQL IMMUTABLE AS $$ SELECT array_position(xs, x) $$;
+CREATE OR REPLACE FUNCTION sl_json_strings(j JSON, field TEXT) RETURNS TEXT[]
+    LANGUAGE SQL IMMUTABLE AS $$
+    SELECT CASE WHEN j IS NULL OR json_typeof(j) <> 'array' THEN NULL ELSE
+        (SELECT array_agg(e->>field ORDER BY o) FROM json_array_elements(j)
+         WITH ORDINALITY AS t(e, o)) END $$;
 CREATE OR REPLACE FUNCTION array_sort(xs anyarray) RETURNS anyarray
     LANGUAGE SQL IMMUTABLE AS $$
     SELECT coalesce((SELECT array_agg(x ORDER BY x) FROM unnest(xs) AS t(x)), xs[1:0]) $$;
--- DuckDB's any_value: the first non-NULL value (PostgreSQL has one from version 16 only).
-CREATE OR REPLACE FUNCTION any_value_step(kept anyelement, value anyelement) RETURNS anyelement
-    LANGUAGE SQL IMMUTABLE AS $$ SELECT coalesce(kept, value) $$;
-CREATE OR REPLACE AGGREGATE any_value(anyelement) (SFUNC = any_value_step, STYPE = anyelement);
 """
 
 
@@ -63,7 +87,7 @@ def _placeholders(sql: str) -> str:
             continue
         if ch == "?":
             number += 1
-            out.append(f"${number}")
+            out.append(f"${number} ")  # "$8,$9" would read as a $-quoted string
         else:
             out.append(ch)
         i += 1
@@ -92,27 +116,12 @@ def _arg_extreme(node: exp.Expression) -> exp.Expression:
     left out (as DuckDB does)."""
     if not isinstance(node, (exp.ArgMax, exp.ArgMin)):
         return node
-    value, key = node.this, node.expression
-    order = exp.Ordered(this=key.copy(), desc=isinstance(node, exp.ArgMax), nulls_first=False)
-    agg = exp.ArrayAgg(this=exp.Order(this=value.copy(), expressions=[order]))
-    filtered = exp.Filter(this=agg, expression=exp.Where(
-        this=exp.Not(this=exp.Is(this=key.copy(), expression=exp.Null()))))
-    return exp.Bracket(this=exp.Paren(this=filtered), expressions=[exp.Literal.number(1)])
-
-
-def _lambdas(node: exp.Expression) -> exp.Expression:
-    """`list_transform(xs, lambda x: f(x))` -> `ARRAY(SELECT f(x) FROM unnest(xs) ...)` in
-    the list's order; `list_filter` likewise with a WHERE."""
-    if isinstance(node, exp.Transform):
-        lam = node.expression
-        var = lam.expressions[0].name
-        source = exp.Unnest(expressions=[node.this.copy()], alias=exp.TableAlias(
-            this=exp.to_identifier("_l"), columns=[exp.to_identifier(var),
-                                                  exp.to_identifier("_ord")]))
-        source.set("offset", None)
-        select = exp.select(lam.this.copy()).from_(source).order_by("_ord")
-        return exp.Array(expressions=[select])
-    return node
+    value = node.this.sql(dialect="postgres")
+    key = node.expression.sql(dialect="postgres")
+    order = "DESC" if isinstance(node, exp.ArgMax) else "ASC"
+    return sqlglot.parse_one(
+        f"(array_agg({value} ORDER BY {key} {order}) FILTER (WHERE {key} IS NOT NULL))[1]",
+        read="postgres")
 
 
 def _qualify(node: exp.Expression) -> exp.Expression:
@@ -128,22 +137,114 @@ def _qualify(node: exp.Expression) -> exp.Expression:
     return node
 
 
-def _typed_null_check(node: exp.Expression) -> exp.Expression:
-    """`? IS NULL` -> `CAST(? AS TEXT) IS NULL`: PostgreSQL cannot type a parameter used only
-    there (a None, or a string); any value's text form is NULL exactly when the value is."""
-    if (isinstance(node, exp.Is) and isinstance(node.this, exp.Placeholder)
-            and isinstance(node.expression, exp.Null)):
-        node.set("this", exp.cast(node.this.copy(), "text"))
+_names = itertools.count(1)
+
+
+def _subquery_aliases(node: exp.Expression) -> exp.Expression:
+    """PostgreSQL 15 wants a name on every subquery in FROM; DuckDB does not."""
+    if isinstance(node, exp.Subquery) and not node.alias and isinstance(
+            node.parent, (exp.From, exp.Join)):
+        node.set("alias", exp.TableAlias(this=exp.to_identifier(f"_sq{next(_names)}")))
     return node
 
 
-def _alias_derived_tables(tree: exp.Expression) -> exp.Expression:
-    """A subquery in FROM or JOIN without an alias (DuckDB allows it; PostgreSQL before 16
-    does not) gets one of its own."""
-    for number, subquery in enumerate(list(tree.find_all(exp.Subquery))):
-        if not subquery.alias and isinstance(subquery.parent, (exp.From, exp.Join)):
-            subquery.set("alias", exp.TableAlias(this=exp.to_identifier(f"_d{number}")))
-    return tree
+def _empty_list_defaults(node: exp.Expression) -> exp.Expression:
+    """`coalesce(xs, [])`: PostgreSQL cannot type an empty ARRAY[]; '{}' takes xs's type."""
+    if isinstance(node, exp.Array) and not node.expressions and isinstance(
+            node.parent, exp.Coalesce):
+        return exp.Literal.string("{}")
+    return node
+
+
+def _order_by_all(node: exp.Expression) -> exp.Expression:
+    """`ORDER BY ALL` -> every output column, by position."""
+    if isinstance(node, exp.Select):
+        order = node.args.get("order")
+        if order is not None and len(order.expressions) == 1:
+            only = order.expressions[0]
+            if isinstance(only.this, (exp.Column, exp.Var)) and \
+                    only.this.name.upper() == "ALL" and not getattr(only.this, "table", ""):
+                node.set("order", exp.Order(expressions=[
+                    exp.Ordered(this=exp.Literal.number(i), desc=only.args.get("desc"))
+                    for i in range(1, len(node.expressions) + 1)]))
+    return node
+
+
+def _format_braces(node: exp.Expression) -> exp.Expression:
+    """DuckDB's `format('{} s', x)` -> PostgreSQL's `format('%s s', x)`."""
+    if isinstance(node, exp.Anonymous) and node.name.upper() == "FORMAT" or \
+            type(node).__name__ == "Format":
+        args = node.expressions if isinstance(node, exp.Anonymous) else \
+            [node.this, *node.expressions]
+        if args and isinstance(args[0], exp.Literal) and args[0].is_string:
+            fmt = args[0].this.replace("%", "%%").replace("{}", "%s")
+            return exp.Anonymous(this="format", expressions=[
+                exp.Literal.string(fmt), *[a.copy() for a in args[1:]]])
+    return node
+
+
+def _typed_null_checks(node: exp.Expression) -> exp.Expression:
+    """`? IS NULL`: PostgreSQL cannot type a bare parameter there; as text it can."""
+    if isinstance(node, exp.Is) and isinstance(node.this, (exp.Placeholder, exp.Parameter)):
+        node.set("this", exp.Cast(this=node.this.copy(), to=exp.DataType.build("TEXT")))
+    return node
+
+
+def _flatten_list(node: exp.Expression) -> exp.Expression:
+    """`flatten(list(xs))` -> the lists' elements in one list (an aggregate of our own)."""
+    if type(node).__name__ == "Flatten" and isinstance(node.this, exp.ArrayAgg):
+        return exp.Anonymous(this="array_concat_agg", expressions=[node.this.this.copy()])
+    return node
+
+
+def _json_wildcards(node: exp.Expression) -> exp.Expression:
+    """`json_extract_string(j, '$[*].name')` -> the list of every element's `name`."""
+    if not isinstance(node, exp.JSONExtractScalar) or not isinstance(node.expression,
+                                                                     exp.JSONPath):
+        return node
+    parts = node.expression.expressions
+    if len(parts) == 3 and isinstance(parts[1], exp.JSONPathSubscript) and isinstance(
+            parts[1].this, exp.JSONPathWildcard) and isinstance(parts[2], exp.JSONPathKey):
+        return exp.Anonymous(this="sl_json_strings", expressions=[
+            node.this.copy(), exp.Literal.string(parts[2].this)])
+    return node
+
+
+def _lambdas(node: exp.Expression) -> exp.Expression:
+    """`list_transform(xs, lambda x: f(x))` -> `ARRAY(SELECT f(x) FROM unnest(xs) WITH
+    ORDINALITY ... ORDER BY ordinality)`: PostgreSQL has no lambdas; the list's order is kept.
+    (sqlglot already turns `list_filter` into such a subquery.)"""
+    if not isinstance(node, exp.Transform):
+        return node
+    lam = node.expression
+    var = lam.expressions[0].name
+    body = lam.this.sql(dialect="postgres")
+    source = node.this.sql(dialect="postgres")
+    return sqlglot.parse_one(
+        f"ARRAY(SELECT {body} FROM unnest({source}) WITH ORDINALITY AS _l({var}, _o)"
+        " ORDER BY _o)", read="postgres")
+
+
+def _re2_pattern(pattern: str) -> tuple[str, str]:
+    """A DuckDB (RE2) pattern -> a PostgreSQL (ARE) one and its flags: `(?i)` becomes the
+    `i` flag and the word boundary `\\b` becomes ARE's `\\y`; the rest of what the store's
+    patterns use (classes, `(?:...)`, escapes in brackets) means the same in both."""
+    flags = "g"
+    if pattern.startswith("(?i)"):
+        pattern, flags = pattern[4:], "gi"
+    return re.sub(r"(?<!\\)((?:\\\\)*)\\b", r"\1\\y", pattern), flags
+
+
+def _regexp_extract_all(node: exp.Expression) -> exp.Expression:
+    """`regexp_extract_all(s, 'literal pattern')` -> every match, as DuckDB gives them."""
+    if not isinstance(node, exp.RegexpExtractAll):
+        return node
+    pattern = node.expression
+    if not isinstance(pattern, exp.Literal) or not pattern.is_string:
+        return node
+    converted, flags = _re2_pattern(pattern.this)
+    return exp.Anonymous(this="sl_regexp_extract_all", expressions=[
+        node.this.copy(), exp.Literal.string(converted), exp.Literal.string(flags)])
 
 
 _NAMED = re.compile(r"%\((\w+)\)s")
@@ -167,8 +268,12 @@ def translate(sql: str) -> tuple[str, ...]:
     for tree in trees:
         if tree is None:
             continue
-        tree = tree.transform(_group_by_all).transform(_arg_extreme)
-        tree = _alias_derived_tables(tree.transform(_qualify).transform(_typed_null_check))
+        tree = tree.transform(_qualify).transform(_group_by_all).transform(_arg_extreme)
+        tree = tree.transform(_lambdas)
+        tree = tree.transform(_regexp_extract_all).transform(_subquery_aliases)
+        tree = tree.transform(_order_by_all).transform(_format_braces)
+        tree = tree.transform(_typed_null_checks).transform(_flatten_list)
+        tree = tree.transform(_empty_list_defaults).transform(_json_wildcards)
         if isinstance(tree, exp.Create) and tree.args.get("replace") and tree.kind == "TABLE":
             # PostgreSQL has no CREATE OR REPLACE TABLE: drop, then create.
             tree.set("replace", False)
@@ -184,3 +289,17 @@ def bind(params) -> dict[str, object] | None:
     if isinstance(params, dict):
         return params
     return {str(k): v for k, v in enumerate(params, start=1)}
+
+
+_NUMBERED = re.compile(r"%\((\d+)\)s")
+
+
+def numbered(statement: str) -> str:
+    """A `translate`d statement in libpq's own parameter form (`$1`, `$2`, ...), as ADBC's
+    PostgreSQL driver takes it, with psycopg's `%%` escapes undone."""
+    parts = _NUMBERED.split(statement)
+    for k in range(0, len(parts), 2):
+        parts[k] = parts[k].replace("%%", "%")
+    for k in range(1, len(parts), 2):
+        parts[k] = f"${parts[k]}"
+    return "".join(parts)

@@ -444,10 +444,13 @@ def current_version(db: Database) -> int:
     return int(row[0])
 
 
-def migrate(db: Database) -> list[int]:
-    """Apply every migration newer than the file's version; return the versions applied."""
+def migrate(db: Database, up_to: int | None = None) -> list[int]:
+    """Apply every migration newer than the file's version (up to version `up_to`, when
+    given: the schema an older release made); return the versions applied."""
     applied: list[int] = []
     for version, description, sql in MIGRATIONS:
+        if up_to is not None and version > up_to:
+            break
         def apply(cursor: duckdb.DuckDBPyConnection, version=version, description=description,
                   sql=sql) -> bool:
             db.migration_lock(cursor)

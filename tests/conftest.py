@@ -46,12 +46,12 @@ STORES = _stores()
 
 
 def pytest_collection_modifyitems(config, items):
-    """A test marked `duckdb_only` runs on DuckDB only: its postgresql variant is deselected
-    (not skipped: there is nothing to run there)."""
+    """A test marked `duckdb_only` is about the DuckDB file itself: its PostgreSQL variant is
+    not collected (deselected, not skipped)."""
     keep, dropped = [], []
     for item in items:
-        params = getattr(getattr(item, "callspec", None), "params", {})
-        on_postgres = "postgresql" in (params.get("db"), params.get("app_env"))
+        callspec = getattr(item, "callspec", None)
+        on_postgres = callspec is not None and "postgresql" in callspec.params.values()
         if on_postgres and item.get_closest_marker("duckdb_only") is not None:
             dropped.append(item)
         else:
@@ -129,7 +129,8 @@ def make_project(db: Database, accounts: dict[str, int], kind: str = "label", ov
 def app_env(request, tmp_path, monkeypatch):
     from components.db import close_all
 
-    db_path = store_target(request, tmp_path, "app.duckdb")
+    target = store_target(request, tmp_path, "app.duckdb")
+    db_path = Path(target) if request.param == "duckdb" else target
     monkeypatch.setenv("SAFELABEL_DB", str(db_path))
     monkeypatch.setenv("SAFELABEL_DEMO", "0")
     monkeypatch.setenv("SAFELABEL_SETUP_TOKEN", SETUP_TOKEN)

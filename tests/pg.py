@@ -25,3 +25,22 @@ def fresh_schema_url(url: str) -> tuple[str, Callable[[], None]]:
             conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
 
     return f"{url}?options=-csearch_path%3D{schema}", drop
+
+
+def duckdb_copy_of(url: str):
+    """An in-memory DuckDB holding a copy of every table of the PostgreSQL schema at `url`,
+    read as Arrow: checks written for DuckDB (text casts, ORDER BY ALL) then read both stores'
+    rows the same way."""
+    import adbc_driver_postgresql.dbapi as adbc
+    import duckdb
+
+    copy = duckdb.connect(":memory:")
+    with adbc.connect(url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT table_name FROM information_schema.tables"
+                    " WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'")
+        for (table,) in cur.fetchall():
+            cur.execute(f'SELECT * FROM "{table}"')
+            copy.register("pg_rows", cur.fetch_record_batch())
+            copy.execute(f'CREATE TABLE "{table}" AS SELECT * FROM pg_rows')
+            copy.unregister("pg_rows")
+    return copy

@@ -5,12 +5,16 @@ Each fixture tests/fixtures/upgrade_v<N>.duckdb.gz was made by that release's ow
 of what that release's reads answered. A copy is opened with today's `open_database`, which
 migrates it; then every old row must still be there unchanged, the schema must be the newest,
 the app's main reads and writes must work on it, and opening it again must change nothing.
+
+On PostgreSQL the same: the fixture's rows are brought into a schema built only up to the
+fixture's version (migrations 1..N), and `open_database` migrates that in place.
 """
 from __future__ import annotations
 
 import gzip
 import json
 import shutil
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -25,7 +29,8 @@ from store.exports import export
 from store.history import item_history
 from store.schema import MIGRATIONS, current_version, migrate
 from store.work_queue import WorkQueue
-from tests.conftest import table_counts
+from tests.conftest import STORES, table_counts
+from tests.pg import duckdb_copy_of
 
 FIXTURES = Path(__file__).parent / "fixtures"
 UPGRADES = sorted(FIXTURES.glob("upgrade_v*.duckdb.gz"))
@@ -54,16 +59,58 @@ def rows_as_text(cur, table: str, columns: list[str]) -> list[list]:
     return [list(r) for r in cur.execute(f'SELECT {select} FROM "{table}" ORDER BY ALL').fetchall()]
 
 
-@pytest.fixture(params=UPGRADES, ids=[p.name.split(".")[0] for p in UPGRADES])
+def bring_into_postgres(fixture_file: Path, url: str, version: int) -> None:
+    """The fixture's rows in a PostgreSQL schema built only up to the fixture's version
+    (migrations 1..version), as a PostgreSQL installation of that release would hold them."""
+    from store.migrate_to import copy_tables
+    from store.postgres import open_postgres
+
+    open_postgres(url, up_to=version).close()
+    with duckdb.connect(str(fixture_file), read_only=True) as raw:
+        report = copy_tables(raw, url)
+    assert report.committed and report.equal
+
+
+@contextmanager
+def rows_reader(db):
+    """A DuckDB cursor over the store's tables, for checks that read rows as DuckDB's text:
+    the file itself, or a copy of the PostgreSQL schema's tables read as Arrow."""
+    if db.backend == "duckdb":
+        with db.read() as cur:
+            yield cur
+    else:
+        copy = duckdb_copy_of(db.url)
+        try:
+            yield copy
+        finally:
+            copy.close()
+
+
+@pytest.fixture(params=[(store, fixture) for store in STORES for fixture in UPGRADES],
+                ids=[f"{store}-{fixture.name.split('.')[0]}" for store in STORES
+                     for fixture in UPGRADES])
 def upgraded(request, tmp_path):
-    """(database opened and migrated by today's code, its manifest, the file's path)."""
-    fixture = request.param
+    """(database opened and migrated by today's code, its manifest, its path or URL): the
+    fixture's file itself, or its rows in PostgreSQL at the fixture's schema version."""
+    store, fixture = request.param
     manifest = manifest_of(fixture)
     path = unpack(fixture, tmp_path)
     # The copy really is the old release's file: its schema stops at the manifest's version.
     with duckdb.connect(str(path)) as raw:
         assert raw.execute("SELECT max(version) FROM schema_version").fetchone()[0] == \
             manifest["schema_version"] < NEWEST
+    if store == "postgresql":
+        from tests.pg import fresh_schema_url
+        url, drop = fresh_schema_url(request.getfixturevalue("pg_server"))
+        request.addfinalizer(drop)
+        bring_into_postgres(path, url, manifest["schema_version"])
+        copy = duckdb_copy_of(url)      # the old release's schema, with the file's rows
+        assert copy.execute("SELECT max(version) FROM schema_version").fetchone()[0] == \
+            manifest["schema_version"]
+        assert copy.execute("SELECT count(*) FROM annotations").fetchone()[0] == \
+            len(manifest["tables"]["annotations"]["rows"]) > 0
+        copy.close()
+        path = url
     db = open_database(path)
     yield db, manifest, path
     db.close()
@@ -77,7 +124,7 @@ def test_there_are_fixtures_of_the_last_two_schema_versions():
 def test_every_old_row_survives_unchanged_and_the_schema_is_the_newest(upgraded):
     db, manifest, _ = upgraded
     assert current_version(db) == NEWEST
-    with db.read() as cur:
+    with rows_reader(db) as cur:
         versions = [r[0] for r in cur.execute(
             "SELECT version FROM schema_version ORDER BY version").fetchall()]
         assert versions == [v for v, _, _ in MIGRATIONS]
