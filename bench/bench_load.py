@@ -104,6 +104,10 @@ class Annotator(threading.Thread):
         except Exception as exc:  # noqa: BLE001 - every failure is counted, none hidden
             self.errors[f"claim: {type(exc).__name__}: {str(exc)[:80]}"] += 1
             return
+        if self.think_s:
+            # People do not all press Enter at the same instant: each reads their first item
+            # for a while too (else the first submits of a level all queue at once).
+            time.sleep(random.uniform(0.5, 1.5) * self.think_s)
         count = 0
         while count < self.submits and time.perf_counter() < deadline:
             if shown.current is None:
@@ -163,6 +167,9 @@ def main() -> None:
     parser.add_argument("--submits", type=int, default=2000,
                         help="at most this many submits per annotator and level")
     parser.add_argument("--prefetch", type=int, default=2, help="claims held (the page: 2)")
+    parser.add_argument("--think-ms", type=float, default=0.0,
+                        help="each annotator's pause after a submit, random in 0.5x-1.5x"
+                             " (0: back to back, the stress case)")
     args = parser.parse_args()
     levels = [int(n) for n in args.levels.split(",")]
 
@@ -181,7 +188,8 @@ def main() -> None:
         print(f"SafeLabel load benchmark on DuckDB {__import__('duckdb').__version__}: "
               f"{args.items:,} items, overlap {args.overlap}, one process, one file "
               f"(imported in {time.perf_counter() - started:.1f} s); each level at most "
-              f"{args.seconds:g} s or {args.submits:,} submits per annotator; "
+              f"{args.seconds:g} s or {args.submits:,} submits per annotator; think time "
+              f"{args.think_ms:g} ms; "
               f"{os.cpu_count()} cores, load average before {os.getloadavg()[0]:.1f}\n",
               flush=True)
 
@@ -192,7 +200,7 @@ def main() -> None:
             lock.held_ms = []
             barrier = threading.Barrier(level + 1)
             workers = [Annotator(db, uid, pid, barrier, args.seconds, args.submits,
-                                 args.prefetch) for uid in people[level]]
+                                 args.prefetch, args.think_ms) for uid in people[level]]
             for worker in workers:
                 worker.start()
             barrier.wait()

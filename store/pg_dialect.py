@@ -106,6 +106,8 @@ def _group_by_all(node: exp.Expression) -> exp.Expression:
         inner = projection.this if isinstance(projection, exp.Alias) else projection
         if inner.find(exp.AggFunc) or inner.find(exp.Window):
             continue
+        if not inner.find(exp.Column):
+            continue        # a constant: PostgreSQL refuses one in GROUP BY
         keys.append(inner.copy())
     node.set("group", exp.Group(expressions=keys) if keys else None)
     return node
@@ -183,11 +185,17 @@ def _format_braces(node: exp.Expression) -> exp.Expression:
     return node
 
 
-def _typed_null_checks(node: exp.Expression) -> exp.Expression:
-    """`? IS NULL`: PostgreSQL cannot type a bare parameter there; as text it can."""
-    if isinstance(node, exp.Is) and isinstance(node.this, (exp.Placeholder, exp.Parameter)):
-        node.set("this", exp.Cast(this=node.this.copy(), to=exp.DataType.build("TEXT")))
-    return node
+def _typed_null_checks(tree: exp.Expression) -> exp.Expression:
+    """`? IS NULL`: PostgreSQL cannot type a parameter used only there (a None); cast as text
+    it can. A parameter used elsewhere too takes its type from there, and a cast would clash."""
+    uses: dict[str, int] = {}
+    for p in tree.find_all(exp.Placeholder, exp.Parameter):
+        uses[p.sql()] = uses.get(p.sql(), 0) + 1
+    for node in list(tree.find_all(exp.Is)):
+        param = node.this
+        if isinstance(param, (exp.Placeholder, exp.Parameter)) and uses[param.sql()] == 1:
+            node.set("this", exp.Cast(this=param.copy(), to=exp.DataType.build("TEXT")))
+    return tree
 
 
 def _flatten_list(node: exp.Expression) -> exp.Expression:
@@ -198,15 +206,33 @@ def _flatten_list(node: exp.Expression) -> exp.Expression:
 
 
 def _json_wildcards(node: exp.Expression) -> exp.Expression:
-    """`json_extract_string(j, '$[*].name')` -> the list of every element's `name`."""
+    """`json_extract_string(j, '$.a.b[*].name')` -> the list of every element's `name`."""
     if not isinstance(node, exp.JSONExtractScalar) or not isinstance(node.expression,
                                                                      exp.JSONPath):
         return node
     parts = node.expression.expressions
-    if len(parts) == 3 and isinstance(parts[1], exp.JSONPathSubscript) and isinstance(
-            parts[1].this, exp.JSONPathWildcard) and isinstance(parts[2], exp.JSONPathKey):
-        return exp.Anonymous(this="sl_json_strings", expressions=[
-            node.this.copy(), exp.Literal.string(parts[2].this)])
+    if len(parts) < 3 or not isinstance(parts[-1], exp.JSONPathKey) or not (
+            isinstance(parts[-2], exp.JSONPathSubscript)
+            and isinstance(parts[-2].this, exp.JSONPathWildcard)) or not all(
+            isinstance(p, exp.JSONPathKey) for p in parts[1:-2]):
+        return node
+    source = node.this.copy()
+    if len(parts) > 3:
+        source = exp.Anonymous(this="json_extract_path", expressions=[
+            source, *[exp.Literal.string(p.this) for p in parts[1:-2]]])
+    return exp.Anonymous(this="sl_json_strings", expressions=[
+        source, exp.Literal.string(parts[-1].this)])
+
+
+def _hash(node: exp.Expression) -> exp.Expression:
+    """DuckDB's `hash(a, b, ...)` (the store groups equal answers by it) -> the md5 of the
+    values' row text: equal values, equal hashes, as in DuckDB (not the same numbers)."""
+    if isinstance(node, exp.Anonymous) and node.name.lower() == "hash" or \
+            type(node).__name__ == "Hash":
+        args = node.expressions if isinstance(node, exp.Anonymous) else \
+            [a for a in [node.this, *node.expressions] if a is not None]
+        row = ", ".join(a.sql(dialect="postgres") for a in args)
+        return sqlglot.parse_one(f"md5(CAST(ROW({row}, 0) AS TEXT))", read="postgres")
     return node
 
 
@@ -272,8 +298,9 @@ def translate(sql: str) -> tuple[str, ...]:
         tree = tree.transform(_lambdas)
         tree = tree.transform(_regexp_extract_all).transform(_subquery_aliases)
         tree = tree.transform(_order_by_all).transform(_format_braces)
-        tree = tree.transform(_typed_null_checks).transform(_flatten_list)
+        tree = _typed_null_checks(tree).transform(_flatten_list)
         tree = tree.transform(_empty_list_defaults).transform(_json_wildcards)
+        tree = tree.transform(_hash)
         if isinstance(tree, exp.Create) and tree.args.get("replace") and tree.kind == "TABLE":
             # PostgreSQL has no CREATE OR REPLACE TABLE: drop, then create.
             tree.set("replace", False)

@@ -50,6 +50,8 @@ QUEUE_LOCK = 72110530
 PG_INDEXES = """
 CREATE INDEX IF NOT EXISTS pg_items_open ON items (project_id, open_slots, done_count DESC, id)
     WHERE open_slots > 0;
+CREATE INDEX IF NOT EXISTS pg_items_fresh ON items (project_id, open_slots DESC, id)
+    WHERE open_slots > 0;
 CREATE INDEX IF NOT EXISTS pg_items_gold ON items (project_id) WHERE gold;
 CREATE INDEX IF NOT EXISTS pg_claims_user ON claims (user_id, project_id, item_id);
 CREATE INDEX IF NOT EXISTS pg_claims_item ON claims (item_id);
@@ -132,7 +134,12 @@ class PgCursor:
 
     def execute(self, sql: str, params: Sequence[Any] | dict | None = None) -> PgCursor:
         bound = bind(params) or {}
+        nulls = [k for k, v in bound.items() if v is None]
         for statement in translate(sql):
+            for key in nulls:
+                # A NULL parameter has no type, and PostgreSQL must type every parameter
+                # (`$1 IS NULL` alone fails); as a literal NULL it is typed by its place.
+                statement = statement.replace(f"%({key})s", "NULL")
             if statement.startswith("CREATE TEMPORARY"):
                 self._temp_tables = True
             self._cur.execute(statement, bound)

@@ -304,7 +304,12 @@ def _candidate(cur: duckdb.DuckDBPyConnection, project_id: int, token: str,
                               " LIMIT 1" + lock, [*params, overlap]).fetchone()
         if started is not None:
             return started
-    return cur.execute(sql + " LIMIT 1" + lock, params).fetchone()
+    # Breadth first: the first open row the scan finds. In DuckDB that is the earliest row
+    # not rewritten since (a claim rewrites its row to the end), so fresh items come first
+    # without a sort of every open item. PostgreSQL's heap has no such order, so there
+    # (`lock` is its mark) it is said: the most open slots (fresh items), then the oldest.
+    order = " ORDER BY open_slots DESC, id" if lock else ""
+    return cur.execute(sql + order + " LIMIT 1" + lock, params).fetchone()
 
 
 def _queue_setup(db: Database, cur: duckdb.DuckDBPyConnection, project_id: int

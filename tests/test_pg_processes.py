@@ -110,3 +110,17 @@ def test_queue_writes_take_turns_across_processes(pg_db, accounts):
         other.close()
     assert waited, "the claim ran while another process held the queue's turn"
     assert not claimer.is_alive() and served and served[0] is not None
+
+
+def test_translation_fixes_found_by_the_cluster_work():
+    """Two generic translations this work needed: a FROM subquery without an alias (DuckDB and
+    PostgreSQL 16 accept it, Debian 12's PostgreSQL 15 does not) gets one, and a named DuckDB
+    parameter (`$viewer`, store/threads.py) stays a psycopg placeholder, not an escaped `%`."""
+    from store.pg_dialect import translate
+
+    (sql,) = translate("SELECT count(*) FROM (SELECT item_id FROM annotations GROUP BY item_id)")
+    assert sql.endswith(") AS _sub0")
+    (sql,) = translate("SELECT * FROM (SELECT 1) t")
+    assert sql == "SELECT * FROM (SELECT 1) AS t"          # an alias of its own is kept
+    (sql,) = translate("SELECT count(*) FROM m WHERE m.user_id = $viewer AND m.body LIKE '%a%'")
+    assert "%(viewer)s" in sql and "%%(viewer)s" not in sql and "'%%a%%'" in sql
