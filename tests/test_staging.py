@@ -180,3 +180,24 @@ def test_a_project_archived_while_the_file_is_read_refuses_the_write(db, account
     projects.set_archived(db, accounts["lead"], pid, False)
     monkeypatch.setattr(imports, "_prepare_new_rows", real)
     assert import_file(db, accounts["lead"], pid, tmp_path / "a.jsonl").items_added == 1
+
+
+def test_a_nul_character_in_a_vote_is_named_on_postgresql_and_kept_on_duckdb(
+        db, accounts, tmp_path):
+    from store.annotation_imports import import_annotations
+
+    pid = make_project(db, accounts)
+    import_file(db, accounts["lead"], pid, write_jsonl(tmp_path / "items.jsonl", [
+        {"id": "a", "prompt": "p"}, {"id": "b", "prompt": "q"}]))
+    path = write_jsonl(tmp_path / "votes.jsonl", [
+        {"id": "a", "user": "ann1", "is_safe": True, "note": "fine"},
+        {"id": "b", "user": "ann1", "is_safe": True, "note": "bad\u0000note"}])
+    if db.backend == "postgresql":
+        before = table_counts(db)
+        with pytest.raises(ImportProblem, match=r"row 2, column 'note': holds the NUL"):
+            import_annotations(db, accounts["lead"], pid, path)
+        assert table_counts(db) == before
+        # Positive control: without the character the same votes go in.
+        write_jsonl(path, [{"id": "a", "user": "ann1", "is_safe": True, "note": "fine"},
+                           {"id": "b", "user": "ann1", "is_safe": True, "note": "badnote"}])
+    assert import_annotations(db, accounts["lead"], pid, path).votes_added == 2
