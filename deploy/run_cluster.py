@@ -128,8 +128,7 @@ def cluster(folder: Path, processes: int = 3, address: str = "127.0.0.1", port: 
             database = local_postgres.start(folder / "postgres", pg_port)     # fsync on
             stack.callback(local_postgres.stop, folder / "postgres")
         app_env = {**os.environ, "SAFELABEL_DB": database,
-                   # No demo unless asked for: its items come by a file import, which does
-                   # not run on PostgreSQL yet (issue 14 ports it).
+                   # No demo unless asked for: a shared database is a team's, not a demo.
                    "SAFELABEL_DEMO": os.environ.get("SAFELABEL_DEMO", "0"),
                    # The app sits behind the proxy: logins are throttled by X-Real-IP.
                    "SAFELABEL_TRUSTED_PROXY": "1", **(env or {})}

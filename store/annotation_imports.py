@@ -41,7 +41,7 @@ from store.db import Database, utcnow
 from store.events import log_event
 from store.imports import (CLI, PROBLEMS_KEPT, Controls, ImportProblem, RowProblem,
                            check_import_file, file_sha256, import_target)
-from store.staging import staging_cursor, temp_rows
+from store.staging import refuses_nul, staging_cursor, temp_rows
 from store.users import require_role
 
 # The password hash of an account made for an imported annotator: not a bcrypt hash, so no
@@ -191,6 +191,16 @@ def _read_label_studio(db: Database, path: str, kind: str) -> _Read:
     return out
 
 
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
+
+
 def _problem_message(total: int, rows: int, unit: str) -> str:
     found = "1 problem" if total == 1 else f"{total:,} problems"
     where = f"1 {unit}" if rows == 1 else f"{rows:,} {unit}s"
@@ -246,9 +256,17 @@ def _import(db: Database, actor_id: int | None, project_id: int, path: str, fmt:
     problems = list(read.problems)
     votes: list[tuple[int, Vote]] = []
     first_vote: dict[tuple[str, str], int] = {}
+    refuse_nul = refuses_nul(db)
     for row, line, values in read.rows:
         where = values.pop("_where", None) if fmt == "label_studio" else None
         by_field = {name: values.get(column) for name, column in columns.items()}
+        unstorable = [columns[name] for name, value in by_field.items()
+                      if refuse_nul and _holds_nul(value)]
+        if unstorable:
+            problems += [RowProblem(row, f"{where}.{column}" if where else column,
+                                    "holds the NUL character (\\u0000), which the PostgreSQL "
+                                    "store cannot keep in text", line) for column in unstorable]
+            continue
         vote, found = parse_vote(by_field, columns, project.kind, project.taxonomy)
         for problem in found:
             column = f"{where}.{problem.column}" if where else problem.column

@@ -707,6 +707,9 @@ def _import(db: Database, actor_id: int | None, project_id: int, path: str, fmt:
         _prepare_new_rows(cur, project.settings)
 
         def insert(wcur: duckdb.DuckDBPyConnection) -> ImportResult:
+            # Again inside the write: another process may have archived the project, or
+            # taken the person's role, while the file was read.
+            import_target(wcur, actor_id, project_id)
             import_row = wcur.execute(
                 "INSERT INTO imports (project_id, file_name, file_format, file_sha256, rows_read,"
                 " items_added, duplicates_skipped, rows_rejected, user_id, imported_at)"

@@ -7,8 +7,16 @@ QUALIFY, RE2 regexes). On a DuckDB store that happens on a cursor of the store i
 the write runs on the same cursor, so its temp tables are in reach. On PostgreSQL the same
 reading and checking runs in a scratch in-process DuckDB (in memory, inside the same memory
 budget, spilling to the import's private scratch folder); only the all-or-nothing write runs
-on PostgreSQL, which first receives the prepared rows (already filtered and scored) by COPY
-into temp tables of the same names, gone at the end of the transaction.
+on PostgreSQL. The prepared rows (already filtered and scored) reach the write's connection
+by COPY into temp tables of the same names just before its transaction (which so stays
+short, and is retried without copying again), and are dropped after it.
+
+- `staging_cursor(db, scratch)`: the DuckDB cursor to read and check on.
+- `write_staged(db, staging, work, tables)`: `db.write(work)` with the staged tables in reach.
+- `temp_rows(db, cur, table, columns, values)`: rows made in Python (votes), as a temp table
+  of the write.
+- `through_duckdb(db, cur, source_sql, ...)`: rows of the store through DuckDB SQL (the hint
+  refresh's RE2 score) and back, as a temp table of the write.
 """
 from __future__ import annotations
 
@@ -72,29 +80,36 @@ def write_staged(db: Database, staging: duckdb.DuckDBPyConnection, work: Callabl
                  tables: Sequence[str]) -> T:
     """`db.write(work)`, where `work` can read the staging cursor's `tables` (tables or
     views) by their names: on DuckDB by running on that cursor; on PostgreSQL by copying
-    their rows into temp tables of the write's transaction first (again on a retry)."""
+    their rows into temp tables of the write's connection first. The copy (and the scoring
+    a view computes) comes before the SERIALIZABLE transaction, so that stays as short as
+    its inserts and a retry does not copy again; the tables go when it ends."""
     if db.backend == "duckdb":
         return db.write(work, cursor=staging)
+    with db.session() as cur:
+        connection = cur.connection
+        try:
+            for table in tables:
+                copy_to_postgres(staging, connection, table, drop_at_commit=False)
+                connection.execute(f"ANALYZE {_quote(table)}")   # a plan for its real size
+            return db.write(work, cursor=cur)
+        finally:
+            for table in tables:
+                connection.execute(f"DROP TABLE IF EXISTS pg_temp.{_quote(table)}")
 
-    def with_tables(cur: Any) -> T:
-        for table in tables:
-            copy_to_postgres(staging, cur.connection, table)
-        return work(cur)
 
-    return db.write(with_tables)
-
-
-def copy_to_postgres(staging: duckdb.DuckDBPyConnection, connection: Any, table: str) -> int:
+def copy_to_postgres(staging: duckdb.DuckDBPyConnection, connection: Any, table: str,
+                     drop_at_commit: bool = True) -> int:
     """Copy the DuckDB table or view `table` into a PostgreSQL temp table of that name on
-    `connection` (a psycopg connection inside a transaction; the table goes at its end).
-    The rows stream a batch at a time through COPY. Returns how many."""
+    `connection` (a psycopg connection: inside a transaction, the table goes at its end
+    when `drop_at_commit`; else the caller drops it). The rows stream a batch at a time
+    through COPY. Returns how many."""
     columns = [(name, ctype) for name, ctype, *_ in
                staging.execute(f"DESCRIBE {_quote(table)}").fetchall()]
     names = ", ".join(_quote(name) for name, _ in columns)
     connection.execute(
         f"CREATE TEMP TABLE {_quote(table)} ("
         + ", ".join(f"{_quote(name)} {pg_type(ctype)}" for name, ctype in columns)
-        + ") ON COMMIT DROP")
+        + (") ON COMMIT DROP" if drop_at_commit else ")"))
     result = staging.execute(f"SELECT {names} FROM {_quote(table)}")
     count = 0
     # Text COPY: each value goes in its Python type's text form (a JSON column's text

@@ -155,3 +155,49 @@ def test_refreshing_hints_scores_in_duckdb_on_either_store(db, accounts, tmp_pat
     with db.read() as cur:
         hints = dict(cur.execute("SELECT external_id, hint_severity FROM items").fetchall())
     assert hints == {"a": 4, "b": 0, "c": 2}
+
+
+def test_a_project_archived_while_the_file_is_read_refuses_the_write(db, accounts, tmp_path,
+                                                                    monkeypatch):
+    """The checks run again inside the write (another app process may act meanwhile)."""
+    from store import imports, projects
+
+    pid = make_project(db, accounts)
+    real = imports._prepare_new_rows
+
+    def archive_meanwhile(cur, settings):
+        projects.set_archived(db, accounts["lead"], pid, True)
+        real(cur, settings)
+
+    monkeypatch.setattr(imports, "_prepare_new_rows", archive_meanwhile)
+    with pytest.raises(ImportProblem, match="archived"):
+        import_file(db, accounts["lead"], pid, write_jsonl(tmp_path / "a.jsonl", [
+            {"id": "a", "prompt": "p"}]))
+    with db.read() as cur:
+        assert cur.execute("SELECT count(*) FROM items").fetchone()[0] == 0
+        assert cur.execute("SELECT count(*) FROM imports").fetchone()[0] == 0
+    # Positive control: unarchived, the same file goes in.
+    projects.set_archived(db, accounts["lead"], pid, False)
+    monkeypatch.setattr(imports, "_prepare_new_rows", real)
+    assert import_file(db, accounts["lead"], pid, tmp_path / "a.jsonl").items_added == 1
+
+
+def test_a_nul_character_in_a_vote_is_named_on_postgresql_and_kept_on_duckdb(
+        db, accounts, tmp_path):
+    from store.annotation_imports import import_annotations
+
+    pid = make_project(db, accounts)
+    import_file(db, accounts["lead"], pid, write_jsonl(tmp_path / "items.jsonl", [
+        {"id": "a", "prompt": "p"}, {"id": "b", "prompt": "q"}]))
+    path = write_jsonl(tmp_path / "votes.jsonl", [
+        {"id": "a", "user": "ann1", "is_safe": True, "note": "fine"},
+        {"id": "b", "user": "ann1", "is_safe": True, "note": "bad\u0000note"}])
+    if db.backend == "postgresql":
+        before = table_counts(db)
+        with pytest.raises(ImportProblem, match=r"row 2, column 'note': holds the NUL"):
+            import_annotations(db, accounts["lead"], pid, path)
+        assert table_counts(db) == before
+        # Positive control: without the character the same votes go in.
+        write_jsonl(path, [{"id": "a", "user": "ann1", "is_safe": True, "note": "fine"},
+                           {"id": "b", "user": "ann1", "is_safe": True, "note": "badnote"}])
+    assert import_annotations(db, accounts["lead"], pid, path).votes_added == 2
