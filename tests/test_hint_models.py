@@ -355,7 +355,11 @@ def test_cli_train_hints_prints_both_hints_figures(tmp_path, capsys):
 @pytest.fixture
 def trained_app_db(trained_file, app_env):
     from components.db import get_db
-    shutil.copy(trained_file[0], app_env)
+    if isinstance(app_env, str):          # PostgreSQL: the trained file moved in, as a team would
+        from store.migrate_to import move_to_postgres
+        assert move_to_postgres(trained_file[0], app_env).committed
+    else:
+        shutil.copy(trained_file[0], app_env)
     return get_db()
 
 
