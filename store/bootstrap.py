@@ -53,18 +53,13 @@ def open_app_database(path: str | Path, demo: bool) -> Database:
     # Everything this process writes (the database, its WAL, uploads, exports) holds harmful
     # text and login data: owner-only, whatever the shell's umask says.
     os.umask(0o077)
-    from store.postgres import is_postgres_url
-
-    if is_postgres_url(str(path)):   # a server's database: no file of ours to make private
-        db = open_database(str(path))
-    else:
-        path = Path(path)
-        if str(path) != ":memory:" and not path.parent.exists():
-            path.parent.mkdir(parents=True, mode=0o700)
-        db = open_database(path)
-        for file in (path, path.with_name(path.name + ".wal")):
-            if file.exists():
-                file.chmod(0o600)
+    path = Path(path)
+    if str(path) != ":memory:" and not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=0o700)
+    db = open_database(path)
+    for file in (path, path.with_name(path.name + ".wal")):
+        if file.exists():
+            file.chmod(0o600)
     with db.read() as cur:
         # Only a database from before severity hints needs the scorer (and its imports).
         unscored = cur.execute("SELECT count(*) FROM items WHERE hint_source IS NULL").fetchone()[0]

@@ -179,6 +179,9 @@ def copy_tables(cur: Any, target_url: str) -> MoveReport:
             reader = cur.sql(f"SELECT {names} FROM {_quote(table)}").to_arrow_reader(
                 BATCH_ROWS)
             pg.adbc_ingest(table, reader, mode="append")
+            # Fresh statistics: a planner that believes the tables still empty picks nested
+            # loops (an export of 5,000 items took 8 s instead of 0.1 s).
+            pg.execute(f"ANALYZE {_quote(table)}")
         for sequence, (table, column, last_value) in sequences.items():
             # Past every id in the table and every id the file ever handed out.
             pg.execute(f"SELECT coalesce(max({_quote(column)}), 0) FROM {_quote(table)}")

@@ -19,6 +19,10 @@ from sqlglot import exp
 # DuckDB functions the store uses that PostgreSQL lacks, as plain SQL functions. Each keeps
 # DuckDB's meaning (NULL handling, 1-based lists), so a query means the same on both stores.
 COMPAT_FUNCTIONS = r"""
+CREATE OR REPLACE FUNCTION round(x DOUBLE PRECISION, digits INTEGER) RETURNS DOUBLE PRECISION
+    LANGUAGE SQL IMMUTABLE AS $$ SELECT round(x::NUMERIC, digits)::DOUBLE PRECISION $$;
+CREATE OR REPLACE FUNCTION list_position(xs anyarray, x anyelement) RETURNS INTEGER
+    LANGUAGE SQL IMMUTABLE AS $$ SELECT array_position(xs, x) $$;
 CREATE OR REPLACE FUNCTION contains(haystack TEXT, needle TEXT) RETURNS BOOLEAN
     LANGUAGE SQL IMMUTABLE AS $$ SELECT strpos(haystack, needle) > 0 $$;
 CREATE OR REPLACE FUNCTION array_distinct(xs anyarray) RETURNS anyarray
@@ -28,13 +32,6 @@ CREATE OR REPLACE FUNCTION array_distinct(xs anyarray) RETURNS anyarray
 CREATE OR REPLACE FUNCTION array_sort(xs anyarray) RETURNS anyarray
     LANGUAGE SQL IMMUTABLE AS $$
     SELECT coalesce((SELECT array_agg(x ORDER BY x) FROM unnest(xs) AS t(x)), xs[1:0]) $$;
-CREATE OR REPLACE FUNCTION round(x DOUBLE PRECISION, digits INTEGER) RETURNS DOUBLE PRECISION
-    LANGUAGE SQL IMMUTABLE AS $$ SELECT round(x::NUMERIC, digits)::DOUBLE PRECISION $$;
-CREATE OR REPLACE FUNCTION any_value_step(kept anyelement, next anyelement) RETURNS anyelement
-    LANGUAGE SQL IMMUTABLE AS $$ SELECT coalesce(kept, next) $$;
-CREATE OR REPLACE AGGREGATE any_value(anyelement) (SFUNC = any_value_step, STYPE = anyelement);
-CREATE OR REPLACE FUNCTION list_position(xs anyarray, x anyelement) RETURNS INTEGER
-    LANGUAGE SQL IMMUTABLE AS $$ SELECT array_position(xs, x) $$;
 """
 
 
@@ -118,18 +115,7 @@ def _lambdas(node: exp.Expression) -> exp.Expression:
     return node
 
 
-def _alias_subqueries(tree: exp.Expression) -> exp.Expression:
-    """Every subquery in FROM or JOIN without a name gets one (`_sub1`, ...): PostgreSQL
-    before 16 requires it (DuckDB does not)."""
-    for number, node in enumerate(
-            (n for n in tree.find_all(exp.Subquery)
-             if not n.alias and isinstance(n.parent, (exp.From, exp.Join))), start=1):
-        node.set("alias", exp.TableAlias(this=exp.to_identifier(f"_sub{number}")))
-    return tree
-
-
-_NAMED = re.compile(r"%\((\w+)\)s")   # ours (`%(1)s`) and a DuckDB `$name` as sqlglot writes it
-_NUMBERED = re.compile(r"%\((\d+)\)s")
+_NAMED = re.compile(r"%\((\d+)\)s")
 
 
 def _psycopg_form(sql: str) -> str:
@@ -151,7 +137,6 @@ def translate(sql: str) -> tuple[str, ...]:
         if tree is None:
             continue
         tree = tree.transform(_group_by_all).transform(_arg_extreme)
-        tree = _alias_subqueries(tree)
         if isinstance(tree, exp.Create) and tree.args.get("replace") and tree.kind == "TABLE":
             # PostgreSQL has no CREATE OR REPLACE TABLE: drop, then create.
             tree.set("replace", False)
@@ -167,6 +152,9 @@ def bind(params) -> dict[str, object] | None:
     if isinstance(params, dict):
         return params
     return {str(k): v for k, v in enumerate(params, start=1)}
+
+
+_NUMBERED = re.compile(r"%\((\d+)\)s")
 
 
 def numbered(statement: str) -> str:

@@ -218,10 +218,8 @@ class PostgresDatabase:
         self._pool.close()
 
 
-def open_postgres(url: str, pool_size: int = POOL_SIZE,
-                  up_to: int | None = None) -> PostgresDatabase:
-    """Connect to the PostgreSQL database at `url` and bring its schema up to date (or up to
-    version `up_to`: an older release's schema, for the upgrade tests)."""
+def open_postgres(url: str, pool_size: int = POOL_SIZE) -> PostgresDatabase:
+    """Connect to the PostgreSQL database at `url` and bring its schema up to date."""
     from store.schema import migrate
 
     try:
@@ -241,5 +239,5 @@ def open_postgres(url: str, pool_size: int = POOL_SIZE,
             conn.execute(COMPAT_FUNCTIONS)
         finally:
             conn.execute("SELECT pg_advisory_unlock(72110514)")
-    migrate(db, up_to=up_to)
+    migrate(db)
     return db
