@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test bench bench-browser chromium nginx postgresql clean
+.PHONY: run run-cluster test bench bench-browser bench-pg chromium nginx postgresql clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,14 @@ run: $(VENV)/.installed
 	$(PY) cli.py init
 	$(VENV)/bin/streamlit run serve.py --server.address $(ADDRESS) --server.port $(PORT)
 
+# Several app processes on one PostgreSQL, behind nginx with sticky sessions, on this
+# machine (deploy/run_cluster.py; README "Several app processes"): PostgreSQL's data, the
+# nginx configuration and the logs go to .cluster/. `make run-cluster N=3 PORT=8501`.
+N ?= 3
+
+run-cluster: $(VENV)/.installed postgresql $(NGINX)
+	$(PY) deploy/run_cluster.py --processes $(N) --address $(ADDRESS) --port $(PORT)
+
 test: $(VENV)/.installed-dev chromium postgresql $(NGINX)
 	$(PY) -m pytest
 
@@ -63,6 +71,11 @@ bench: $(VENV)/.installed-dev
 	$(PY) bench/bench_store.py
 	$(PY) bench/bench_export.py
 	$(PY) bench/bench_dashboard.py
+
+# The PostgreSQL half of the proof under load and faults (a throwaway local cluster).
+bench-pg: $(VENV)/.installed-dev postgresql
+	$(PY) bench/bench_load_pg.py
+	$(PY) bench/bench_crash.py --postgresql
 
 bench-browser: $(VENV)/.installed-dev chromium
 	$(PY) bench/bench_browser.py

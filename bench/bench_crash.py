@@ -1,8 +1,10 @@
-"""Crash benchmark (issue 14, DuckDB half): kill -9 the app process while 5 sessions submit.
+"""Crash benchmark (issue 14): kill -9 the app process while 5 sessions submit (DuckDB), or
+one of several app processes on one PostgreSQL database (`--postgresql`).
 
     .venv/bin/python bench/bench_crash.py [--repetitions 3] [--items 2000] [--overlap 2]
                                           [--sessions 5] [--min-acks 50] [--max-delay 3]
                                           [--checkpoint-threshold 16MB]
+                                          [--postgresql [--drivers 3] [--survivor-acks 20]]
 
 The "app process" is a driver process (this file with `--driver`) that opens the database
 with `store.db.open_database`, as the app does, and runs one thread per session, each a
@@ -26,6 +28,13 @@ The repetitions run on the same file, one after the other (each restart finds th
 one's work), so the checks are cumulative. `--checkpoint-threshold` lowers DuckDB's
 automatic checkpoint size in the driver, so the kill more often lands in or near a
 checkpoint (the app runs with DuckDB's default, 16MB).
+
+With `--postgresql` the database is a throwaway PostgreSQL cluster (fsync on, as a server
+runs; deploy/local_postgres.py) and there are `--drivers` app processes, the sessions dealt
+over them. One of them is killed -9 as above; the others keep submitting (the killed one's
+claims lapse and its items go to them in time) until they have acknowledged
+`--survivor-acks` more answers, and are then killed -9 too; then the same checks, and the
+restart: every session carries on in a new process.
 """
 from __future__ import annotations
 
@@ -52,6 +61,7 @@ from core.labels import Label  # noqa: E402
 from store import projects, users  # noqa: E402
 from store.db import open_database  # noqa: E402
 from store.imports import import_file  # noqa: E402
+from store.postgres import is_postgres_url  # noqa: E402
 from store.work_queue import Timing, WorkQueue  # noqa: E402
 
 LABELS = (Label(True, (), 0), Label(False, ("S1",), 1, "crash note"))
@@ -119,13 +129,21 @@ class Repetition:
     finished_before_kill: bool = False
 
 
-def make_database(db_path: Path, items: int, overlap: int, sessions: int) -> tuple[int, list[int]]:
-    """A database with an admin, `sessions` annotators and a label project of `items` items."""
+def make_database(db_path: Path | str, items: int, overlap: int, sessions: int
+                  ) -> tuple[int, list[int]]:
+    """A database (a DuckDB file, or a `postgresql://` URL) with an admin, `sessions`
+    annotators and a label project of `items` items."""
     db = open_database(db_path)
     admin = users.create_user(db, None, "admin", "Admin", "crash-password-1", "admin")
     people = [users.create_user(db, admin, f"crash{n}", f"Crash {n}", "crash-password-1",
                                 "annotator") for n in range(sessions)]
     pid = projects.create_project(db, admin, "Crash", "label", "", None, overlap, people)
+    if is_postgres_url(db_path):
+        # File imports do not run on PostgreSQL yet (bench/seed.py says why).
+        from bench.seed import add_items
+        add_items(db, admin, pid, items, "c")
+        db.close()
+        return pid, people
     data = db_path.with_name("items.jsonl")
     data.write_text("".join(json.dumps({"id": f"c{n}", "prompt": f"Prompt {n}",
                                         "response": f"Response {n}"}) + "\n"
@@ -140,57 +158,107 @@ def parse_ack(line: str) -> Ack:
     return Ack(kind, int(user), int(item), client, None if annotation == "-" else int(annotation))
 
 
-def run_and_kill(db_path: Path, project_id: int, user_ids: list[int], min_acks: int,
+class Driver:
+    """One driver process (an app process) and the lines it printed."""
+
+    def __init__(self, db_path: Path | str, project_id: int, user_ids: list[int],
+                 checkpoint_threshold: str | None, counter: "AckCounter") -> None:
+        command = [sys.executable, str(Path(__file__).resolve()), "--driver", str(db_path),
+                   str(project_id), ",".join(map(str, user_ids))]
+        if checkpoint_threshold:
+            command += ["--checkpoint-threshold", checkpoint_threshold]
+        self.child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                      text=True, cwd=ROOT)
+        self.lines: list[str] = []
+        self.counter = counter
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        for line in self.child.stdout:
+            self.lines.append(line.rstrip("\n"))
+            self.counter.seen(line)
+        self.counter.ended()   # the pipe closed: the driver ended on its own (or crashed)
+
+    def kill(self) -> bool:
+        """kill -9 unless it has ended; True when it was still running."""
+        running = self.child.poll() is None
+        if running:
+            os.kill(self.child.pid, signal.SIGKILL)
+        return running
+
+    def collect(self, rep: Repetition, killed: bool) -> None:
+        self.child.wait(timeout=30)
+        self.reader.join(timeout=30)
+        stderr = self.child.stderr.read()
+        rep.acks += [parse_ack(x) for x in self.lines if x.startswith("ACK")]
+        rep.errors += [x for x in self.lines if x.startswith("ERROR")]
+        if self.child.returncode != -signal.SIGKILL and killed:
+            rep.errors.append(f"driver exit {self.child.returncode}: {stderr[-2000:]}")
+        if "READY" not in self.lines:
+            rep.errors.append(f"driver never started: {stderr[-2000:]}")
+
+
+class AckCounter:
+    """Acknowledgements from every driver; wakes a waiter at a count (or when one ends)."""
+
+    def __init__(self) -> None:
+        self.count, self.target = 0, 0
+        self.reached = threading.Event()
+        self._lock = threading.Lock()
+
+    def wait_for(self, more: int, timeout: float) -> bool:
+        with self._lock:
+            self.target = self.count + more
+            self.reached.clear()
+            if self.count >= self.target:
+                self.reached.set()
+        return self.reached.wait(timeout)
+
+    def seen(self, line: str) -> None:
+        with self._lock:
+            self.count += line.startswith("ACK")
+            if self.count >= self.target or line.startswith("ALL DONE"):
+                self.reached.set()
+
+    def ended(self) -> None:
+        self.reached.set()
+
+
+def run_and_kill(db_path: Path | str, project_id: int, user_ids: list[int], min_acks: int,
                  max_delay: float, rng: random.Random, checkpoint_threshold: str | None = None,
-                 timeout: float = 120.0) -> Repetition:
-    """Start the driver, let it acknowledge `min_acks` answers plus a random wait, kill -9."""
-    command = [sys.executable, str(Path(__file__).resolve()), "--driver", str(db_path),
-               str(project_id), ",".join(map(str, user_ids))]
-    if checkpoint_threshold:
-        command += ["--checkpoint-threshold", checkpoint_threshold]
-    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                             cwd=ROOT)
+                 timeout: float = 120.0, drivers: int = 1, survivor_acks: int = 20) -> Repetition:
+    """Start the driver(s), let them acknowledge `min_acks` answers plus a random wait, kill
+    -9 the first; with several drivers let the others acknowledge `survivor_acks` more, then
+    kill them -9 too."""
+    counter = AckCounter()
+    counter.target = min_acks
+    groups = [user_ids[n::drivers] for n in range(drivers)]
+    running = [Driver(db_path, project_id, group, checkpoint_threshold, counter)
+               for group in groups if group]
     rep = Repetition()
-    enough = threading.Event()
-    lines: list[str] = []
-
-    acked = 0
-
-    def read() -> None:
-        nonlocal acked
-        for line in child.stdout:
-            lines.append(line.rstrip("\n"))
-            acked += line.startswith("ACK")
-            if acked >= min_acks:
-                enough.set()
-            if line.startswith("ALL DONE"):
-                enough.set()
-        enough.set()   # the pipe closed: the driver ended on its own (or crashed)
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
     began = time.monotonic()
-    if not enough.wait(timeout):
-        child.kill()
-        raise RuntimeError(f"the driver acknowledged under {min_acks} answers in {timeout} s")
+    if not counter.reached.wait(timeout):
+        for driver in running:
+            driver.kill()
+        raise RuntimeError(f"the drivers acknowledged under {min_acks} answers in {timeout} s")
     time.sleep(rng.uniform(0, max_delay))
-    rep.finished_before_kill = child.poll() is not None
-    if not rep.finished_before_kill:
-        os.kill(child.pid, signal.SIGKILL)
+    victim, survivors = running[0], running[1:]
+    rep.finished_before_kill = not victim.kill()
     rep.killed_after_s = time.monotonic() - began
-    child.wait(timeout=30)
-    reader.join(timeout=30)
-    stderr = child.stderr.read()
-    rep.acks = [parse_ack(x) for x in lines if x.startswith("ACK")]
-    rep.errors = [x for x in lines if x.startswith("ERROR")]
-    if child.returncode != -signal.SIGKILL and not rep.finished_before_kill:
-        rep.errors.append(f"driver exit {child.returncode}: {stderr[-2000:]}")
-    if "READY" not in lines:
-        rep.errors.append(f"driver never started: {stderr[-2000:]}")
+    victim.collect(rep, killed=not rep.finished_before_kill)
+    if survivors:
+        # The others carry on past the kill (their sessions unaffected), then die too.
+        counter.wait_for(survivor_acks, timeout)
+        killed = [driver.kill() for driver in survivors]
+        for driver, was_running in zip(survivors, killed):
+            driver.collect(rep, killed=was_running)
+        if not all(killed):
+            rep.errors.append("a surviving driver had ended before it was killed")
     return rep
 
 
-def check(db_path: Path, project_id: int, acks: list[Ack]) -> tuple[dict[str, int], list[str]]:
+def check(db_path: Path | str, project_id: int, acks: list[Ack]) -> tuple[dict[str, int], list[str]]:
     """Reopen the file as the app does and check it; returns figures and problems found."""
     problems: list[str] = []
     started = time.perf_counter()
@@ -202,7 +270,8 @@ def check(db_path: Path, project_id: int, acks: list[Ack]) -> tuple[dict[str, in
     try:
         with db.read() as cur:
             tables = [r[0] for r in cur.execute(
-                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+                "SELECT table_name FROM information_schema.tables"
+                " WHERE table_schema = current_schema()"
                 " AND table_type = 'BASE TABLE'").fetchall()]
             for table in tables:   # every row of every table reads back
                 cur.execute(f'SELECT * FROM "{table}"').fetchall()
@@ -287,7 +356,7 @@ def check(db_path: Path, project_id: int, acks: list[Ack]) -> tuple[dict[str, in
     return figures, problems
 
 
-def resume(db_path: Path, project_id: int, user_ids: list[int]) -> list[Ack]:
+def resume(db_path: Path | str, project_id: int, user_ids: list[int]) -> list[Ack]:
     """After the restart every session claims (getting back what it held) and submits once."""
     db = open_database(db_path)
     acks = []
@@ -317,6 +386,11 @@ def main() -> None:
     parser.add_argument("--max-delay", type=float, default=3.0)
     parser.add_argument("--checkpoint-threshold", default=None)
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--postgresql", action="store_true",
+                        help="on a throwaway PostgreSQL cluster, with --drivers app processes")
+    parser.add_argument("--drivers", type=int, default=3,
+                        help="app processes with --postgresql (one of them is killed first)")
+    parser.add_argument("--survivor-acks", type=int, default=20)
     args = parser.parse_args()
     if args.driver:
         db_path, project, people = args.driver
@@ -326,31 +400,50 @@ def main() -> None:
 
     seed = args.seed if args.seed is not None else random.randrange(1 << 30)
     rng = random.Random(seed)
-    print(f"SafeLabel crash benchmark: kill -9 of the app process while {args.sessions} sessions"
-          f" submit; {args.items:,} items, overlap {args.overlap}; seed {seed}; checkpoint"
-          f" threshold {args.checkpoint_threshold or 'DuckDB default (16MB)'}\n", flush=True)
+    drivers = args.drivers if args.postgresql else 1
+    where = (f"one of {drivers} app processes on PostgreSQL (fsync on)" if args.postgresql
+             else "the app process")
+    print(f"SafeLabel crash benchmark: kill -9 of {where} while {args.sessions} sessions"
+          f" submit; {args.items:,} items, overlap {args.overlap}; seed {seed}"
+          + ("" if args.postgresql else f"; checkpoint threshold "
+             f"{args.checkpoint_threshold or 'DuckDB default (16MB)'}") + "\n", flush=True)
     rows, all_problems = [], []
     with tempfile.TemporaryDirectory(prefix="safelabel-crash-") as tmp:
-        db_path = Path(tmp) / "crash.duckdb"
-        pid, people = make_database(db_path, args.items, args.overlap, args.sessions)
-        acks: list[Ack] = []
-        for n in range(1, args.repetitions + 1):
-            rep = run_and_kill(db_path, pid, people, args.min_acks, args.max_delay, rng,
-                               args.checkpoint_threshold)
-            acks += rep.acks
-            wal = db_path.with_name(db_path.name + ".wal")
-            wal_kb = wal.stat().st_size // 1024 if wal.exists() else 0
-            figures, problems = check(db_path, pid, acks)
-            acks += resume(db_path, pid, people)
-            figures_after, problems_after = check(db_path, pid, acks)
-            problems = rep.errors + problems + [f"after resuming: {p}" for p in problems_after]
-            all_problems += problems
-            rows.append((n, len(rep.acks), rep.killed_after_s, wal_kb, figures["open_ms"],
-                         figures["annotations"], figures_after["annotations"],
-                         "none" if not problems else "; ".join(problems)))
-            print(f"repetition {n}: {len(rep.acks)} acknowledged, killed after "
-                  f"{rep.killed_after_s:.1f} s" + (" (had finished)" if rep.finished_before_kill
-                                                   else ""), flush=True)
+        if args.postgresql:
+            from deploy import local_postgres
+            from tests.pg import free_port
+            os.chmod(tmp, 0o755)        # the server may run as the `postgres` account
+            target: Path | str = local_postgres.start(Path(tmp) / "postgres", free_port())
+        else:
+            target = Path(tmp) / "crash.duckdb"
+        try:
+            pid, people = make_database(target, args.items, args.overlap, args.sessions)
+            acks: list[Ack] = []
+            for n in range(1, args.repetitions + 1):
+                rep = run_and_kill(target, pid, people, args.min_acks, args.max_delay, rng,
+                                   args.checkpoint_threshold, drivers=drivers,
+                                   survivor_acks=args.survivor_acks)
+                acks += rep.acks
+                if args.postgresql:
+                    wal_kb = "-"
+                else:
+                    wal = target.with_name(target.name + ".wal")
+                    wal_kb = str(wal.stat().st_size // 1024 if wal.exists() else 0)
+                figures, problems = check(target, pid, acks)
+                acks += resume(target, pid, people)
+                figures_after, problems_after = check(target, pid, acks)
+                problems = rep.errors + problems + [f"after resuming: {p}" for p in problems_after]
+                all_problems += problems
+                rows.append((n, len(rep.acks), rep.killed_after_s, wal_kb, figures["open_ms"],
+                             figures["annotations"], figures_after["annotations"],
+                             "none" if not problems else "; ".join(problems)))
+                print(f"repetition {n}: {len(rep.acks)} acknowledged, killed after "
+                      f"{rep.killed_after_s:.1f} s" + (" (had finished)"
+                                                       if rep.finished_before_kill else ""),
+                      flush=True)
+        finally:
+            if args.postgresql:
+                local_postgres.stop(Path(tmp) / "postgres")
     print()
     header = ("rep", "acked this run", "killed at s", "WAL KB at kill", "reopen ms",
               "annotations", "after resume", "problems")

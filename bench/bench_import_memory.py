@@ -1,6 +1,7 @@
 """Import memory benchmark: peak RSS and time of importing a large JSONL file.
 
     .venv/bin/python bench/bench_import_memory.py [--mb 200] [--rows 1000000] [--bomb-gb 0]
+    .venv/bin/python bench/bench_import_memory.py --compare-stores 100000
 
 Writes the files in a temp dir (nothing is kept). Each import runs in a fresh Python process
 (a small driver doing what `cli.py import` does: open the database, import), so the peak RSS
@@ -14,6 +15,10 @@ process that imports a 3-row file gives the fixed cost of Python, pandas and Duc
 - `--bomb-gb`: also import a small Parquet file that decodes to this many GB of text (a
   "decompression bomb"); it must be refused without using the memory. 0 skips it. On code
   without the import limits, keep this small: the process needs several times the size.
+- `--compare-stores N`: instead, import one JSONL file of N rows of about 1 KB into a DuckDB
+  file and into PostgreSQL (a throwaway local cluster, deploy/local_postgres.py, fsync on),
+  each in a fresh process: time to read and check the file (in DuckDB on both stores), time
+  of the write, and peak RSS.
 """
 from __future__ import annotations
 
@@ -36,18 +41,23 @@ sys.path.insert(0, sys.argv[1])
 from store.bootstrap import open_app_database
 from store import projects
 from store.imports import ImportProblem, import_file
+from core import config
 db = open_app_database(sys.argv[2], demo=False)
 pid = projects.create_project(db, None, "Bench", sys.argv[4], "", None, 1, [], True)
+steps = {}
+def progress(fraction, text):
+    steps.setdefault(text, time.perf_counter())
 started = time.perf_counter()
 try:
-    result = import_file(db, None, pid, sys.argv[3])
+    result = import_file(db, None, pid, sys.argv[3], progress=progress)
     outcome = f"imported {result.items_added:,} items"
 except ImportProblem as exc:
     outcome = f"refused: {exc}"
 seconds = time.perf_counter() - started
-with db.read() as cur:
-    limit = cur.execute("SELECT current_setting('memory_limit')").fetchone()[0]
-print(json.dumps({"seconds": seconds, "outcome": outcome, "memory_limit": limit}))
+writing = steps.get("adding new items")
+print(json.dumps({"seconds": seconds, "outcome": outcome, "memory_limit": config.memory_limit(),
+                  "checked": (writing - started) if writing else None,
+                  "written": (started + seconds - writing) if writing else None}))
 """
 
 WORDS = ("the a to of and in is it you that for on with as be this how what can i my your "
@@ -63,14 +73,15 @@ def sentences(rng: random.Random, count: int) -> list[str]:
             for _ in range(count)]
 
 
-def write_large_jsonl(path: Path, megabytes: int) -> int:
-    """Rows of varied text, about 1 KB each (prompt ~300 B, response ~700 B)."""
+def write_large_jsonl(path: Path, megabytes: int, max_rows: int | None = None) -> int:
+    """Rows of varied text, about 1 KB each (prompt ~300 B, response ~700 B), up to
+    `megabytes` or `max_rows`."""
     rng = random.Random(9)
     pool = sentences(rng, 4000)
     target = megabytes * 1024 * 1024
     written = rows = 0
     with open(path, "w", encoding="utf-8") as out:
-        while written < target:
+        while written < target and (max_rows is None or rows < max_rows):
             prompt = " ".join(rng.choices(pool, k=3))
             response = " ".join(rng.choices(pool, k=7))
             line = json.dumps({"id": f"row-{rows}", "prompt": f"{rows}: {prompt}",
@@ -115,10 +126,11 @@ def write_parquet_bomb(path: Path, gigabytes: float) -> None:
 
 
 def measure(data: Path, workdir: Path, label: str, kind: str = "label",
-            code: Path = ROOT) -> dict:
+            code: Path = ROOT, target: str | None = None) -> dict:
     """Import `data` into a fresh `kind` project of a fresh database in a fresh process, with
-    the SafeLabel checkout at `code`; its peak RSS and times."""
-    db_path = workdir / f"{label}.duckdb"
+    the SafeLabel checkout at `code`; its peak RSS and times. `target`: a postgresql:// URL
+    of an empty database to use instead of a DuckDB file."""
+    db_path = target or workdir / f"{label}.duckdb"
     env = dict(os.environ, SAFELABEL_DEMO="0")
     started = time.perf_counter()
     process = subprocess.Popen([sys.executable, "-c", DRIVER, str(code), str(db_path), str(data),
@@ -143,12 +155,52 @@ def measure(data: Path, workdir: Path, label: str, kind: str = "label",
     return report
 
 
+def compare_stores(rows: int) -> None:
+    """The same JSONL import on a DuckDB file and on PostgreSQL, each in a fresh process."""
+    sys.path.insert(0, str(ROOT))
+    from deploy import local_postgres
+    from tests.pg import free_port
+
+    results = []
+    with tempfile.TemporaryDirectory(prefix="safelabel-bench-stores-") as tmp:
+        work = Path(tmp)
+        data = work / "items.jsonl"
+        count = write_large_jsonl(data, 10 ** 6, max_rows=rows)
+        results.append(("duckdb", measure(data, work, "duckdb")))
+        cluster = Path(tempfile.mkdtemp(prefix="safelabel-bench-pg-"))
+        try:
+            url = local_postgres.start(cluster, free_port())
+            results.append(("postgresql", measure(data, work, "postgresql", target=url)))
+        finally:
+            local_postgres.stop(cluster)
+            import shutil
+            shutil.rmtree(cluster, ignore_errors=True)
+        size = data.stat().st_size / 1024 ** 2
+    print(f"\nSafeLabel import on both stores: one JSONL file, {count:,} rows of ~1 KB "
+          f"({size:.0f} MB), a fresh process each (DuckDB memory_limit "
+          f"{results[0][1]['memory_limit']}; PostgreSQL local, fsync on)\n")
+    header = ("store", "read+check", "write", "import", "rows/s", "peak RSS", "outcome")
+    table = [(store, f"{r['checked']:.2f} s" if r.get("checked") else "?",
+              f"{r['written']:.2f} s" if r.get("written") else "?", f"{r['seconds']:.2f} s",
+              f"{count / r['seconds']:,.0f}" if r["seconds"] == r["seconds"] else "?",
+              f"{r['peak_mb']:.0f} MB", r["outcome"][:60]) for store, r in results]
+    widths = [max(len(str(x[i])) for x in table + [header]) for i in range(len(header))]
+    print("  ".join(h.ljust(w) for h, w in zip(header, widths)))
+    print("  ".join("-" * w for w in widths))
+    for row in table:
+        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths)))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=int, default=200)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--bomb-gb", type=float, default=0)
+    parser.add_argument("--compare-stores", type=int, default=0, metavar="ROWS")
     args = parser.parse_args()
+    if args.compare_stores:
+        compare_stores(args.compare_stores)
+        return
 
     results = []
     with tempfile.TemporaryDirectory(prefix="safelabel-bench-import-") as tmp:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import sys
 import tempfile
 import threading
@@ -83,8 +84,11 @@ class Annotator(threading.Thread):
     """One person at the work page: claim, then submit answers until time or count runs out."""
 
     def __init__(self, db: Database, user_id: int, project_id: int, start: threading.Barrier,
-                 seconds: float, submits: int, prefetch: int) -> None:
+                 seconds: float, submits: int, prefetch: int, think_ms: float = 0.0) -> None:
         super().__init__(daemon=True)
+        # A person reads the item before answering: a pause after each submit, random around
+        # `think_ms` (0: none, every annotator submits back to back, the stress case).
+        self.think_s = think_ms / 1000
         self.queue = WorkQueue(db, user_id, project_id, prefetch=prefetch)
         self.start_barrier, self.seconds, self.submits = start, seconds, submits
         self.latencies_ms: list[float] = []
@@ -100,6 +104,10 @@ class Annotator(threading.Thread):
         except Exception as exc:  # noqa: BLE001 - every failure is counted, none hidden
             self.errors[f"claim: {type(exc).__name__}: {str(exc)[:80]}"] += 1
             return
+        if self.think_s:
+            # People do not all press Enter at the same instant: each reads their first item
+            # for a while too (else the first submits of a level all queue at once).
+            time.sleep(random.uniform(0.5, 1.5) * self.think_s)
         count = 0
         while count < self.submits and time.perf_counter() < deadline:
             if shown.current is None:
@@ -124,6 +132,8 @@ class Annotator(threading.Thread):
             self.latencies_ms.append((time.perf_counter() - started) * 1000)
             self.acknowledged.append((item_id, shown.annotation_id))
             count += 1
+            if self.think_s:
+                time.sleep(random.uniform(0.5, 1.5) * self.think_s)
 
 
 def check_database(db: Database, project_id: int) -> dict[str, int]:
@@ -157,6 +167,9 @@ def main() -> None:
     parser.add_argument("--submits", type=int, default=2000,
                         help="at most this many submits per annotator and level")
     parser.add_argument("--prefetch", type=int, default=2, help="claims held (the page: 2)")
+    parser.add_argument("--think-ms", type=float, default=0.0,
+                        help="each annotator's pause after a submit, random in 0.5x-1.5x"
+                             " (0: back to back, the stress case)")
     args = parser.parse_args()
     levels = [int(n) for n in args.levels.split(",")]
 
@@ -175,7 +188,8 @@ def main() -> None:
         print(f"SafeLabel load benchmark on DuckDB {__import__('duckdb').__version__}: "
               f"{args.items:,} items, overlap {args.overlap}, one process, one file "
               f"(imported in {time.perf_counter() - started:.1f} s); each level at most "
-              f"{args.seconds:g} s or {args.submits:,} submits per annotator; "
+              f"{args.seconds:g} s or {args.submits:,} submits per annotator; think time "
+              f"{args.think_ms:g} ms; "
               f"{os.cpu_count()} cores, load average before {os.getloadavg()[0]:.1f}\n",
               flush=True)
 
@@ -186,7 +200,7 @@ def main() -> None:
             lock.held_ms = []
             barrier = threading.Barrier(level + 1)
             workers = [Annotator(db, uid, pid, barrier, args.seconds, args.submits,
-                                 args.prefetch) for uid in people[level]]
+                                 args.prefetch, args.think_ms) for uid in people[level]]
             for worker in workers:
                 worker.start()
             barrier.wait()

@@ -31,7 +31,7 @@ _LABEL = (
 )
 # A category is present or absent for everyone who decided safe/unsafe (a safe label has none).
 _CATEGORY = ("CASE WHEN is_safe IS NOT NULL THEN "
-             "list_contains(coalesce(categories, []::VARCHAR[]), $category) END")
+             "list_contains(coalesce(categories, []::VARCHAR[]), $category::VARCHAR) END")
 _COMPARE = (
     ("harmlessness", "ordinal", "TRY_CAST(judgment->>'harmlessness' AS INTEGER)"),
     ("helpfulness", "ordinal", "TRY_CAST(judgment->>'helpfulness' AS INTEGER)"),

@@ -41,6 +41,7 @@ from store.db import Database, utcnow
 from store.events import log_event
 from store.imports import (CLI, PROBLEMS_KEPT, Controls, ImportProblem, RowProblem,
                            check_import_file, file_sha256, import_target)
+from store.staging import refuses_nul, staging_cursor, temp_rows
 from store.users import require_role
 
 # The password hash of an account made for an imported annotator: not a bcrypt hash, so no
@@ -152,7 +153,8 @@ def _read_label_studio(db: Database, path: str, kind: str) -> _Read:
     (DuckDB hands the array's records over singly), so memory holds the votes, not the file."""
     out = _Read()
     count = 0
-    with db.read() as cur:
+    # DuckDB's JSON reader: the store's own, or a scratch one beside PostgreSQL.
+    with staging_cursor(db) as cur:
         try:
             result = cur.execute("SELECT json FROM read_json_objects(?, format = 'array', "
                                  f"maximum_object_size = {MAX_ROW_BYTES})", [path])
@@ -187,6 +189,16 @@ def _read_label_studio(db: Database, path: str, kind: str) -> _Read:
                                 "([{\"data\": {...}, \"annotations\": [...]}, ...]); this file "
                                 "cannot be read as one") from None
     return out
+
+
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(v) for v in value)
+    return False
 
 
 def _problem_message(total: int, rows: int, unit: str) -> str:
@@ -244,9 +256,17 @@ def _import(db: Database, actor_id: int | None, project_id: int, path: str, fmt:
     problems = list(read.problems)
     votes: list[tuple[int, Vote]] = []
     first_vote: dict[tuple[str, str], int] = {}
+    refuse_nul = refuses_nul(db)
     for row, line, values in read.rows:
         where = values.pop("_where", None) if fmt == "label_studio" else None
         by_field = {name: values.get(column) for name, column in columns.items()}
+        unstorable = [columns[name] for name, value in by_field.items()
+                      if refuse_nul and _holds_nul(value)]
+        if unstorable:
+            problems += [RowProblem(row, f"{where}.{column}" if where else column,
+                                    "holds the NUL character (\\u0000), which the PostgreSQL "
+                                    "store cannot keep in text", line) for column in unstorable]
+            continue
         vote, found = parse_vote(by_field, columns, project.kind, project.taxonomy)
         for problem in found:
             column = f"{where}.{problem.column}" if where else problem.column
@@ -301,7 +321,7 @@ def _import(db: Database, actor_id: int | None, project_id: int, path: str, fmt:
             " user_id, imported_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             [project_id, file_name, fmt, digest, len(read.rows), len(new), len(corrections),
              unchanged, len(created), actor_id, now]).fetchone()[0])
-        _insert_annotations(cur, project_id, import_id, new + corrections, now)
+        _insert_annotations(db, cur, project_id, import_id, new + corrections, now)
         _keep_queue_bookkeeping(cur, [(item_id, user_id) for item_id, user_id, *_ in new])
         log_event(cur, "annotations_imported", actor_id, project_id, details={
             "vote_import_id": import_id, "file": file_name, "format": fmt,
@@ -385,7 +405,8 @@ def _current_answers(cur: duckdb.DuckDBPyConnection, project_id: int,
             for i, u, a, v, s, c, sev, n, j in rows}
 
 
-def _insert_annotations(cur: duckdb.DuckDBPyConnection, project_id: int, import_id: int,
+def _insert_annotations(db: Database, cur: duckdb.DuckDBPyConnection, project_id: int,
+                        import_id: int,
                         rows: list[tuple[int, int, Vote, int, int | None]], now: datetime) -> None:
     if not rows:
         return
@@ -404,17 +425,16 @@ def _insert_annotations(cur: duckdb.DuckDBPyConnection, project_id: int, import_
         columns["note"].append((label.note or None) if label else None)
         columns["judgment"].append(json.dumps(vote.judgment) if vote.judgment else None)
         columns["submitted"].append(vote.submitted_at or now)
-    # One statement: each column a list, unnested side by side (row-by-row inserts take
-    # seconds per thousand rows in DuckDB).
+    temp_rows(db, cur, "imported_annotations", {
+        "item": "BIGINT", "user": "INTEGER", "version": "INTEGER", "supersedes": "BIGINT",
+        "is_safe": "BOOLEAN", "categories": "VARCHAR[]", "severity": "INTEGER",
+        "note": "VARCHAR", "judgment": "JSON", "submitted": "TIMESTAMP"}, columns)
     cur.execute(
         "INSERT INTO annotations (item_id, project_id, user_id, version, supersedes, is_safe,"
         " categories, severity, note, judgment, submitted_at, vote_import_id) "
-        "SELECT unnest($item::BIGINT[]), $project, unnest($user::INTEGER[]),"
-        " unnest($version::INTEGER[]), unnest($supersedes::BIGINT[]),"
-        " unnest($is_safe::BOOLEAN[]), unnest($categories::VARCHAR[][]),"
-        " unnest($severity::INTEGER[]), unnest($note::VARCHAR[]), unnest($judgment::JSON[]),"
-        " unnest($submitted::TIMESTAMP[]), $import",
-        {**columns, "project": project_id, "import": import_id})
+        "SELECT item, ?, \"user\", version, supersedes, is_safe, categories, severity, note,"
+        " judgment, submitted, ? FROM imported_annotations", [project_id, import_id])
+    cur.execute("DROP TABLE imported_annotations")
 
 
 def _keep_queue_bookkeeping(cur: duckdb.DuckDBPyConnection, pairs: list[tuple[int, int]]) -> None:
@@ -423,10 +443,9 @@ def _keep_queue_bookkeeping(cur: duckdb.DuckDBPyConnection, pairs: list[tuple[in
     closes; and the person is in `touched_by` (',id,' tokens), so they are not served it."""
     if not pairs:
         return
-    params = {"items": [i for i, _ in pairs], "users": [u for _, u in pairs]}
     cur.execute("CREATE OR REPLACE TEMP TABLE imported_votes AS"
-                " SELECT unnest($items::BIGINT[]) AS item_id, unnest($users::INTEGER[]) AS user_id",
-                params)
+                " SELECT unnest(?::BIGINT[]) AS item_id, unnest(?::INTEGER[]) AS user_id",
+                [[i for i, _ in pairs], [u for _, u in pairs]])
     cur.execute(
         "UPDATE items SET done_count = items.done_count + s.n,"
         " open_slots = greatest(0, items.open_slots - s.unclaimed),"

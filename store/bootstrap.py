@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 from store.db import Database, open_database
+from store.postgres import is_postgres_url
 from store.projects import insert_project, list_projects
 from store.settings import get_setting, set_setting
 from core.taxonomy import DEFAULT_TAXONOMY
@@ -53,13 +54,16 @@ def open_app_database(path: str | Path, demo: bool) -> Database:
     # Everything this process writes (the database, its WAL, uploads, exports) holds harmful
     # text and login data: owner-only, whatever the shell's umask says.
     os.umask(0o077)
-    path = Path(path)
-    if str(path) != ":memory:" and not path.parent.exists():
-        path.parent.mkdir(parents=True, mode=0o700)
-    db = open_database(path)
-    for file in (path, path.with_name(path.name + ".wal")):
-        if file.exists():
-            file.chmod(0o600)
+    if is_postgres_url(str(path)):
+        db = open_database(str(path))   # a server's database: no file of ours to guard
+    else:
+        path = Path(path)
+        if str(path) != ":memory:" and not path.parent.exists():
+            path.parent.mkdir(parents=True, mode=0o700)
+        db = open_database(path)
+        for file in (path, path.with_name(path.name + ".wal")):
+            if file.exists():
+                file.chmod(0o600)
     with db.read() as cur:
         # Only a database from before severity hints needs the scorer (and its imports).
         unscored = cur.execute("SELECT count(*) FROM items WHERE hint_source IS NULL").fetchone()[0]

@@ -43,6 +43,9 @@ class Database:
     """A DuckDB file opened read-write by this process."""
 
     backend = "duckdb"
+    # Appended to the claim queries' SELECT (store/work.py): nothing here, where one write
+    # lock already serialises every claim.
+    claim_lock = ""
 
     def __init__(self, path: str | Path, connection: duckdb.DuckDBPyConnection) -> None:
         self.path = str(path)
@@ -99,8 +102,20 @@ class Database:
             attempt += 1
             time.sleep(0.005 * attempt)
 
+    def queue_write(self, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """A write of the work queue (claims, answers, skips: store/work.py, work_queue.py).
+        Here like any write: every write already takes the file's one lock. On PostgreSQL
+        these take turns across every app process (PostgresDatabase.queue_write)."""
+        return self.write(work)
+
     def migration_lock(self, cursor: duckdb.DuckDBPyConnection) -> None:
         """Nothing to do: this process is the file's only writer."""
+
+    @contextmanager
+    def exclusive(self, key: int) -> Iterator[bool]:
+        """Whether this process may run the background job `key` now, while no other process
+        does (see PostgresDatabase.exclusive): always, as the file's only process."""
+        yield True
 
     def close(self) -> None:
         self._root.close()
@@ -127,6 +142,29 @@ def _prepare_spill_directory(spill: Path) -> None:
             leftover.unlink(missing_ok=True)
 
 
+def connect_duckdb(target: str, spill: Path | None) -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection (a file, or ":memory:") inside the memory budget, spilling to
+    `spill` (None: nowhere, it refuses instead). The store's file and an import's scratch
+    database on PostgreSQL (store/staging.py) are both opened so."""
+    # A bounded budget: past it DuckDB spills to the folder below (or refuses) instead of
+    # growing until the kernel kills the server (a 1 KB Parquet file can decode to GBs).
+    settings: dict[str, str | int] = {"memory_limit": config.memory_limit(),
+                                      "threads": config.duckdb_threads()}
+    if spill is not None:
+        settings["temp_directory"] = str(spill)
+    try:
+        connection = duckdb.connect(target, config=settings)
+    except (duckdb.ParserException, duckdb.InvalidInputException) as exc:
+        if "memory" not in str(exc).lower():
+            raise
+        raise StoreError(f"SAFELABEL_MEMORY_LIMIT={settings['memory_limit']!r} is not a "
+                         f"memory size such as 384MB or 1GB ({exc})") from None
+    # Parquet prefetching reads whole row groups ahead; without it DuckDB reads a file in
+    # less memory (a 200 MB file written by DuckDB itself failed at 256MB with it on).
+    connection.execute("SET GLOBAL disable_parquet_prefetching = true")
+    return connection
+
+
 def open_database(path: str | Path) -> Database:
     """Open the store `path` names and bring its schema up to date: a `postgresql://` URL
     (store/postgres.py), or else a DuckDB file, created if needed."""
@@ -140,15 +178,9 @@ def open_database(path: str | Path) -> Database:
     in_memory = str(path) == ":memory:"
     if not in_memory:
         path.parent.mkdir(parents=True, exist_ok=True)
-    # A bounded budget: past it DuckDB spills to the folder below (or refuses) instead of
-    # growing until the kernel kills the server (a 1 KB Parquet file can decode to GBs).
-    settings: dict[str, str | int] = {"memory_limit": config.memory_limit(),
-                                      "threads": config.duckdb_threads()}
     spill = None if in_memory else spill_directory(path)
-    if spill is not None:
-        settings["temp_directory"] = str(spill)
     try:
-        connection = duckdb.connect(str(path), config=settings)
+        connection = connect_duckdb(str(path), spill)
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             raise DatabaseLockedError(
@@ -156,14 +188,6 @@ def open_database(path: str | Path) -> Database:
                 "Stop it, or do this from the app."
             ) from None
         raise
-    except (duckdb.ParserException, duckdb.InvalidInputException) as exc:
-        if "memory" not in str(exc).lower():
-            raise
-        raise StoreError(f"SAFELABEL_MEMORY_LIMIT={settings['memory_limit']!r} is not a "
-                         f"memory size such as 384MB or 1GB ({exc})") from None
-    # Parquet prefetching reads whole row groups ahead; without it DuckDB reads a file in
-    # less memory (a 200 MB file written by DuckDB itself failed at 256MB with it on).
-    connection.execute("SET GLOBAL disable_parquet_prefetching = true")
     if spill is not None:
         # Only now, holding the file's lock, is every file in the folder a stale one of ours.
         _prepare_spill_directory(spill)

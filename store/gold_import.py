@@ -19,6 +19,10 @@ from store.gold import insert_gold
 from store.db import utcnow
 
 
+# The valid expected answers of the rows an import may add, with their external ids.
+GOLD_ROWS = "gold_rows"
+
+
 def gold_columns(column_types: dict[str, str]) -> list[str]:
     return [c for c in GOLD_COLUMNS if c in column_types]
 
@@ -69,6 +73,11 @@ def check_gold(cur: duckdb.DuckDBPyConnection, kind: str, taxonomy: Taxonomy) ->
         cur.executemany("INSERT INTO problems VALUES (?, NULL, ?, ?)", problems)
     if answers:
         cur.executemany("INSERT INTO gold_staged VALUES (?, ?, ?, ?, ?, ?, ?)", answers)
+    # What `add_gold` reads in the write (on PostgreSQL a copy of it, see store/staging.py).
+    # The first answer of each item the import may add (its rows are the first of each id).
+    cur.execute(f"CREATE TEMP VIEW {GOLD_ROWS} AS SELECT s.external_id, g.* FROM gold_staged g"
+                " JOIN staged s USING (_row) WHERE g._row NOT IN (SELECT _row FROM problems)"
+                " QUALIFY row_number() OVER (PARTITION BY s.external_id ORDER BY g._row) = 1")
 
 
 def add_gold(cur: duckdb.DuckDBPyConnection, actor_id: int | None, project_id: int,
@@ -76,10 +85,9 @@ def add_gold(cur: duckdb.DuckDBPyConnection, actor_id: int | None, project_id: i
     """Append the expected answers of the items this import added; how many."""
     rows = cur.execute(
         "SELECT i.id, g.is_safe, g.categories, g.severity, g.judgment, g.explanation,"
-        " g.qualification FROM gold_staged g JOIN staged s USING (_row)"
-        " JOIN items i ON i.project_id = ? AND i.import_id = ? AND i.external_id = s.external_id"
-        " WHERE g._row NOT IN (SELECT _row FROM problems)"
-        " QUALIFY row_number() OVER (PARTITION BY i.id ORDER BY g._row) = 1 ORDER BY i.id",
+        f" g.qualification FROM {GOLD_ROWS} g"
+        " JOIN items i ON i.project_id = ? AND i.import_id = ? AND i.external_id = g.external_id"
+        " ORDER BY i.id",
         [project_id, import_id]).fetchall()
     now = utcnow()
     for item_id, is_safe, categories, severity, judgment, explanation, qualification in rows:

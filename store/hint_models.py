@@ -104,9 +104,8 @@ def _training_rows(cur: duckdb.DuckDBPyConnection, project_id: int,
                    flatten(list(coalesce(categories, []))) AS named, count(*) AS people
             FROM latest WHERE newest = 1 AND severity IS NOT NULL GROUP BY item_id),
         adjudicated AS (
-            SELECT item_id, arg_max(severity, id) AS severity,
-                   arg_max(categories, id) AS categories
-            FROM adjudications WHERE project_id = ? GROUP BY item_id),
+            SELECT item_id, severity, categories FROM adjudications WHERE project_id = ?
+            QUALIFY row_number() OVER (PARTITION BY item_id ORDER BY id DESC) = 1),
         gold AS (   -- each gold item's current expected answer (a removal ends it)
             SELECT item_id, severity, categories FROM (
                 SELECT item_id, severity, categories, removed_at FROM gold_answers
@@ -439,6 +438,10 @@ def active_label_projects(db: Database) -> list[int]:
             " ORDER BY id").fetchall()]
 
 
+# The advisory lock key of a hint worker's round (store/postgres.py PostgresDatabase.exclusive).
+HINT_ROUND_LOCK = 72110520
+
+
 class HintWorker:
     """A daemon thread that keeps every project's hints up to date: trains when due and
     re-scores one step per project per round, resting `idle_seconds` when a round found
@@ -453,6 +456,7 @@ class HintWorker:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self.rounds = 0
+        self.rounds_elsewhere = 0       # rounds left to another process's worker
         # project -> labelled items when its training failed: not retried until that changes
         # (a failing fit would otherwise burn a core every round).
         self.failed: dict[int, int] = {}
@@ -471,7 +475,17 @@ class HintWorker:
         self._thread.join(timeout)
 
     def run_round(self) -> int:
-        """One round over the projects; returns the items re-scored (or trained on)."""
+        """One round over the projects; returns the items re-scored (or trained on). With
+        several app processes on one PostgreSQL database each has a worker, but only one at
+        a time runs a round (the others find it taken, do nothing and rest): N processes
+        must not train the same model N times."""
+        with self.db.exclusive(HINT_ROUND_LOCK) as our_turn:
+            if not our_turn:
+                self.rounds_elsewhere += 1
+                return 0
+            return self._round()
+
+    def _round(self) -> int:
         work = 0
         for project_id in active_label_projects(self.db):
             if self._stop.is_set():

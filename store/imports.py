@@ -36,12 +36,14 @@ from core.formats import (FIELDS, MAX_ROW_BYTES, MAX_TEXT_BYTES, TEXT_FIELDS, Fo
                           check_utf8, csv_header, detect_format, first_long_line, hh_text,
                           is_hh_layout, json_array_problem, jsonl_records, size_text, source_preferred_side, split_hh)
 from core.gold import GOLD_COLUMNS
-from core.severity_hint import hint_from_score_sql, project_score_sql
+from core.severity_hint import hint_from_score_sql, item_text_sql, project_score_sql
 from store.db import Database, StoreError, utcnow
 from store.events import log_event
-from store.gold_import import add_gold, check_gold, stage_gold
+from store.gold_import import GOLD_ROWS, add_gold, check_gold, stage_gold
 from store.projects import Project
 from store.projects import _get as _get_project
+from store.staging import (UnstorableValue, refuses_nul, staging_cursor, through_duckdb,
+                           write_staged)
 from store.users import require_role
 
 Progress = Callable[[float, str], None]
@@ -240,7 +242,8 @@ def read_preview(db: Database, path: str | Path, fmt: str | None = None, limit: 
     try:
         fmt = fmt or detect_format(file_name)
         _check_file(path, fmt)
-        with db.read() as cur, tempfile.TemporaryDirectory(prefix="safelabel-preview-") as scratch:
+        with tempfile.TemporaryDirectory(prefix="safelabel-preview-") as scratch, \
+                staging_cursor(db, scratch) as cur:
             _check_parquet(cur, path, fmt, first_rows=limit)
             _check_json(cur, path, fmt)
 
@@ -646,6 +649,9 @@ def _import(db: Database, actor_id: int | None, project_id: int, path: str, fmt:
 
     with db.read() as cur:
         project = import_target(cur, actor_id, project_id)
+    # The file is read and checked in DuckDB: the store's own, or a scratch one beside a
+    # PostgreSQL store (store/staging.py); only the write below runs on the store.
+    with staging_cursor(db, scratch) as cur:
         _check_parquet(cur, path, fmt)
         _check_json(cur, path, fmt)
 
@@ -676,7 +682,7 @@ def _import(db: Database, actor_id: int | None, project_id: int, path: str, fmt:
                 cur.execute("CREATE TEMP VIEW input_rows AS SELECT * FROM raw_rows")
             fields = _resolve_mapping(mapping, column_types, project.kind, controls)
             _stage(cur, fields, column_types, hh)
-            _validate(cur, fields, project.kind, hh)
+            _validate(cur, fields, project.kind, hh, refuses_nul(db))
             has_gold = stage_gold(cur, column_types)
             if has_gold:
                 check_gold(cur, project.kind, project.taxonomy)
@@ -698,8 +704,12 @@ def _import(db: Database, actor_id: int | None, project_id: int, path: str, fmt:
             _write_rejects(cur, target, raw_columns)
             written = str(target)
         report(0.6, "adding new items")
+        _prepare_new_rows(cur, project.settings)
 
         def insert(wcur: duckdb.DuckDBPyConnection) -> ImportResult:
+            # Again inside the write: another process may have archived the project, or
+            # taken the person's role, while the file was read.
+            import_target(wcur, actor_id, project_id)
             import_row = wcur.execute(
                 "INSERT INTO imports (project_id, file_name, file_format, file_sha256, rows_read,"
                 " items_added, duplicates_skipped, rows_rejected, user_id, imported_at)"
@@ -709,19 +719,13 @@ def _import(db: Database, actor_id: int | None, project_id: int, path: str, fmt:
             import_id = int(import_row[0])
             overlap = wcur.execute("SELECT overlap FROM projects WHERE id = ?",
                                    [project_id]).fetchone()[0]
-            # The offline severity hint, for rows whose file gave none.
-            score = project_score_sql(project.settings)
             added = wcur.execute(
                 "INSERT INTO items (project_id, external_id, prompt, response, response_a,"
                 " response_b, messages, metadata, hint_category, hint_severity, hint_source,"
                 " import_id, open_slots) "
                 "SELECT ?, s.external_id, s.prompt, s.response, s.response_a, s.response_b,"
-                " s.messages, s.metadata, s.hint_category,"
-                f" coalesce(s.hint_severity, {hint_from_score_sql('s._score')}),"
-                " CASE WHEN s.hint_severity IS NULL THEN 'scorer' ELSE 'import' END, ?, ? "
-                f"FROM (SELECT *, CASE WHEN hint_severity IS NULL THEN {score} END AS _score"
-                "      FROM staged WHERE _row NOT IN (SELECT _row FROM problems)"
-                "      QUALIFY row_number() OVER (PARTITION BY external_id ORDER BY _row) = 1) s "
+                " s.messages, s.metadata, s.hint_category, s.hint_severity, s.hint_source, ?, ? "
+                "FROM new_rows s "
                 "WHERE NOT EXISTS (SELECT 1 FROM items i WHERE i.project_id = ?"
                 "                  AND i.external_id = s.external_id) "
                 "ORDER BY s._row",
@@ -738,17 +742,34 @@ def _import(db: Database, actor_id: int | None, project_id: int, path: str, fmt:
                                 listed, int(total), written)
 
         try:
-            result = db.write(insert, cursor=cur)
+            result = write_staged(db, cur, insert,
+                                  ["new_rows", *([GOLD_ROWS] if has_gold else [])])
         except BaseException as exc:
             if written:
                 Path(written).unlink(missing_ok=True)  # nothing imported: no rows set aside
             if isinstance(exc, duckdb.OutOfMemoryException):
                 raise _memory_problem(fmt) from None
+            if isinstance(exc, UnstorableValue):
+                raise ImportProblem(f"{exc}. Nothing was imported.") from None
             raise
         if has_gold:
             db.access_changed()      # the queue caches each project's gold items
     report(1.0, f"added {result.items_added} items")
     return result
+
+
+def _prepare_new_rows(cur: duckdb.DuckDBPyConnection, settings: dict) -> None:
+    """The view `new_rows`: the rows to add (no problems, the first of each external id in
+    the file), each with its severity hint: the file's, or else the offline score's."""
+    score = project_score_sql(settings)
+    cur.execute(
+        "CREATE TEMP VIEW new_rows AS SELECT _row, external_id, prompt, response, response_a,"
+        " response_b, messages, metadata, hint_category,"
+        f" coalesce(hint_severity, {hint_from_score_sql('_score')}) AS hint_severity,"
+        " CASE WHEN hint_severity IS NULL THEN 'scorer' ELSE 'import' END AS hint_source "
+        f"FROM (SELECT *, CASE WHEN hint_severity IS NULL THEN {score} END AS _score"
+        "      FROM staged WHERE _row NOT IN (SELECT _row FROM problems)"
+        "      QUALIFY row_number() OVER (PARTITION BY external_id ORDER BY _row) = 1)")
 
 
 def _count(n: int, what: str) -> str:
@@ -934,9 +955,10 @@ def _stage(cur: duckdb.DuckDBPyConnection, fields: dict[str, str],
 
 
 def _validate(cur: duckdb.DuckDBPyConnection, fields: dict[str, str], kind: str,
-              hh: bool = False) -> None:
+              hh: bool = False, refuse_nul: bool = False) -> None:
     """Add every problem of every staged row to `problems` (rows there already, unreadable
-    or unsplittable, are not checked again)."""
+    or unsplittable, are not checked again). `refuse_nul`: the store cannot hold the NUL
+    character in text (PostgreSQL, see store/staging.refuses_nul)."""
     cur.execute("CREATE TEMP TABLE checked_out AS SELECT DISTINCT _row FROM problems")
 
     def add(field_name: str | None, problem: str, condition: str) -> None:
@@ -969,6 +991,12 @@ def _validate(cur: duckdb.DuckDBPyConnection, fields: dict[str, str], kind: str,
         if field_name in fields:
             add(field_name, too_long, f"strlen({field_name}) > {MAX_TEXT_BYTES}")
     add("messages", too_long, f"strlen(CAST(messages AS VARCHAR)) > {MAX_TEXT_BYTES}")
+    if refuse_nul:
+        # Inside JSON (messages, metadata) the character is written escaped: stored as is.
+        for field_name in ("id", *TEXT_FIELDS):
+            if field_name in fields:
+                add(field_name, "holds the NUL character (\\u0000), which the PostgreSQL store "
+                    "cannot keep in text", f"contains({field_name}, chr(0))")
     # Columns kept as metadata are stored with the item too: the same cap, over them together.
     add(None, f"the columns kept as metadata hold more than {MAX_TEXT_BYTES // (1024 * 1024)} "
               "MB together", f"strlen(CAST(metadata AS VARCHAR)) > {MAX_TEXT_BYTES}")
@@ -989,16 +1017,21 @@ def _validate(cur: duckdb.DuckDBPyConnection, fields: dict[str, str], kind: str,
             " ORDER BY s._row", [fields["id"]])
 
 
-def _rescore(cur: duckdb.DuckDBPyConnection, project_id: int, settings: dict,
+def _rescore(db: Database, cur: duckdb.DuckDBPyConnection, project_id: int, settings: dict,
              only_unscored: bool) -> int:
-    score = project_score_sql(settings)
     which = ("hint_source IS NULL" if only_unscored
              else "coalesce(hint_source, 'scorer') = 'scorer'")
-    return int(cur.execute(
-        f"UPDATE items SET hint_severity = {hint_from_score_sql('s._score')},"
-        " hint_source = 'scorer' "
-        f"FROM (SELECT id, {score} AS _score FROM items WHERE project_id = ? AND {which}) s"
-        " WHERE items.id = s.id", [project_id]).fetchone()[0])
+    # The score is DuckDB SQL (RE2): on PostgreSQL it runs in a scratch DuckDB.
+    through_duckdb(db, cur, f"SELECT id, {item_text_sql()} AS text FROM items"
+                   f" WHERE project_id = ? AND {which}", [project_id],
+                   {"id": "BIGINT", "text": "VARCHAR"},
+                   f"SELECT id, {hint_from_score_sql(project_score_sql(settings, 'text'))}"
+                   " AS hint FROM source", "rescored")
+    changed = int(cur.execute(
+        "UPDATE items SET hint_severity = s.hint, hint_source = 'scorer' FROM rescored s"
+        " WHERE items.id = s.id").fetchone()[0])
+    cur.execute("DROP TABLE rescored")
+    return changed
 
 
 def refresh_severity_hints(db: Database, actor_id: int | None, project_id: int) -> int:
@@ -1011,7 +1044,7 @@ def refresh_severity_hints(db: Database, actor_id: int | None, project_id: int) 
         project = _get_project(cur, project_id)
         if project is None:
             raise StoreError("no such project")
-        changed = _rescore(cur, project_id, project.settings, False)
+        changed = _rescore(db, cur, project_id, project.settings, False)
         log_event(cur, "hints_refreshed", actor_id, project_id, details={"items": changed})
         return changed
 
@@ -1028,7 +1061,7 @@ def score_unscored_items(db: Database) -> int:
     for project_id in pending:
         def work(cur: duckdb.DuckDBPyConnection, project_id=project_id) -> int:
             project = _get_project(cur, project_id)
-            changed = _rescore(cur, project_id, project.settings if project else {}, True)
+            changed = _rescore(db, cur, project_id, project.settings if project else {}, True)
             log_event(cur, "hints_refreshed", None, project_id,
                       details={"items": changed, "why": "scored at start-up"})
             return changed

@@ -10,25 +10,49 @@ database before the migrations run.
 """
 from __future__ import annotations
 
+import itertools
 import re
 from functools import lru_cache
 
 import sqlglot
-from sqlglot import exp
+from sqlglot import exp, transforms
 
 # DuckDB functions the store uses that PostgreSQL lacks, as plain SQL functions. Each keeps
 # DuckDB's meaning (NULL handling, 1-based lists), so a query means the same on both stores.
 COMPAT_FUNCTIONS = r"""
-CREATE OR REPLACE FUNCTION round(x DOUBLE PRECISION, digits INTEGER) RETURNS DOUBLE PRECISION
-    LANGUAGE SQL IMMUTABLE AS $$ SELECT round(x::NUMERIC, digits)::DOUBLE PRECISION $$;
-CREATE OR REPLACE FUNCTION list_position(xs anyarray, x anyelement) RETURNS INTEGER
-    LANGUAGE SQL IMMUTABLE AS $$ SELECT array_position(xs, x) $$;
 CREATE OR REPLACE FUNCTION contains(haystack TEXT, needle TEXT) RETURNS BOOLEAN
     LANGUAGE SQL IMMUTABLE AS $$ SELECT strpos(haystack, needle) > 0 $$;
 CREATE OR REPLACE FUNCTION array_distinct(xs anyarray) RETURNS anyarray
     LANGUAGE SQL IMMUTABLE AS $$
     SELECT coalesce((SELECT array_agg(DISTINCT x) FROM unnest(xs) AS t(x)
                      WHERE x IS NOT NULL), xs[1:0]) $$;
+CREATE OR REPLACE FUNCTION length(xs anyarray) RETURNS INTEGER
+    LANGUAGE SQL IMMUTABLE AS $$ SELECT cardinality(xs) $$;
+CREATE OR REPLACE FUNCTION regexp_split(s TEXT, pattern TEXT) RETURNS TEXT[]
+    LANGUAGE SQL IMMUTABLE AS $$ SELECT regexp_split_to_array(s, pattern) $$;
+CREATE OR REPLACE FUNCTION regexp_extract(s TEXT, pattern TEXT, grp INTEGER) RETURNS TEXT
+    LANGUAGE SQL IMMUTABLE AS $$
+    SELECT CASE WHEN s IS NULL THEN NULL
+                ELSE coalesce((regexp_match(s, '(' || pattern || ')'))[grp + 1], '') END $$;
+CREATE OR REPLACE FUNCTION sl_regexp_extract_all(s TEXT, pattern TEXT, flags TEXT)
+    RETURNS TEXT[] LANGUAGE SQL IMMUTABLE AS $$
+    SELECT CASE WHEN s IS NULL THEN NULL ELSE coalesce(
+        (SELECT array_agg(m[1]) FROM regexp_matches(s, '(' || pattern || ')', flags) AS m),
+        '{}'::TEXT[]) END $$;
+CREATE OR REPLACE FUNCTION round(x DOUBLE PRECISION, digits INTEGER) RETURNS DOUBLE PRECISION
+    LANGUAGE SQL IMMUTABLE AS $$ SELECT round(x::NUMERIC, digits)::DOUBLE PRECISION $$;
+CREATE OR REPLACE FUNCTION sl_first_non_null(a anyelement, b anyelement) RETURNS anyelement
+    LANGUAGE SQL IMMUTABLE AS $$ SELECT coalesce(a, b) $$;
+CREATE OR REPLACE AGGREGATE any_value(anyelement) (SFUNC = sl_first_non_null, STYPE = anyelement);
+CREATE OR REPLACE AGGREGATE array_concat_agg(anycompatiblearray) (
+    SFUNC = array_cat, STYPE = anycompatiblearray);
+CREATE OR REPLACE FUNCTION list_position(xs anycompatiblearray, x anycompatible)
+    RETURNS INTEGER LANGUAGE SQL IMMUTABLE AS $$ SELECT array_position(xs, x) $$;
+CREATE OR REPLACE FUNCTION sl_json_strings(j JSON, field TEXT) RETURNS TEXT[]
+    LANGUAGE SQL IMMUTABLE AS $$
+    SELECT CASE WHEN j IS NULL OR json_typeof(j) <> 'array' THEN NULL ELSE
+        (SELECT array_agg(e->>field ORDER BY o) FROM json_array_elements(j)
+         WITH ORDINALITY AS t(e, o)) END $$;
 CREATE OR REPLACE FUNCTION array_sort(xs anyarray) RETURNS anyarray
     LANGUAGE SQL IMMUTABLE AS $$
     SELECT coalesce((SELECT array_agg(x ORDER BY x) FROM unnest(xs) AS t(x)), xs[1:0]) $$;
@@ -63,7 +87,7 @@ def _placeholders(sql: str) -> str:
             continue
         if ch == "?":
             number += 1
-            out.append(f"${number}")
+            out.append(f"${number} ")  # "$8,$9" would read as a $-quoted string
         else:
             out.append(ch)
         i += 1
@@ -82,6 +106,8 @@ def _group_by_all(node: exp.Expression) -> exp.Expression:
         inner = projection.this if isinstance(projection, exp.Alias) else projection
         if inner.find(exp.AggFunc) or inner.find(exp.Window):
             continue
+        if not inner.find(exp.Column):
+            continue        # a constant: PostgreSQL refuses one in GROUP BY
         keys.append(inner.copy())
     node.set("group", exp.Group(expressions=keys) if keys else None)
     return node
@@ -92,30 +118,162 @@ def _arg_extreme(node: exp.Expression) -> exp.Expression:
     left out (as DuckDB does)."""
     if not isinstance(node, (exp.ArgMax, exp.ArgMin)):
         return node
-    value, key = node.this, node.expression
-    order = exp.Ordered(this=key.copy(), desc=isinstance(node, exp.ArgMax), nulls_first=False)
-    agg = exp.ArrayAgg(this=exp.Order(this=value.copy(), expressions=[order]))
-    filtered = exp.Filter(this=agg, expression=exp.Where(
-        this=exp.Not(this=exp.Is(this=key.copy(), expression=exp.Null()))))
-    return exp.Bracket(this=exp.Paren(this=filtered), expressions=[exp.Literal.number(1)])
+    value = node.this.sql(dialect="postgres")
+    key = node.expression.sql(dialect="postgres")
+    order = "DESC" if isinstance(node, exp.ArgMax) else "ASC"
+    return sqlglot.parse_one(
+        f"(array_agg({value} ORDER BY {key} {order}) FILTER (WHERE {key} IS NOT NULL))[1]",
+        read="postgres")
 
 
-def _lambdas(node: exp.Expression) -> exp.Expression:
-    """`list_transform(xs, lambda x: f(x))` -> `ARRAY(SELECT f(x) FROM unnest(xs) ...)` in
-    the list's order; `list_filter` likewise with a WHERE."""
-    if isinstance(node, exp.Transform):
-        lam = node.expression
-        var = lam.expressions[0].name
-        source = exp.Unnest(expressions=[node.this.copy()], alias=exp.TableAlias(
-            this=exp.to_identifier("_l"), columns=[exp.to_identifier(var),
-                                                  exp.to_identifier("_ord")]))
-        source.set("offset", None)
-        select = exp.select(lam.this.copy()).from_(source).order_by("_ord")
-        return exp.Array(expressions=[select])
+def _qualify(node: exp.Expression) -> exp.Expression:
+    """`QUALIFY` -> a filtered subquery (sqlglot's rewrite), whose outer select list is just
+    `*` when the query selects `*` or `t.*` (sqlglot would name the other columns again,
+    which PostgreSQL finds ambiguous)."""
+    if not (isinstance(node, exp.Select) and node.args.get("qualify")):
+        return node
+    star = node.is_star
+    node = transforms.eliminate_qualify(node)
+    if star:
+        node.set("expressions", [exp.Star()])
     return node
 
 
-_NAMED = re.compile(r"%\((\d+)\)s")
+_names = itertools.count(1)
+
+
+def _subquery_aliases(node: exp.Expression) -> exp.Expression:
+    """PostgreSQL 15 wants a name on every subquery in FROM; DuckDB does not."""
+    if isinstance(node, exp.Subquery) and not node.alias and isinstance(
+            node.parent, (exp.From, exp.Join)):
+        node.set("alias", exp.TableAlias(this=exp.to_identifier(f"_sq{next(_names)}")))
+    return node
+
+
+def _empty_list_defaults(node: exp.Expression) -> exp.Expression:
+    """`coalesce(xs, [])`: PostgreSQL cannot type an empty ARRAY[]; '{}' takes xs's type."""
+    if isinstance(node, exp.Array) and not node.expressions and isinstance(
+            node.parent, exp.Coalesce):
+        return exp.Literal.string("{}")
+    return node
+
+
+def _order_by_all(node: exp.Expression) -> exp.Expression:
+    """`ORDER BY ALL` -> every output column, by position."""
+    if isinstance(node, exp.Select):
+        order = node.args.get("order")
+        if order is not None and len(order.expressions) == 1:
+            only = order.expressions[0]
+            if isinstance(only.this, (exp.Column, exp.Var)) and \
+                    only.this.name.upper() == "ALL" and not getattr(only.this, "table", ""):
+                node.set("order", exp.Order(expressions=[
+                    exp.Ordered(this=exp.Literal.number(i), desc=only.args.get("desc"))
+                    for i in range(1, len(node.expressions) + 1)]))
+    return node
+
+
+def _format_braces(node: exp.Expression) -> exp.Expression:
+    """DuckDB's `format('{} s', x)` -> PostgreSQL's `format('%s s', x)`."""
+    if isinstance(node, exp.Anonymous) and node.name.upper() == "FORMAT" or \
+            type(node).__name__ == "Format":
+        args = node.expressions if isinstance(node, exp.Anonymous) else \
+            [node.this, *node.expressions]
+        if args and isinstance(args[0], exp.Literal) and args[0].is_string:
+            fmt = args[0].this.replace("%", "%%").replace("{}", "%s")
+            return exp.Anonymous(this="format", expressions=[
+                exp.Literal.string(fmt), *[a.copy() for a in args[1:]]])
+    return node
+
+
+def _typed_null_checks(tree: exp.Expression) -> exp.Expression:
+    """`? IS NULL`: PostgreSQL cannot type a parameter used only there (a None); cast as text
+    it can. A parameter used elsewhere too takes its type from there, and a cast would clash."""
+    uses: dict[str, int] = {}
+    for p in tree.find_all(exp.Placeholder, exp.Parameter):
+        uses[p.sql()] = uses.get(p.sql(), 0) + 1
+    for node in list(tree.find_all(exp.Is)):
+        param = node.this
+        if isinstance(param, (exp.Placeholder, exp.Parameter)) and uses[param.sql()] == 1:
+            node.set("this", exp.Cast(this=param.copy(), to=exp.DataType.build("TEXT")))
+    return tree
+
+
+def _flatten_list(node: exp.Expression) -> exp.Expression:
+    """`flatten(list(xs))` -> the lists' elements in one list (an aggregate of our own)."""
+    if type(node).__name__ == "Flatten" and isinstance(node.this, exp.ArrayAgg):
+        return exp.Anonymous(this="array_concat_agg", expressions=[node.this.this.copy()])
+    return node
+
+
+def _json_wildcards(node: exp.Expression) -> exp.Expression:
+    """`json_extract_string(j, '$.a.b[*].name')` -> the list of every element's `name`."""
+    if not isinstance(node, exp.JSONExtractScalar) or not isinstance(node.expression,
+                                                                     exp.JSONPath):
+        return node
+    parts = node.expression.expressions
+    if len(parts) < 3 or not isinstance(parts[-1], exp.JSONPathKey) or not (
+            isinstance(parts[-2], exp.JSONPathSubscript)
+            and isinstance(parts[-2].this, exp.JSONPathWildcard)) or not all(
+            isinstance(p, exp.JSONPathKey) for p in parts[1:-2]):
+        return node
+    source = node.this.copy()
+    if len(parts) > 3:
+        source = exp.Anonymous(this="json_extract_path", expressions=[
+            source, *[exp.Literal.string(p.this) for p in parts[1:-2]]])
+    return exp.Anonymous(this="sl_json_strings", expressions=[
+        source, exp.Literal.string(parts[-1].this)])
+
+
+def _hash(node: exp.Expression) -> exp.Expression:
+    """DuckDB's `hash(a, b, ...)` (the store groups equal answers by it) -> the md5 of the
+    values' row text: equal values, equal hashes, as in DuckDB (not the same numbers)."""
+    if isinstance(node, exp.Anonymous) and node.name.lower() == "hash" or \
+            type(node).__name__ == "Hash":
+        args = node.expressions if isinstance(node, exp.Anonymous) else \
+            [a for a in [node.this, *node.expressions] if a is not None]
+        row = ", ".join(a.sql(dialect="postgres") for a in args)
+        return sqlglot.parse_one(f"md5(CAST(ROW({row}, 0) AS TEXT))", read="postgres")
+    return node
+
+
+def _lambdas(node: exp.Expression) -> exp.Expression:
+    """`list_transform(xs, lambda x: f(x))` -> `ARRAY(SELECT f(x) FROM unnest(xs) WITH
+    ORDINALITY ... ORDER BY ordinality)`: PostgreSQL has no lambdas; the list's order is kept.
+    (sqlglot already turns `list_filter` into such a subquery.)"""
+    if not isinstance(node, exp.Transform):
+        return node
+    lam = node.expression
+    var = lam.expressions[0].name
+    body = lam.this.sql(dialect="postgres")
+    source = node.this.sql(dialect="postgres")
+    return sqlglot.parse_one(
+        f"ARRAY(SELECT {body} FROM unnest({source}) WITH ORDINALITY AS _l({var}, _o)"
+        " ORDER BY _o)", read="postgres")
+
+
+def _re2_pattern(pattern: str) -> tuple[str, str]:
+    """A DuckDB (RE2) pattern -> a PostgreSQL (ARE) one and its flags: `(?i)` becomes the
+    `i` flag and the word boundary `\\b` becomes ARE's `\\y`; the rest of what the store's
+    patterns use (classes, `(?:...)`, escapes in brackets) means the same in both."""
+    flags = "g"
+    if pattern.startswith("(?i)"):
+        pattern, flags = pattern[4:], "gi"
+    return re.sub(r"(?<!\\)((?:\\\\)*)\\b", r"\1\\y", pattern), flags
+
+
+def _regexp_extract_all(node: exp.Expression) -> exp.Expression:
+    """`regexp_extract_all(s, 'literal pattern')` -> every match, as DuckDB gives them."""
+    if not isinstance(node, exp.RegexpExtractAll):
+        return node
+    pattern = node.expression
+    if not isinstance(pattern, exp.Literal) or not pattern.is_string:
+        return node
+    converted, flags = _re2_pattern(pattern.this)
+    return exp.Anonymous(this="sl_regexp_extract_all", expressions=[
+        node.this.copy(), exp.Literal.string(converted), exp.Literal.string(flags)])
+
+
+_NAMED = re.compile(r"%\((\w+)\)s")
 
 
 def _psycopg_form(sql: str) -> str:
@@ -136,7 +294,13 @@ def translate(sql: str) -> tuple[str, ...]:
     for tree in trees:
         if tree is None:
             continue
-        tree = tree.transform(_group_by_all).transform(_arg_extreme)
+        tree = tree.transform(_qualify).transform(_group_by_all).transform(_arg_extreme)
+        tree = tree.transform(_lambdas)
+        tree = tree.transform(_regexp_extract_all).transform(_subquery_aliases)
+        tree = tree.transform(_order_by_all).transform(_format_braces)
+        tree = _typed_null_checks(tree).transform(_flatten_list)
+        tree = tree.transform(_empty_list_defaults).transform(_json_wildcards)
+        tree = tree.transform(_hash)
         if isinstance(tree, exp.Create) and tree.args.get("replace") and tree.kind == "TABLE":
             # PostgreSQL has no CREATE OR REPLACE TABLE: drop, then create.
             tree.set("replace", False)

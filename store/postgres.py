@@ -36,6 +36,44 @@ T = TypeVar("T")
 # with a growing random pause so racing writers spread out.
 MAX_ATTEMPTS = 60
 POOL_SIZE = 16
+# The advisory lock key of the work queue's turns (`PostgresDatabase.queue_write`).
+QUEUE_LOCK = 72110530
+
+
+# Indexes for PostgreSQL only (DuckDB scans columns fast, and an index there slows every
+# write): the queue's per-person and per-item lookups that every claim and submit runs.
+# Besides speed they keep SERIALIZABLE retries rare: a query answered by an index scan
+# predicate-locks the index range it read, a sequential scan the whole table, so with
+# sequential scans any two people's claims conflict (each reads the claims, events and
+# exposures tables the other writes to). Created on every open (after the migrations), so
+# a table a migration rebuilds gets them back.
+PG_INDEXES = """
+CREATE INDEX IF NOT EXISTS pg_items_open ON items (project_id, open_slots, done_count DESC, id)
+    WHERE open_slots > 0;
+CREATE INDEX IF NOT EXISTS pg_items_fresh ON items (project_id, id)
+    WHERE open_slots > 0 AND touched_by = ',';
+CREATE INDEX IF NOT EXISTS pg_items_any_open ON items (project_id, id) WHERE open_slots > 0;
+CREATE INDEX IF NOT EXISTS pg_items_gold ON items (project_id) WHERE gold;
+CREATE INDEX IF NOT EXISTS pg_claims_user ON claims (user_id, project_id, item_id);
+CREATE INDEX IF NOT EXISTS pg_claims_item ON claims (item_id);
+CREATE INDEX IF NOT EXISTS pg_claims_expiry ON claims (project_id, expires_at);
+CREATE INDEX IF NOT EXISTS pg_events_user ON events (user_id, happened_at);
+CREATE INDEX IF NOT EXISTS pg_exposures_user ON exposures (user_id, ended_at);
+CREATE INDEX IF NOT EXISTS pg_exposures_person ON exposures (project_id, user_id);
+CREATE INDEX IF NOT EXISTS pg_annotations_item ON annotations (item_id, user_id);
+CREATE INDEX IF NOT EXISTS pg_opt_outs_user ON opt_outs (user_id, project_id);
+"""
+
+
+def ensure_indexes(db: PostgresDatabase) -> None:
+    """Create `PG_INDEXES` (once per database; processes starting together take turns)."""
+    with db.read() as cursor:
+        conn = cursor.connection
+        conn.execute("SELECT pg_advisory_lock(72110514)")
+        try:
+            conn.execute(PG_INDEXES)
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(72110514)")
 
 
 def is_postgres_url(target: object) -> bool:
@@ -97,7 +135,12 @@ class PgCursor:
 
     def execute(self, sql: str, params: Sequence[Any] | dict | None = None) -> PgCursor:
         bound = bind(params) or {}
+        nulls = [k for k, v in bound.items() if v is None]
         for statement in translate(sql):
+            for key in nulls:
+                # A NULL parameter has no type, and PostgreSQL must type every parameter
+                # (`$1 IS NULL` alone fails); as a literal NULL it is typed by its place.
+                statement = statement.replace(f"%({key})s", "NULL")
             if statement.startswith("CREATE TEMPORARY"):
                 self._temp_tables = True
             self._cur.execute(statement, bound)
@@ -155,6 +198,10 @@ class PostgresDatabase:
     """A PostgreSQL database shared by any number of app processes."""
 
     backend = "postgresql"
+    # Appended to the claim queries' SELECT (store/work.py): the row a claim takes is locked
+    # until its transaction ends, and a concurrent claim skips it and takes the next one, so
+    # people racing for work take different rows instead of conflicting and retrying.
+    claim_lock = " FOR UPDATE SKIP LOCKED"
 
     def __init__(self, url: str, pool: ConnectionPool) -> None:
         self.url = url
@@ -202,6 +249,9 @@ class PostgresDatabase:
     def _attempt(work: Callable[[PgCursor], T], cursor: PgCursor) -> T:
         raw = cursor.connection
         raw.execute("BEGIN ISOLATION LEVEL SERIALIZABLE")
+        # Writes look rows up by key: an index scan where there is one, even on a small
+        # table, since a sequential scan predicate-locks the whole table (see PG_INDEXES).
+        raw.execute("SET LOCAL enable_seqscan = off")
         try:
             result = work(cursor)
         except BaseException:
@@ -210,16 +260,53 @@ class PostgresDatabase:
         raw.execute("COMMIT")
         return result
 
+    def queue_write(self, work: Callable[[PgCursor], T]) -> T:
+        """A write of the work queue (claims, answers, skips), one at a time across every app
+        process on this database (and schema): `write` after taking an advisory lock, on
+        the same connection, before the transaction starts (so its snapshot comes after the
+        previous turn's commit). Concurrent claims and submits all read and write the same
+        few rows (the next open items, the claims and events tables), so under SERIALIZABLE
+        they conflict and retry in storms (bench/results_proof_postgres.txt: 5 to 8 retries
+        per committed submit at 20 people, and errors after 60); in turns they do not
+        conflict, PostgreSQL grants the lock first come first served, and a turn lasts a
+        few milliseconds. A process that dies mid-turn drops the lock with its connection."""
+        with self.read() as cursor:
+            conn = cursor.connection
+            conn.execute("SELECT pg_advisory_lock(%s, hashtext(current_schema()))", [QUEUE_LOCK])
+            try:
+                return self.write(work, cursor=cursor)
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s, hashtext(current_schema()))",
+                             [QUEUE_LOCK])
+
     def migration_lock(self, cursor: PgCursor) -> None:
         """Processes starting together migrate one after another."""
         cursor.connection.execute("SELECT pg_advisory_xact_lock(72110514)")
+
+    @contextmanager
+    def exclusive(self, key: int) -> Iterator[bool]:
+        """Whether this process may run the background job `key` now (until the block ends),
+        while no other app process on this database does: a PostgreSQL advisory lock, tried
+        without waiting, per schema. A process that dies drops its connection, and with it
+        the lock, so another process takes the next turn."""
+        with self._pool.connection() as conn:
+            locked = conn.execute("SELECT pg_try_advisory_lock(%s, hashtext(current_schema()))",
+                                  [key]).fetchone()[0]
+            try:
+                yield bool(locked)
+            finally:
+                if locked:
+                    conn.execute("SELECT pg_advisory_unlock(%s, hashtext(current_schema()))",
+                                 [key])
 
     def close(self) -> None:
         self._pool.close()
 
 
-def open_postgres(url: str, pool_size: int = POOL_SIZE) -> PostgresDatabase:
-    """Connect to the PostgreSQL database at `url` and bring its schema up to date."""
+def open_postgres(url: str, pool_size: int = POOL_SIZE,
+                  up_to: int | None = None) -> PostgresDatabase:
+    """Connect to the PostgreSQL database at `url` and bring its schema up to date (or up to
+    version `up_to`: an older release's schema, for the upgrade tests)."""
     from store.schema import migrate
 
     try:
@@ -239,5 +326,6 @@ def open_postgres(url: str, pool_size: int = POOL_SIZE) -> PostgresDatabase:
             conn.execute(COMPAT_FUNCTIONS)
         finally:
             conn.execute("SELECT pg_advisory_unlock(72110514)")
-    migrate(db)
+    migrate(db, up_to=up_to)
+    ensure_indexes(db)
     return db

@@ -145,7 +145,8 @@ def _append(cur: duckdb.DuckDBPyConnection, item_id: int, project_id: int, annot
 def _move_marker(cur: duckdb.DuckDBPyConnection, user_id: int, item_id: int, annotator_id: int,
                  last_read_id: int) -> None:
     cur.execute(
-        "INSERT INTO message_reads VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET"
+        "INSERT INTO message_reads VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT (user_id, item_id, annotator_id) DO UPDATE SET"
         " last_read_id = greatest(message_reads.last_read_id, excluded.last_read_id),"
         " read_at = excluded.read_at",
         [user_id, item_id, annotator_id, last_read_id, utcnow()])

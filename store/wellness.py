@@ -132,8 +132,10 @@ def opt_out_counts(db: Database, actor_id: int, project_id: int) -> list[OptOutC
         if row is None:
             raise StoreError("no such project")
         counts = dict(cur.execute(
-            "WITH plans AS (SELECT user_id, arg_max(categories, set_at) AS categories"
-            " FROM opt_outs WHERE project_id = ? GROUP BY user_id)"
+            # Each person's newest plan (a window, not arg_max: on PostgreSQL that takes
+            # scalars only).
+            "WITH plans AS (SELECT user_id, categories FROM opt_outs WHERE project_id = ?"
+            " QUALIFY row_number() OVER (PARTITION BY user_id ORDER BY set_at DESC) = 1)"
             " SELECT code, count(*) FROM (SELECT unnest(categories) AS code FROM plans)"
             " GROUP BY code", [project_id]).fetchall())
     taxonomy = taxonomy_from_json(row[0])

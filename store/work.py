@@ -186,19 +186,22 @@ def _claim_fresh(db: Database, cur: duckdb.DuckDBPyConnection, user_id: int, pro
     token = _token(user_id)
     # Two statements, not UPDATE ... WHERE id = (subquery): DuckDB plans that as a join
     # over the whole table, while a point update by primary key is cheap. The write
-    # lock makes the pair atomic.
+    # lock makes the pair atomic (on PostgreSQL the row lock `db.claim_lock` takes, inside
+    # the SERIALIZABLE transaction).
     candidate = None
     if benign is not None:
         # After a long run of severe items: something light first, when there is any.
-        candidate = _candidate(cur, project_id, token, benign, rules.serve_order, overlap, avoid)
+        candidate = _candidate(cur, project_id, token, benign, rules.serve_order, overlap, avoid,
+                               db.claim_lock)
         if candidate is None and only_light:
             return None
     if candidate is None:
-        candidate = _candidate(cur, project_id, token, ceiling, rules.serve_order, overlap, avoid)
+        candidate = _candidate(cur, project_id, token, ceiling, rules.serve_order, overlap, avoid,
+                               db.claim_lock)
     if candidate is None:
         # Nothing fresh: take over someone's lapsed claim (their late work, if any, is kept).
         return _take_over(cur, user_id, project_id, now, timeout,
-                          benign if only_light else ceiling, avoid)
+                          benign if only_light else ceiling, avoid, db.claim_lock)
     row = cur.execute(
         "UPDATE items SET open_slots = open_slots - 1, touched_by = touched_by || ? "
         f"WHERE id = ? RETURNING {_ITEM_COLUMNS}", [token[1:], candidate[0]]).fetchone()
@@ -222,10 +225,12 @@ def _order_claims(cur: duckdb.DuckDBPyConnection, user_id: int, item_ids: list[i
 
 
 def _take_over(cur: duckdb.DuckDBPyConnection, user_id: int, project_id: int, now: datetime,
-               timeout: timedelta, ceiling: int | None, avoid: tuple[str, ...] = ()) -> Item | None:
+               timeout: timedelta, ceiling: int | None, avoid: tuple[str, ...] = (),
+               lock: str = "") -> Item | None:
     """Give this person the oldest lapsed claim of someone else on an item they have not
     touched (within their severity ceiling), or None. The slot moves from one person to the
-    other, so `open_slots` does not change; the former holder may be served the item again."""
+    other, so `open_slots` does not change; the former holder may be served the item again.
+    `lock`: `Database.claim_lock`, so two people never take over the same claim at once."""
     token = _token(user_id)
     opted_out, opted_params = hint_names_any_sql(avoid, "i.hint_category")
     lapsed = cur.execute(
@@ -234,7 +239,7 @@ def _take_over(cur: duckdb.DuckDBPyConnection, user_id: int, project_id: int, no
         " AND NOT contains(i.touched_by, ?) AND (? IS NULL OR coalesce(i.hint_severity, 0) <= ?)"
         " AND NOT coalesce(i.gold, false)"   # gold comes only by its own path
         f" AND NOT coalesce({opted_out}, false)"
-        " ORDER BY c.expires_at, c.item_id LIMIT 1",
+        " ORDER BY c.expires_at, c.item_id LIMIT 1" + lock,
         [project_id, now, user_id, token, ceiling, ceiling, *opted_params]).fetchone()
     if lapsed is None:
         return None
@@ -275,7 +280,10 @@ def _limits(status: WellbeingStatus, policy: WellbeingPolicy) -> tuple[int | Non
 
 def _candidate(cur: duckdb.DuckDBPyConnection, project_id: int, token: str,
                ceiling: int | None, serve_order: str = "depth_first",
-               overlap: int = 1, avoid: tuple[str, ...] = ()) -> tuple | None:
+               overlap: int = 1, avoid: tuple[str, ...] = (), lock: str = "") -> tuple | None:
+    """The id of the next open item for the person holding `token`, or None. `lock`
+    (`Database.claim_lock`) makes it a queue on PostgreSQL: the row is locked for this
+    claim's transaction and concurrent claims skip it."""
     # Items with no hint count as severity 0: the scorer gives every imported item one.
     sql = "SELECT id FROM items WHERE project_id = ? AND open_slots > 0 AND NOT contains(touched_by, ?)"
     params: list[Any] = [project_id, token]
@@ -293,9 +301,20 @@ def _candidate(cur: duckdb.DuckDBPyConnection, project_id: int, token: str,
         # items reach the ORDER BY; one ORDER BY over every open item instead cost about
         # 8x the plain scan at 100,000 items (it cannot stop at the first row).
         started = cur.execute(sql + " AND open_slots < ? ORDER BY open_slots, done_count DESC, id"
-                              " LIMIT 1", [*params, overlap]).fetchone()
+                              " LIMIT 1" + lock, [*params, overlap]).fetchone()
         if started is not None:
             return started
+    # Breadth first: the first open row the scan finds. In DuckDB that is the earliest row
+    # not rewritten since (a claim or a skip rewrites its row to the end), so items nobody
+    # touched come first, without a sort of every open item. PostgreSQL's heap has no such
+    # order, so there (`lock` is its mark) the same is asked for: the oldest item nobody
+    # touched, else the oldest open one (both by index, see store/postgres.PG_INDEXES).
+    if lock:
+        fresh = cur.execute(sql + " AND touched_by = ',' ORDER BY id LIMIT 1" + lock,
+                            params).fetchone()
+        if fresh is not None:
+            return fresh
+        return cur.execute(sql + " ORDER BY id LIMIT 1" + lock, params).fetchone()
     return cur.execute(sql + " LIMIT 1", params).fetchone()
 
 
@@ -413,7 +432,7 @@ def claim_next_item(db: Database, user_id: int, project_id: int,
     """The item this person should work on next in the project, claimed for them; None when
     nothing is left for them. A claim they already hold (a reload) is returned again."""
     now = now or utcnow()
-    return db.write(lambda cur: _claim(db, cur, user_id, project_id, now))
+    return db.queue_write(lambda cur: _claim(db, cur, user_id, project_id, now))
 
 
 def get_item(db: Database, item_id: int) -> Item | None:
@@ -556,7 +575,7 @@ def save_annotation(db: Database, user_id: int, item_id: int, label: Label | Non
     now = now or utcnow()
     label = label or Label(is_safe=None)
 
-    return db.write(lambda cur: _save(db, cur, user_id, item_id, label, judgment, shown_at,
+    return db.queue_write(lambda cur: _save(db, cur, user_id, item_id, label, judgment, shown_at,
                                       active_ms, now, correction)[0])
 
 
@@ -576,7 +595,7 @@ def save_and_claim_next(db: Database, user_id: int, item_id: int, label: Label |
                                           active_ms, now)
         return annotation_id, _claim(db, cur, user_id, project_id, now, seen, answered=True)
 
-    return db.write(work)
+    return db.queue_write(work)
 
 
 def skip_reason(reason: str | None) -> str:
@@ -606,7 +625,7 @@ def skip_item(db: Database, user_id: int, item_id: int, reason: str = "",
     The time spent with it still counts as exposure, at the item's hint when its text was
     seen (`text_seen=False`: skipped from behind the warning or the blur, severity unknown)."""
     reason = skip_reason(reason)
-    db.write(lambda cur: _release(db, cur, user_id, item_id, "skip",
+    db.queue_write(lambda cur: _release(db, cur, user_id, item_id, "skip",
                                   {"reason": reason} if reason else None,
                                   timing=(shown_at, active_ms), text_seen=text_seen))
 
@@ -616,7 +635,7 @@ def flag_item(db: Database, user_id: int, item_id: int, reason: str,
               text_seen: bool = True) -> None:
     """Flag the item for a lead and move on; the slot returns to the pool."""
     reason = flag_reason(reason)
-    db.write(lambda cur: _release(db, cur, user_id, item_id, "flag", {"reason": reason},
+    db.queue_write(lambda cur: _release(db, cur, user_id, item_id, "flag", {"reason": reason},
                                   timing=(shown_at, active_ms), text_seen=text_seen))
 
 

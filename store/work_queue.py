@@ -149,7 +149,7 @@ def record_reveal(db: Database, user_id: int, project_id: int, item_id: int,
         log_event(cur, "reveal", user_id, project_id, item_id, details)
         _note_client_id(cur, user_id, project_id, client_id, item_id, "reveal", None, now)
 
-    db.write(work)
+    db.queue_write(work)
 
 
 @dataclass(frozen=True)
@@ -273,7 +273,7 @@ def undo_submit(db: Database, user_id: int, annotation_id: int,
         items, status = _claim_items(db, cur, user_id, project_id, now, prefetch)
         return UndoResult(items, status, "submit", item, None)
 
-    result = db.write(work)
+    result = db.queue_write(work)
     annotation = latest_annotation(db, result.item.id, user_id)
     return UndoResult(result.items, result.status, "submit", result.item, annotation)
 
@@ -295,7 +295,7 @@ def undo_skip(db: Database, user_id: int, item_id: int,
         items, status = _claim_items(db, cur, user_id, project_id, now, max(1, prefetch))
         return UndoResult(items, status, "skip", item, None)
 
-    return db.write(work)
+    return db.queue_write(work)
 
 
 class WorkQueue:
@@ -313,7 +313,7 @@ class WorkQueue:
         it again), then up to `prefetch` - 1 more, all claimed for the person."""
         now = now or utcnow()
         count = max(1, prefetch or self.prefetch)
-        items, status = self.db.write(lambda cur: _claim_items(
+        items, status = self.db.queue_write(lambda cur: _claim_items(
             self.db, cur, self.user_id, self.project_id, now, count))
         return ClaimResult(items, status)
 
@@ -343,7 +343,7 @@ class WorkQueue:
                                          self.prefetch, answered=True)
             return SubmitResult(items, status, item_id, annotation_id)
 
-        return self.db.write(work)
+        return self.db.queue_write(work)
 
     def correct(self, item_id: int, label: Label | None = None, *,
                 judgment: dict[str, Any] | None = None, timing: Timing = Timing(),
@@ -362,7 +362,7 @@ class WorkQueue:
                                          self.prefetch)
             return SubmitResult(items, status, item_id, annotation_id)
 
-        return self.db.write(work)
+        return self.db.queue_write(work)
 
     def _release(self, item_id: int, kind: str, details: dict[str, Any] | None,
                  timing: Timing, now: datetime | None,
@@ -380,7 +380,7 @@ class WorkQueue:
                                          self.prefetch, answered=True)
             return ReleaseResult(items, status, item_id, kind)
 
-        return self.db.write(work)
+        return self.db.queue_write(work)
 
     def skip(self, item_id: int, reason: str = "", timing: Timing = Timing(),
              now: datetime | None = None, client_id: str | None = None) -> ReleaseResult:
@@ -430,7 +430,7 @@ class WorkQueue:
                 _release_claims(cur, self.user_id, self.project_id, held[1:], "left")
             return max(0, len(held) - 1)
 
-        return self.db.write(work)
+        return self.db.queue_write(work)
 
 
 def release_all_prefetched(db: Database, user_id: int) -> int:

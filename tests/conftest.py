@@ -45,6 +45,22 @@ def _stores() -> list[str]:
 STORES = _stores()
 
 
+def pytest_collection_modifyitems(config, items):
+    """A test marked `duckdb_only` is about the DuckDB file itself: its PostgreSQL variant is
+    not collected (deselected, not skipped)."""
+    keep, dropped = [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_postgres = callspec is not None and "postgresql" in callspec.params.values()
+        if on_postgres and item.get_closest_marker("duckdb_only") is not None:
+            dropped.append(item)
+        else:
+            keep.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+
 @pytest.fixture(scope="session")
 def pg_server() -> str:
     """A throwaway PostgreSQL cluster for the whole run; returns its database URL. Its folder
@@ -113,7 +129,8 @@ def make_project(db: Database, accounts: dict[str, int], kind: str = "label", ov
 def app_env(request, tmp_path, monkeypatch):
     from components.db import close_all
 
-    db_path = store_target(request, tmp_path, "app.duckdb")
+    target = store_target(request, tmp_path, "app.duckdb")
+    db_path = Path(target) if request.param == "duckdb" else target
     monkeypatch.setenv("SAFELABEL_DB", str(db_path))
     monkeypatch.setenv("SAFELABEL_DEMO", "0")
     monkeypatch.setenv("SAFELABEL_SETUP_TOKEN", SETUP_TOKEN)

@@ -10,6 +10,7 @@ import duckdb
 import pytest
 
 from bench.bench_crash import check, make_database, resume, run_and_kill
+from tests.conftest import STORES
 
 
 @pytest.fixture(scope="module")
@@ -66,3 +67,35 @@ def test_the_check_finds_a_lost_a_doubled_and_a_half_written_answer(crashed, tmp
                                    user=submit.user_id))
         _, problems = check(copy, project_id, rep.acks)
         assert any(p.startswith(expected) for p in problems), (expected, problems)
+
+
+@pytest.mark.skipif("postgresql" not in STORES, reason="PostgreSQL is not installed")
+def test_kill_9_of_one_of_three_app_processes_on_postgresql(request):
+    """PostgreSQL: three driver processes (app processes) share the 5 sessions; one is
+    killed -9 mid-submit, the other two carry on and are then killed too. Every acknowledged
+    answer is in the database exactly once, nothing half-written; after a restart every
+    session claims and submits again. Control: one acknowledged answer deleted is reported."""
+    from tests.pg import fresh_schema_url
+
+    url, drop = fresh_schema_url(request.getfixturevalue("pg_server"))
+    request.addfinalizer(drop)
+    project_id, people = make_database(url, items=200, overlap=2, sessions=5)
+    rep = run_and_kill(url, project_id, people, min_acks=25, max_delay=0.3,
+                       rng=random.Random(), timeout=90, drivers=3, survivor_acks=10)
+    assert rep.errors == []
+    assert not rep.finished_before_kill
+    assert {a.kind for a in rep.acks} == {"submit", "skip"}
+    assert len({a.user_id for a in rep.acks}) >= 3      # sessions of several processes
+    figures, problems = check(url, project_id, rep.acks)
+    assert problems == []
+    assert figures["acked_submits"] > 0
+    after = resume(url, project_id, people)
+    assert len(after) == len(people)
+    _, problems = check(url, project_id, rep.acks + after)
+    assert problems == []
+    submit = next(a for a in rep.acks if a.kind == "submit")
+    import psycopg
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("DELETE FROM annotations WHERE id = %s", [submit.annotation_id])
+    _, problems = check(url, project_id, rep.acks)
+    assert any(p.startswith("acknowledged submits missing") for p in problems), problems

@@ -3,10 +3,10 @@ Streamlit to clear its caches, and a plain message (no traceback) while another 
 holds the file."""
 from __future__ import annotations
 
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+
 from streamlit.runtime.app_session import AppSession
 
 from components.db import close_all, get_db
@@ -32,10 +32,8 @@ def test_close_all_forgets_the_handle_for_tests(app_env):
     assert get_db() is not db            # positive control: the registry can be reset
 
 
+@pytest.mark.duckdb_only(reason="the file lock is DuckDB's; PostgreSQL takes many processes")
 def test_page_says_plainly_that_another_process_holds_the_file(app_env):
-    if str(app_env).startswith("postgresql://"):
-        pytest.skip("only a DuckDB file is held by one process")
-    app_env = Path(app_env)
     open_database(app_env).close()        # the file exists, as after `cli.py init`
     with held_by_another_process(app_env):
         at = new_app().run()
