@@ -183,7 +183,13 @@ def _items_sql(kind: str) -> str:
         FROM current GROUP BY item_id),
     category_votes AS (
         SELECT c.item_id, cat, count(*) AS n FROM current c, unnest(c.categories) AS t(cat)
-        GROUP BY ALL)
+        GROUP BY ALL),
+    -- Categories more than half the item's votes chose (a join, not a subquery per item:
+    -- PostgreSQL ran that one once per item over every vote).
+    majority AS (
+        SELECT cv.item_id, list(cv.cat ORDER BY cv.cat) AS categories
+        FROM category_votes cv JOIN per_item p ON p.item_id = cv.item_id
+        WHERE cv.n * 2 > p.votes GROUP BY cv.item_id)
     SELECT i.id AS item_id, i.external_id, i.prompt, i.response, p.votes, p.safe_votes,
            p.unsafe_votes,
            CASE WHEN j.id IS NOT NULL THEN j.is_safe
@@ -191,16 +197,14 @@ def _items_sql(kind: str) -> str:
                 WHEN p.unsafe_votes > p.safe_votes THEN false END AS agreed_is_safe,
            p.safe_votes = p.unsafe_votes AS tie,
            CASE WHEN j.id IS NOT NULL THEN coalesce(j.categories, CAST([] AS VARCHAR[]))
-                ELSE coalesce((SELECT list(cat ORDER BY cat) FROM category_votes cv
-                               WHERE cv.item_id = i.id AND cv.n * 2 > p.votes), CAST([] AS VARCHAR[])) END
-             AS agreed_categories,
+                ELSE coalesce(m.categories, CAST([] AS VARCHAR[])) END AS agreed_categories,
            p.median_severity,
            CASE WHEN j.id IS NOT NULL THEN j.severity ELSE p.median_severity END
              AS agreed_severity,
            j.id IS NOT NULL AS adjudicated, j.reason AS adjudication_reason,
            s.annotators, s.overlap, s.over_served
     FROM per_item p JOIN items i ON i.id = p.item_id JOIN served s ON s.item_id = p.item_id
-    LEFT JOIN adjudicated j ON j.item_id = p.item_id
+    LEFT JOIN adjudicated j ON j.item_id = p.item_id LEFT JOIN majority m ON m.item_id = p.item_id
     WHERE NOT coalesce(i.gold, false)
     ORDER BY i.id"""
     return f"""

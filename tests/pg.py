@@ -44,3 +44,22 @@ def duckdb_copy_of(url: str):
             copy.execute(f'CREATE TABLE "{table}" AS SELECT * FROM pg_rows')
             copy.unregister("pg_rows")
     return copy
+
+
+def make_schema_at_version(url: str, version: int) -> None:
+    """The store's schema in the PostgreSQL schema at `url`, built only up to migration
+    `version` (what an older release made), as open_postgres builds the newest one."""
+    from psycopg_pool import ConnectionPool
+
+    from store.pg_dialect import COMPAT_FUNCTIONS
+    from store.postgres import PostgresDatabase, _configure
+    from store.schema import migrate
+
+    pool = ConnectionPool(url, min_size=1, max_size=2, configure=_configure, open=True)
+    db = PostgresDatabase(url, pool)
+    try:
+        with db.read() as cursor:
+            cursor.connection.execute(COMPAT_FUNCTIONS)
+        migrate(db, up_to=version)
+    finally:
+        db.close()

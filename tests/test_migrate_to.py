@@ -85,8 +85,15 @@ def test_an_installation_moves_with_every_table_equal_and_the_app_works_on_it(
                    line.split()[-1] == "ok" for line in out.splitlines()), table
     assert "every table matches" in out
 
-    # Independently of the command's own checksums: every row of every table, as text.
+    # Independently of the command's own checksums: every row of every table, as text; the
+    # target has one event more, the move itself.
     copy = duckdb_copy_of(target)
+    moves = copy.execute("SELECT id, user_id, details->>'source' FROM events"
+                         " WHERE kind = 'migrated_in'").fetchall()
+    assert len(moves) == 1 and moves[0][1] is None and moves[0][2] == "source.duckdb"
+    assert moves[0][0] > max(r[0] for r in copy.execute(
+        "SELECT id FROM events WHERE kind <> 'migrated_in'").fetchall())
+    copy.execute("DELETE FROM events WHERE kind = 'migrated_in'")
     assert {t: len(rows_as_text(copy, t)) for t in source_counts} == source_counts
     for table, rows in source_rows.items():
         assert rows_as_text(copy, table) == rows, table

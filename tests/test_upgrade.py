@@ -30,7 +30,7 @@ from store.history import item_history
 from store.schema import MIGRATIONS, current_version, migrate
 from store.work_queue import WorkQueue
 from tests.conftest import STORES, table_counts
-from tests.pg import duckdb_copy_of
+from tests.pg import duckdb_copy_of, make_schema_at_version
 
 FIXTURES = Path(__file__).parent / "fixtures"
 UPGRADES = sorted(FIXTURES.glob("upgrade_v*.duckdb.gz"))
@@ -63,9 +63,8 @@ def bring_into_postgres(fixture_file: Path, url: str, version: int) -> None:
     """The fixture's rows in a PostgreSQL schema built only up to the fixture's version
     (migrations 1..version), as a PostgreSQL installation of that release would hold them."""
     from store.migrate_to import copy_tables
-    from store.postgres import open_postgres
 
-    open_postgres(url, up_to=version).close()
+    make_schema_at_version(url, version)
     with duckdb.connect(str(fixture_file), read_only=True) as raw:
         report = copy_tables(raw, url)
     assert report.committed and report.equal
