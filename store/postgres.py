@@ -6,8 +6,10 @@ DuckDB-dialect SQL and runs its PostgreSQL translation (store/pg_dialect.py). Wr
 SERIALIZABLE isolation and are retried on a serialization failure, so every write function
 keeps the meaning it has on DuckDB, where one lock serialises them: concurrent writers
 (threads, or app processes on other machines) never see a state a serial order could not
-produce. The claim queries use `FOR UPDATE SKIP LOCKED` (see store/work.py), so people racing
-for the next item mostly take different rows instead of failing and retrying.
+produce. The work queue's writes (claims, answers, skips) take turns across every process
+(`queue_write`): side by side, SERIALIZABLE cancelled most of them (bench/results_proof_
+postgres.txt). The claim queries still take their row `FOR UPDATE SKIP LOCKED`, so a claim
+never waits on a row another writer (a lead's edit, a hint re-scoring step) holds.
 """
 from __future__ import annotations
 
@@ -65,15 +67,20 @@ CREATE INDEX IF NOT EXISTS pg_opt_outs_user ON opt_outs (user_id, project_id);
 """
 
 
-def ensure_indexes(db: PostgresDatabase) -> None:
-    """Create `PG_INDEXES` (once per database; processes starting together take turns)."""
+def _set_up(db: PostgresDatabase, sql: str) -> None:
+    """Run set-up SQL of ours (no translation) while no other process starting does."""
     with db.read() as cursor:
         conn = cursor.connection
         conn.execute("SELECT pg_advisory_lock(72110514)")
         try:
-            conn.execute(PG_INDEXES)
+            conn.execute(sql)
         finally:
             conn.execute("SELECT pg_advisory_unlock(72110514)")
+
+
+def ensure_indexes(db: PostgresDatabase) -> None:
+    """Create `PG_INDEXES` (once per database; processes starting together take turns)."""
+    _set_up(db, PG_INDEXES)
 
 
 def is_postgres_url(target: object) -> bool:
@@ -319,13 +326,7 @@ def open_postgres(url: str, pool_size: int = POOL_SIZE,
     pool = ConnectionPool(url, min_size=1, max_size=pool_size, configure=_configure,
                           open=True, timeout=60, name="safelabel")
     db = PostgresDatabase(url, pool)
-    with db.read() as cursor:
-        conn = cursor.connection
-        conn.execute("SELECT pg_advisory_lock(72110514)")
-        try:
-            conn.execute(COMPAT_FUNCTIONS)
-        finally:
-            conn.execute("SELECT pg_advisory_unlock(72110514)")
+    _set_up(db, COMPAT_FUNCTIONS)
     migrate(db, up_to=up_to)
     ensure_indexes(db)
     return db
