@@ -19,6 +19,7 @@ from store import users
 from store.bootstrap import open_app_database
 from store.db import Database, DatabaseLockedError
 from store.hint_models import start_hint_worker, stop_hint_workers
+from store.postgres import is_postgres_url, redacted
 
 _lock = threading.Lock()
 _databases: dict[str, Database] = {}
@@ -44,6 +45,9 @@ def open_shared(path: str, demo: bool) -> Database:
 def held_elsewhere_message(path: str) -> str:
     """What a visitor reads while the file is held: its name, not the server's folders (the
     console has the full path)."""
+    if is_postgres_url(path):
+        return ("The database server (PostgreSQL) cannot be reached. Check that it is running "
+                "and reachable from this machine, then reload this page.")
     name = markdown_literal(Path(path).name)
     return (f"Another SafeLabel process holds the database file {name}. DuckDB lets one "
             "process use it at a time: stop the other process (or this one), then reload "
@@ -61,7 +65,8 @@ def get_db() -> Database:
             first = path not in _lock_reported
             _lock_reported.add(path)
         if first:   # once until it opens, not once per page view
-            print(f"SafeLabel: cannot open {path}: {exc}", file=sys.stderr, flush=True)
+            shown = redacted(path) if is_postgres_url(path) else path
+            print(f"SafeLabel: cannot open {shown}: {exc}", file=sys.stderr, flush=True)
         st.error(held_elsewhere_message(path))
         st.stop()
         raise   # st.stop() outside a script run returns; never hand back no database

@@ -46,3 +46,36 @@ def test_page_says_plainly_that_another_process_holds_the_file(app_env):
     at = new_app().run()
     assert not at.exception and not at.error
     assert [t.value for t in at.title] == ["Set up SafeLabel"]
+
+
+def test_page_says_plainly_that_the_postgresql_server_cannot_be_reached(
+        pg_server, monkeypatch, capsys):
+    """A PostgreSQL URL whose server is down: one plain message (not the DuckDB file-lock
+    one), no traceback, and the password in the URL reaches neither the page nor the log."""
+    from tests.pg import free_port
+    from tests.conftest import SETUP_TOKEN
+
+    close_all()
+    monkeypatch.setenv("SAFELABEL_DEMO", "0")
+    monkeypatch.setenv("SAFELABEL_SETUP_TOKEN", SETUP_TOKEN)
+    monkeypatch.setenv("SAFELABEL_DB", f"postgresql://safelabel:s3cret-pw@127.0.0.1:{free_port()}/x")
+    at = new_app().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(at.error) == 1
+    message = shown(at.error[0].value)
+    assert message.startswith("The database server (PostgreSQL) cannot be reached.")
+    log = capsys.readouterr().err
+    assert "cannot open postgresql://safelabel:***@127.0.0.1" in log      # it was logged...
+    assert "s3cret-pw" not in message + log                                # ...without it
+    # Positive control: a reachable server opens and the app asks for its first admin.
+    close_all()
+    from tests.pg import fresh_schema_url
+    url, drop = fresh_schema_url(pg_server)
+    monkeypatch.setenv("SAFELABEL_DB", url)
+    try:
+        at = new_app().run()
+        assert not at.exception and not at.error
+        assert [t.value for t in at.title] == ["Set up SafeLabel"]
+    finally:
+        close_all()
+        drop()
