@@ -51,8 +51,12 @@ CREATE OR REPLACE FUNCTION list_position(xs anycompatiblearray, x anycompatible)
 CREATE OR REPLACE FUNCTION sl_json_strings(j JSON, field TEXT) RETURNS TEXT[]
     LANGUAGE SQL IMMUTABLE AS $$
     SELECT CASE WHEN j IS NULL OR json_typeof(j) <> 'array' THEN NULL ELSE
-        (SELECT array_agg(e->>field ORDER BY o) FROM json_array_elements(j)
-         WITH ORDINALITY AS t(e, o)) END $$;
+        coalesce((SELECT array_agg(e->>field ORDER BY o) FROM json_array_elements(j)
+                  WITH ORDINALITY AS t(e, o)), '{}') END $$;
+CREATE OR REPLACE FUNCTION list_contains(xs anycompatiblearray, x anycompatible)
+    RETURNS BOOLEAN LANGUAGE SQL IMMUTABLE AS $$
+    SELECT CASE WHEN xs IS NULL OR x IS NULL THEN NULL
+                ELSE coalesce(x = ANY(xs), FALSE) END $$;
 CREATE OR REPLACE FUNCTION array_sort(xs anyarray) RETURNS anyarray
     LANGUAGE SQL IMMUTABLE AS $$
     SELECT coalesce((SELECT array_agg(x ORDER BY x) FROM unnest(xs) AS t(x)), xs[1:0]) $$;
@@ -151,9 +155,9 @@ def _subquery_aliases(node: exp.Expression) -> exp.Expression:
 
 
 def _empty_list_defaults(node: exp.Expression) -> exp.Expression:
-    """`coalesce(xs, [])`: PostgreSQL cannot type an empty ARRAY[]; '{}' takes xs's type."""
-    if isinstance(node, exp.Array) and not node.expressions and isinstance(
-            node.parent, exp.Coalesce):
+    """`[]` (`coalesce(xs, [])`, a value inserted): PostgreSQL cannot type an empty ARRAY[];
+    the literal '{}' takes its type from its place (xs's, the column's)."""
+    if isinstance(node, exp.Array) and not node.expressions:
         return exp.Literal.string("{}")
     return node
 
@@ -236,6 +240,16 @@ def _hash(node: exp.Expression) -> exp.Expression:
     return node
 
 
+def _list_contains(node: exp.Expression) -> exp.Expression:
+    """`list_contains(xs, x)` stays a call (of COMPAT_FUNCTIONS' `list_contains`): sqlglot's
+    own form names `x` twice, and PostgreSQL cannot type a parameter named twice with a NULL
+    test; one call names each argument once, and the planner inlines it."""
+    if not isinstance(node, exp.ArrayContains):
+        return node
+    return exp.Anonymous(this="list_contains", expressions=[node.this.copy(),
+                                                           node.expression.copy()])
+
+
 def _lambdas(node: exp.Expression) -> exp.Expression:
     """`list_transform(xs, lambda x: f(x))` -> `ARRAY(SELECT f(x) FROM unnest(xs) WITH
     ORDINALITY ... ORDER BY ordinality)`: PostgreSQL has no lambdas; the list's order is kept.
@@ -300,7 +314,7 @@ def translate(sql: str) -> tuple[str, ...]:
         tree = tree.transform(_order_by_all).transform(_format_braces)
         tree = _typed_null_checks(tree).transform(_flatten_list)
         tree = tree.transform(_empty_list_defaults).transform(_json_wildcards)
-        tree = tree.transform(_hash)
+        tree = tree.transform(_hash).transform(_list_contains)
         if isinstance(tree, exp.Create) and tree.args.get("replace") and tree.kind == "TABLE":
             # PostgreSQL has no CREATE OR REPLACE TABLE: drop, then create.
             tree.set("replace", False)
