@@ -61,8 +61,11 @@ def routes_to_two_processes(proxy: str) -> dict[str, str]:
 
 
 def current_item(page) -> str:
-    text = page.locator(".work [data-role=item]").inner_text()
-    return re.search(r"Question \d+", text).group(0)
+    """The item on screen; waits for one (after quick answers the prefetched items can run
+    out, and the next comes with the server's acknowledgement)."""
+    item = page.locator(".work [data-role=item]")
+    expect(item).to_contain_text(re.compile(r"Question \d+"), timeout=30_000)
+    return re.search(r"Question \d+", item.inner_text()).group(0)
 
 
 def test_two_annotators_through_two_processes_share_one_queue(tmp_path, browser, shared_database):
