@@ -158,8 +158,8 @@ def check_database(db: Database, project_id: int) -> dict[str, int]:
             "bookkeeping": bookkeeping}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_load_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options both load benches take (this one and bench_load_pg.py)."""
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--overlap", type=int, default=2)
     parser.add_argument("--levels", default="1,20,50,100")
@@ -170,6 +170,11 @@ def main() -> None:
     parser.add_argument("--think-ms", type=float, default=0.0,
                         help="each annotator's pause after a submit, random in 0.5x-1.5x"
                              " (0: back to back, the stress case)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_load_arguments(parser)
     args = parser.parse_args()
     levels = [int(n) for n in args.levels.split(",")]
 

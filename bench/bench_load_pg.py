@@ -39,7 +39,8 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("SAFELABEL_BCRYPT_ROUNDS", "4")
 os.environ.setdefault("SAFELABEL_HINT_WORKER", "0")
 
-from bench.bench_load import Annotator, check_database, percentile  # noqa: E402
+from bench.bench_load import (Annotator, add_load_arguments, check_database,  # noqa: E402
+                              percentile)
 from bench.seed import add_items  # noqa: E402
 from deploy import local_postgres  # noqa: E402
 from store import projects, users  # noqa: E402
@@ -119,17 +120,8 @@ def run_level(url: str, project_id: int, people: list[int], processes: int, seco
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--items", type=int, default=100_000)
-    parser.add_argument("--overlap", type=int, default=2)
-    parser.add_argument("--levels", default="1,20,50,100")
+    add_load_arguments(parser)
     parser.add_argument("--processes", default="1,3", help="app process counts to run")
-    parser.add_argument("--seconds", type=float, default=30.0)
-    parser.add_argument("--submits", type=int, default=2000,
-                        help="at most this many submits per annotator and level")
-    parser.add_argument("--prefetch", type=int, default=2, help="claims held (the page: 2)")
-    parser.add_argument("--think-ms", type=float, default=0.0,
-                        help="each annotator's pause after a submit, random in 0.5x-1.5x"
-                             " (0: back to back, the stress case)")
     args = parser.parse_args()
     levels = [int(n) for n in args.levels.split(",")]
     process_counts = [int(n) for n in args.processes.split(",")]
